@@ -1,0 +1,40 @@
+# Two entry points for a fresh machine with python3 (3.11+), pip and make:
+#   make demo   install, migrate, load the demo data and serve on http://127.0.0.1:8000
+#   make test   install and run the whole test suite (SQLite unless DATABASE_URL is set)
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: demo demo-code test install browser pango clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+demo: $(INSTALLED) pango
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	$(PY) manage.py demo_totp
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+# The current two-factor code of the demo users (they share one published demo secret).
+demo-code: $(INSTALLED)
+	@$(PY) manage.py demo_totp
+
+browser:
+	@sh scripts/ensure-chromium.sh
+
+pango:
+	@sh scripts/ensure-pango.sh
+
+test: $(INSTALLED) browser pango
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,39 @@
+"""Norwegian number, name and time formats, used by templates, letters, messages and exports alike."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+NBSP = "\u00a0"
+
+
+def group(value: int) -> str:
+    """12345678 -> '12 345 678' with non-breaking spaces, as Norwegian typesetting wants."""
+    sign = "−" if value < 0 else ""
+    return sign + f"{abs(int(value)):,}".replace(",", NBSP)
+
+
+def kroner(value: int | Decimal | None) -> str:
+    if value is None:
+        return "–"
+    return f"{group(int(value))}{NBSP}kr"
+
+
+def mnok(value: int | None, decimals: int = 1) -> str:
+    """Kroner shown as millions with a decimal comma: 92850000 -> '92,9 mill. kr'."""
+    if value is None:
+        return "–"
+    # Half up, as the sources round (92.85 -> 92.9), not Python's banker's rounding.
+    millions = (Decimal(int(value)) / Decimal(1_000_000)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    text = f"{millions:.{decimals}f}".replace(".", ",")
+    return f"{text}{NBSP}mill.{NBSP}kr"
+
+
+def person_name(user) -> str:
+    """How a user is named in messages: full name, or the username when none is recorded."""
+    return user.get_full_name() or user.username
+
+
+def local_stamp(value) -> str:
+    """A moment in Norwegian local time, as in "05.03.2026 kl. 14.30" ("" for none)."""
+    from django.utils import timezone
+
+    return timezone.localtime(value).strftime("%d.%m.%Y kl. %H.%M") if value else ""

@@ -1,0 +1,398 @@
+"""State changes of the money. One function per change; each runs in a
+transaction, checks permission, writes an audit record and queues notifications.
+
+The invariant guarded here: for every pot-year,
+    active commitments + reserves <= frame
+Every function that could break it first locks the pot row (SELECT ... FOR
+UPDATE on PostgreSQL; SQLite's IMMEDIATE transactions take the database write
+lock at BEGIN), then re-reads the sums under that lock. Pots are always locked
+in primary-key order, so two transfers in opposite directions cannot deadlock.
+"""
+
+from collections.abc import Mapping, Sequence
+from decimal import ROUND_FLOOR, Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rsportal.accounts import permissions
+from rsportal.core.audit import notify, record
+from rsportal.core.formatting import kroner, local_stamp, person_name
+from rsportal.core.models import AuditEvent
+
+from .models import (
+    Appropriation,
+    AppropriationShare,
+    Commitment,
+    FrameEntry,
+    Grant,
+    Pot,
+    PotYear,
+    Reserve,
+)
+
+
+class FundingError(Exception):
+    """A money rule would be broken; the message is shown to the user as it is."""
+
+
+class OverCommitted(FundingError):
+    pass
+
+
+class StaleEdit(FundingError):
+    pass
+
+
+# --- pure helpers ----------------------------------------------------------
+
+
+def split_by_shares(amount: int, shares: Sequence[tuple[object, Decimal]]) -> list[tuple[object, int]]:
+    """Split whole kroner by shares so that the parts add up exactly to `amount`.
+
+    Largest-remainder method: everyone gets the floor of their exact part, and
+    the kroner left over go one by one to the largest remainders (ties in the
+    order given), so a 150 MNOK appropriation never becomes 149 999 999 kr.
+    """
+    total = sum((share for _, share in shares), Decimal(0))
+    if total <= 0:
+        raise FundingError(_("Fordelingsnøkkelen har ingen andeler."))
+    exact = [(recipient, Decimal(amount) * share / total) for recipient, share in shares]
+    floors = [(recipient, int(value.to_integral_value(rounding=ROUND_FLOOR))) for recipient, value in exact]
+    left = amount - sum(part for _, part in floors)
+    order = sorted(range(len(exact)), key=lambda i: exact[i][1] - floors[i][1], reverse=True)
+    parts = [part for _, part in floors]
+    for i in order[:left]:
+        parts[i] += 1
+    return [(floors[i][0], parts[i]) for i in range(len(floors))]
+
+
+def _lock(*pots: Pot, expected_version: int | None = None) -> dict[int, Pot]:
+    """Lock the pots' rows for the rest of the transaction and bump their versions.
+
+    `expected_version` (for a single pot) is the version the person saw; if the pot
+    has changed since, the change is refused rather than silently applied on top.
+    """
+    locked = {pot.pk: pot for pot in Pot.objects.select_for_update().filter(pk__in=[p.pk for p in pots]).order_by("pk")}
+    if expected_version is not None and len(pots) == 1 and locked[pots[0].pk].version != expected_version:
+        raise StaleEdit(_("Potten er endret av noen andre mens du arbeidet%(last)s. Se de oppdaterte tallene og prøv igjen.") % {"last": _last_change(pots[0])})
+    Pot.objects.filter(pk__in=locked).update(version=F("version") + 1)
+    return locked
+
+
+def _last_change(pot: Pot) -> str:
+    """Who last changed the pot and how, from the audit trail (for the "changed meanwhile" message)."""
+    def ids(queryset):
+        return [str(pk) for pk in queryset.values_list("pk", flat=True)]
+
+    years = PotYear.objects.filter(pot=pot)
+    event = (
+        AuditEvent.objects.filter(
+            Q(object_type="funding.potyear", object_id__in=ids(years))
+            | Q(object_type="funding.commitment", object_id__in=ids(Commitment.objects.filter(Q(pot_year__in=years) | Q(recipient_pot=pot))))
+            | Q(object_type="funding.grant", object_id__in=ids(Grant.objects.filter(pot=pot)))
+        )
+        .select_related("actor")
+        .first()
+    )
+    if event is None:
+        return ""
+    who = person_name(event.actor) if event.actor else _("systemet")
+    return _(" (sist: %(who)s %(when)s: %(what)s)") % {"who": who, "when": local_stamp(event.at), "what": event.summary}
+
+
+def _pot_year(pot: Pot, year: int) -> PotYear:
+    """The pot-year row; call only while holding the pot's lock, which makes get_or_create race-free."""
+    pot_year, _created = PotYear.objects.get_or_create(pot=pot, year=year)
+    return pot_year
+
+
+def _used(pot_year: PotYear) -> int:
+    committed = pot_year.commitments.filter(status__in=Commitment.ACTIVE).aggregate(s=Sum("amount"))["s"] or 0
+    reserved = pot_year.reserves.aggregate(s=Sum("amount"))["s"] or 0
+    return committed + reserved
+
+
+def _require_headroom(pot_year: PotYear, amount: int) -> None:
+    available = pot_year.frame - _used(pot_year)
+    if amount > available:
+        raise OverCommitted(
+            _("%(pot)s har bare %(available)s ledig i %(year)s, men %(amount)s ble forsøkt bundet.")
+            % {"pot": pot_year.pot.name, "available": kroner(available), "year": pot_year.year, "amount": kroner(amount)}
+        )
+
+
+def _require_positive(amount: int) -> None:
+    if not isinstance(amount, int) or amount <= 0:
+        raise FundingError(_("Beløpet må være et helt antall kroner større enn null."))
+
+
+def _require_manager(actor, pot: Pot) -> None:
+    if not permissions.can_manage_money(actor, rhf=pot.rhf, helsefellesskap=pot.helsefellesskap):
+        raise PermissionDenied(_("Du har ikke tilgang til å disponere midlene i %(pot)s.") % {"pot": pot.name})
+
+
+def _add_frame(actor, pot: Pot, year: int, amount: int, kind: str, note: str, **links) -> PotYear:
+    """Change a pot-year's frame through a ledger entry. The caller holds the pot's lock."""
+    pot_year = _pot_year(pot, year)
+    FrameEntry.objects.create(
+        pot_year=pot_year, kind=kind, amount=amount, note=note[:300], created_by=actor if actor and actor.is_authenticated else None, **links
+    )
+    pot_year.frame += amount
+    pot_year.save(update_fields=["frame"])
+    return pot_year
+
+
+def root_pot(rhf) -> Pot:
+    pot, _created = Pot.objects.get_or_create(
+        rhf=rhf, kind=Pot.Kind.ROOT, defaults={"name": _("Samlet RS-tilskudd %(rhf)s") % {"rhf": rhf.name}}
+    )
+    return pot
+
+
+# --- state changes ---------------------------------------------------------
+
+
+@transaction.atomic
+def book_appropriation(actor, appropriation: Appropriation) -> list[AppropriationShare]:
+    """Book a ministry appropriation: split it between the RHFs and raise their root frames.
+
+    Only a system administrator books national money; an appropriation to a single
+    RHF may also be booked by that RHF's administrator.
+    """
+    appropriation = Appropriation.objects.select_for_update().get(pk=appropriation.pk)
+    allowed = permissions.is_system_admin(actor) or (
+        appropriation.rhf_id is not None and permissions.is_rhf_admin(actor, appropriation.rhf)
+    )
+    if not allowed:
+        raise PermissionDenied(_("Bare systemadministrator kan bokføre bevilgninger fra departementet."))
+    if appropriation.booked_at is not None:
+        raise FundingError(_("Bevilgningen er allerede bokført."))
+    if appropriation.key_id:
+        key_shares = [(s.rhf, s.share) for s in appropriation.key.shares.select_related("rhf") if s.rhf_id]
+        if not key_shares:
+            raise FundingError(_("Fordelingsnøkkelen har ingen andeler for regionale helseforetak."))
+        parts = split_by_shares(appropriation.amount, key_shares)
+    else:
+        parts = [(appropriation.rhf, appropriation.amount)]
+    shares = []
+    for rhf, amount in parts:
+        share = AppropriationShare.objects.create(appropriation=appropriation, rhf=rhf, amount=amount)
+        shares.append(share)
+        target = root_pot(rhf)
+        if appropriation.earmarked_for:
+            target = _earmarked_pot(rhf, appropriation.earmarked_for, target)
+        _lock(target)
+        _add_frame(actor, target, appropriation.year, amount, FrameEntry.Kind.APPROPRIATION, appropriation.name, appropriation_share=share)
+    appropriation.booked_at = timezone.now()
+    appropriation.save(update_fields=["booked_at"])
+    record(
+        actor,
+        "appropriation.booked",
+        appropriation,
+        _("Bevilgning %(name)s %(year)s bokført: %(amount)s") % {"name": appropriation.name, "year": appropriation.year, "amount": kroner(appropriation.amount)},
+        shares={s.rhf.code: s.amount for s in shares},
+    )
+    return shares
+
+
+def _earmarked_pot(rhf, purpose: str, root: Pot) -> Pot:
+    """Earmarked money never mixes with the free frame: it lands in its own pot under the root."""
+    pot, _created = Pot.objects.get_or_create(
+        rhf=rhf, kind=Pot.Kind.EARMARKED, name=purpose, defaults={"parent": root, "description": _("Øremerkede midler fra departementet.")}
+    )
+    return pot
+
+
+@transaction.atomic
+def create_pot(actor, *, parent: Pot, name: str, kind: str, helsefellesskap=None, description: str = "") -> Pot:
+    """Create a pot funded from `parent` (same RHF)."""
+    _require_manager(actor, parent)
+    if kind == Pot.Kind.ROOT:
+        raise FundingError(_("Et RHF har bare én samlet pott."))
+    if helsefellesskap is not None and helsefellesskap.rhf_id != parent.rhf_id:
+        raise FundingError(_("Helsefellesskapet hører ikke til samme RHF som potten det skal finansieres fra."))
+    pot = Pot.objects.create(
+        parent=parent, rhf=parent.rhf, name=name, kind=kind, helsefellesskap=helsefellesskap, description=description
+    )
+    record(actor, "pot.created", pot, _("Pott opprettet: %(name)s") % {"name": name}, parent=parent.pk, kind=kind)
+    return pot
+
+
+@transaction.atomic
+def transfer(actor, *, source: Pot, target: Pot, year: int, amount: int, note: str = "") -> Commitment:
+    """Move frame from a pot to one of its child pots for a year."""
+    _require_positive(amount)
+    _require_manager(actor, source)
+    if target.parent_id != source.pk:
+        raise FundingError(_("Det kan bare overføres til en pott som finansieres fra denne potten."))
+    _lock(source, target)
+    source_year = _pot_year(source, year)
+    _require_headroom(source_year, amount)
+    commitment = Commitment.objects.create(
+        pot_year=source_year, kind=Commitment.Kind.TRANSFER, amount=amount, recipient_pot=target, description=note or target.name
+    )
+    _add_frame(actor, target, year, amount, FrameEntry.Kind.TRANSFER_IN, note or source.name, transfer=commitment)
+    record(
+        actor,
+        "pot.transfer",
+        commitment,
+        _("%(amount)s overført fra %(source)s til %(target)s for %(year)s")
+        % {"amount": kroner(amount), "source": source.name, "target": target.name, "year": year},
+    )
+    return commitment
+
+
+@transaction.atomic
+def set_reserve(
+    actor, *, pot: Pot, year: int, kind: str, amount: int, note: str = "", expected_version: int | None = None
+) -> Reserve | None:
+    """Set (or with amount 0 remove) the reserve of one kind for a pot-year."""
+    _require_manager(actor, pot)
+    if amount < 0:
+        raise FundingError(_("Avsetningen kan ikke være negativ."))
+    _lock(pot, expected_version=expected_version)
+    pot_year = _pot_year(pot, year)
+    existing = pot_year.reserves.filter(kind=kind).first()
+    previous = existing.amount if existing else 0
+    if amount > previous:
+        available = pot_year.frame - _used(pot_year)
+        if amount - previous > available:
+            raise OverCommitted(
+                _("Det er bare %(more)s ledig i %(year)s, så avsetningen kan være høyst %(max)s. Du skrev %(amount)s.")
+                % {"more": kroner(available), "year": year, "max": kroner(previous + available), "amount": kroner(amount)}
+            )
+    if amount == 0:
+        if existing:
+            existing.delete()
+        reserve = None
+    elif existing:
+        existing.amount, existing.note = amount, note
+        existing.save(update_fields=["amount", "note"])
+        reserve = existing
+    else:
+        reserve = Reserve.objects.create(pot_year=pot_year, kind=kind, amount=amount, note=note)
+    record(
+        actor,
+        "pot.reserve",
+        pot_year,
+        _("Avsetning (%(kind)s) i %(pot)s %(year)s endret fra %(old)s til %(new)s")
+        % {"kind": Reserve.Kind(kind).label, "pot": pot.name, "year": year, "old": kroner(previous), "new": kroner(amount)},
+    )
+    return reserve
+
+
+@transaction.atomic
+def commit_grant(
+    actor,
+    *,
+    grant: Grant,
+    amounts: Mapping[int, int],
+    conditional_from: int | None = None,
+    notify_to: Sequence[str] = (),
+    decided: bool = False,
+) -> list[Commitment]:
+    """Book a grant's money, one commitment per year, all years or none.
+
+    Years from `conditional_from` on are booked as conditional on progress: they
+    still count against the frame (the money is promised), but may be released.
+    `decided=True` is passed by the decision procedure, which has already checked
+    that the actor speaks for the body that decided; the frame is checked all the same.
+    """
+    if not decided:
+        _require_manager(actor, grant.pot)
+    if not amounts:
+        raise FundingError(_("Tilsagnet må ha beløp for minst ett år."))
+    _lock(grant.pot)
+    commitments = []
+    for year in sorted(amounts):
+        amount = amounts[year]
+        _require_positive(amount)
+        pot_year = _pot_year(grant.pot, year)
+        _require_headroom(pot_year, amount)
+        status = Commitment.Status.CONDITIONAL if conditional_from and year >= conditional_from else Commitment.Status.FIRM
+        commitments.append(
+            Commitment.objects.create(pot_year=pot_year, kind=Commitment.Kind.GRANT, amount=amount, status=status, grant=grant)
+        )
+    summary = ", ".join(f"{year}: {kroner(amounts[year])}" for year in sorted(amounts))
+    record(actor, "grant.committed", grant, _("Tilsagn bokført for %(title)s (%(summary)s)") % {"title": grant.title, "summary": summary})
+    if notify_to:
+        notify(
+            notify_to,
+            _("Tilsagn om RS-tilskudd: %(title)s") % {"title": grant.title},
+            _("Det er bokført tilsagn for %(title)s: %(summary)s.") % {"title": grant.title, "summary": summary},
+        )
+    return commitments
+
+
+@transaction.atomic
+def commit_allocation(actor, *, pot: Pot, year: int, amount: int, description: str) -> Commitment:
+    """Bind money that has been allocated without a per-project split being known yet."""
+    _require_positive(amount)
+    _require_manager(actor, pot)
+    if not description.strip():
+        raise FundingError(_("Beskriv hva midlene er tildelt til."))
+    _lock(pot)
+    pot_year = _pot_year(pot, year)
+    _require_headroom(pot_year, amount)
+    commitment = Commitment.objects.create(pot_year=pot_year, kind=Commitment.Kind.ALLOCATION, amount=amount, description=description)
+    record(actor, "pot.allocation", commitment, _("%(amount)s tildelt fra %(pot)s %(year)s: %(text)s") % {"amount": kroner(amount), "pot": pot.name, "year": year, "text": description})
+    return commitment
+
+
+@transaction.atomic
+def release_commitment(actor, commitment: Commitment, reason: str) -> Commitment:
+    """Release a commitment (a project did not start, a later year was not granted),
+    so the money can be re-allocated. Transfers to other pots are not released here."""
+    _require_manager(actor, commitment.pot_year.pot)
+    _lock(commitment.pot_year.pot)
+    commitment = Commitment.objects.select_related("pot_year__pot").get(pk=commitment.pk)
+    if commitment.kind == Commitment.Kind.TRANSFER:
+        raise FundingError(_("En overføring til en annen pott kan ikke frigjøres som et tilsagn."))
+    if commitment.status == Commitment.Status.RELEASED:
+        raise FundingError(_("Tilsagnet er allerede frigjort."))
+    if not reason.strip():
+        raise FundingError(_("Oppgi hvorfor tilsagnet frigjøres."))
+    commitment.status = Commitment.Status.RELEASED
+    commitment.release_reason = reason
+    commitment.save(update_fields=["status", "release_reason"])
+    record(
+        actor,
+        "commitment.released",
+        commitment,
+        _("%(amount)s frigjort i %(pot)s %(year)s: %(reason)s")
+        % {"amount": kroner(commitment.amount), "pot": commitment.pot_year.pot.name, "year": commitment.pot_year.year, "reason": reason},
+    )
+    return commitment
+
+
+@transaction.atomic
+def carry_over(
+    actor, *, pot: Pot, from_year: int, amount: int, note: str = "", expected_version: int | None = None
+) -> tuple[PotYear, PotYear]:
+    """Move unused frame of a pot from one year to the next."""
+    _require_positive(amount)
+    _require_manager(actor, pot)
+    _lock(pot, expected_version=expected_version)
+    source = _pot_year(pot, from_year)
+    target = _pot_year(pot, from_year + 1)
+    _require_headroom(source, amount)
+    text = note or _("Ubrukte midler overført fra %(year)s") % {"year": from_year}
+    FrameEntry.objects.create(pot_year=source, kind=FrameEntry.Kind.CARRY_OVER_OUT, amount=-amount, note=text, created_by=actor)
+    FrameEntry.objects.create(pot_year=target, kind=FrameEntry.Kind.CARRY_OVER_IN, amount=amount, note=text, created_by=actor)
+    source.frame -= amount
+    target.frame += amount
+    source.save(update_fields=["frame"])
+    target.save(update_fields=["frame"])
+    record(
+        actor,
+        "pot.carry_over",
+        source,
+        _("%(amount)s overført fra %(year)s til %(next)s i %(pot)s")
+        % {"amount": kroner(amount), "year": from_year, "next": from_year + 1, "pot": pot.name},
+    )
+    return source, target
+

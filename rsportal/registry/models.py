@@ -1,0 +1,275 @@
+"""The organisation registry: who is who in the RS grant.
+
+The registry is data, loaded from the CSV snapshots in `registry/data/` or from
+SSB files with the import commands, never written into code.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class RegionalHealthAuthority(models.Model):
+    code = models.CharField(_("kode"), max_length=8, unique=True)
+    name = models.CharField(_("navn"), max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("regionalt helseforetak")
+        verbose_name_plural = _("regionale helseforetak")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class County(models.Model):
+    number = models.CharField(_("fylkesnummer"), max_length=2, unique=True)
+    name = models.CharField(_("navn"), max_length=100)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("fylke")
+        verbose_name_plural = _("fylker")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MunicipalityQuerySet(models.QuerySet):
+    def with_population(self, on: datetime.date | None = None):
+        """Annotate `population` and `population_date`: the latest figure on or before `on`."""
+        figures = PopulationFigure.objects.filter(municipality=models.OuterRef("pk"))
+        if on is not None:
+            figures = figures.filter(date__lte=on)
+        figures = figures.order_by("-date")
+        return self.annotate(
+            population=models.Subquery(figures.values("population")[:1]),
+            population_date=models.Subquery(figures.values("date")[:1]),
+        )
+
+
+class Municipality(models.Model):
+    number = models.CharField(_("kommunenummer"), max_length=4, unique=True)
+    name = models.CharField(_("navn"), max_length=100)
+    county = models.ForeignKey(County, verbose_name=_("fylke"), on_delete=models.PROTECT, related_name="municipalities")
+    sami_area = models.BooleanField(_("i forvaltningsområdet for samisk språk"), default=False)
+
+    objects = MunicipalityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("kommune")
+        verbose_name_plural = _("kommuner")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.number})"
+
+
+class PopulationFigure(models.Model):
+    """Registered population of a municipality on a date (SSB table 07459: 1 January)."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="population_figures")
+    date = models.DateField(_("dato"))
+    population = models.PositiveIntegerField(_("folketall"))
+    source = models.CharField(_("kilde"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["municipality", "-date"]
+        constraints = [models.UniqueConstraint(fields=["municipality", "date"], name="one_population_per_date")]
+        verbose_name = _("folketall")
+        verbose_name_plural = _("folketall")
+
+    def __str__(self) -> str:
+        return f"{self.municipality.name} {self.date}: {self.population}"
+
+
+class HealthTrust(models.Model):
+    code = models.CharField(_("kode"), max_length=8, unique=True)
+    name = models.CharField(_("navn"), max_length=120)
+    rhf = models.ForeignKey(RegionalHealthAuthority, verbose_name=_("RHF"), on_delete=models.PROTECT, related_name="trusts")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("helseforetak")
+        verbose_name_plural = _("helseforetak")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Hospital(models.Model):
+    name = models.CharField(_("navn"), max_length=120)
+    trust = models.ForeignKey(HealthTrust, verbose_name=_("helseforetak"), on_delete=models.CASCADE, related_name="hospitals")
+    acute = models.BooleanField(_("akuttfunksjoner"), default=True)
+    smallest = models.BooleanField(
+        _("blant de minste sykehusene"),
+        default=False,
+        help_text=_("Små akuttsykehus og sykehus uten akuttfunksjoner, hvis opptaksområder prioriteres."),
+    )
+
+    class Meta:
+        ordering = ["trust__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["trust", "name"], name="unique_hospital_per_trust")]
+        verbose_name = _("sykehus")
+        verbose_name_plural = _("sykehus")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Helsefellesskap(models.Model):
+    code = models.SlugField(_("kode"), max_length=40, unique=True)
+    name = models.CharField(_("navn"), max_length=120)
+    trust = models.ForeignKey(HealthTrust, verbose_name=_("helseforetak"), on_delete=models.PROTECT, related_name="helsefellesskap")
+    rhf = models.ForeignKey(
+        RegionalHealthAuthority, verbose_name=_("RHF"), on_delete=models.PROTECT, related_name="helsefellesskap"
+    )
+    municipalities = models.ManyToManyField(Municipality, through="Membership", related_name="helsefellesskap")
+
+    class Meta:
+        ordering = ["rhf__name", "name"]
+        verbose_name = _("helsefellesskap")
+        verbose_name_plural = _("helsefellesskap")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipQuerySet(models.QuerySet):
+    def valid_on(self, day: datetime.date):
+        return self.filter(Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gte=day)))
+
+
+class Membership(models.Model):
+    """A municipality's membership of a helsefellesskap for a period.
+
+    A municipality may be in two at once (the Værnes municipalities were in both
+    Trøndelag communities until 1 January 2026), so memberships carry dates.
+    """
+
+    helsefellesskap = models.ForeignKey(Helsefellesskap, on_delete=models.CASCADE, related_name="memberships")
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="memberships")
+    valid_from = models.DateField(_("gyldig fra"))
+    valid_to = models.DateField(_("gyldig til"), null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["helsefellesskap", "municipality__number", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["helsefellesskap", "municipality", "valid_from"], name="unique_membership_start"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")), name="membership_period_order"
+            ),
+        ]
+        verbose_name = _("medlemskap")
+        verbose_name_plural = _("medlemskap")
+
+    def __str__(self) -> str:
+        return f"{self.municipality.name} i {self.helsefellesskap.name}"
+
+
+class Body(models.Model):
+    """A body (organ) of a helsefellesskap or an RHF: SSU, FSU, AU, secretariat, committees."""
+
+    class Kind(models.TextChoices):
+        PARTNERSHIP = "partnership", _("Partnerskapsmøte / dialogmøte")
+        SSU = "ssu", _("Strategisk samarbeidsutvalg (SSU/ASU)")
+        FSU = "fsu", _("Faglig samarbeidsutvalg (FSU/fagråd)")
+        LSU = "lsu", _("Lokalt samarbeidsutvalg / områdeutvalg")
+        AU = "au", _("Arbeidsutvalg (AU)")
+        ASSESSMENT = "assessment", _("Vurderingsnemnd / søknadskomité")
+        SECRETARIAT = "secretariat", _("Sekretariat")
+        ALLOCATION = "allocation", _("Regionalt tildelingsutvalg")
+
+    class DecisionRule(models.TextChoices):
+        MAJORITY_CASTING = "majority", _("Flertall, leders dobbeltstemme ved likhet")
+        CONSENSUS = "consensus", _("Konsensus kreves")
+
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("navn"), max_length=160)
+    helsefellesskap = models.ForeignKey(
+        Helsefellesskap, verbose_name=_("helsefellesskap"), null=True, blank=True, on_delete=models.CASCADE, related_name="bodies"
+    )
+    rhf = models.ForeignKey(
+        RegionalHealthAuthority, verbose_name=_("RHF"), null=True, blank=True, on_delete=models.CASCADE, related_name="bodies"
+    )
+    decision_rule = models.CharField(
+        _("beslutningsregel"), max_length=20, choices=DecisionRule.choices, default=DecisionRule.MAJORITY_CASTING
+    )
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(helsefellesskap__isnull=False, rhf__isnull=True) | Q(helsefellesskap__isnull=True, rhf__isnull=False),
+                name="body_belongs_to_one_owner",
+            )
+        ]
+        verbose_name = _("organ")
+        verbose_name_plural = _("organer")
+
+    def __str__(self) -> str:
+        owner = self.helsefellesskap or self.rhf
+        return f"{self.name} ({owner})"
+
+    @property
+    def owner_rhf(self) -> RegionalHealthAuthority:
+        return self.rhf if self.rhf_id else self.helsefellesskap.rhf
+
+
+class BodyMemberQuerySet(models.QuerySet):
+    def active_on(self, day: datetime.date):
+        return self.filter(Q(start__lte=day) & (Q(end__isnull=True) | Q(end__gte=day)))
+
+
+class BodyMember(models.Model):
+    """A seat in a body for a period. Committee, chair, observer and secretariat
+    access all derive from these seats, so the membership list is the permission list."""
+
+    class Side(models.TextChoices):
+        MUNICIPALITY = "municipality", _("Kommune")
+        TRUST = "trust", _("Helseforetak")
+        RHF = "rhf", _("Regionalt helseforetak")
+        USER_REP = "user_rep", _("Brukerrepresentant")
+        GP = "gp", _("Fastlege")
+        UNION = "union", _("Tillitsvalgt / verneombud")
+        KS = "ks", _("KS")
+        OTHER = "other", _("Annet")
+
+    class Role(models.TextChoices):
+        LEADER = "leader", _("Leder")
+        DEPUTY = "deputy", _("Nestleder")
+        MEMBER = "member", _("Medlem")
+        SECRETARY = "secretary", _("Sekretær")
+        OBSERVER = "observer", _("Observatør (tale- og forslagsrett)")
+
+    body = models.ForeignKey(Body, verbose_name=_("organ"), on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("bruker"), null=True, blank=True, on_delete=models.SET_NULL, related_name="seats"
+    )
+    name = models.CharField(_("navn"), max_length=160)
+    side = models.CharField(_("side"), max_length=20, choices=Side.choices)
+    role = models.CharField(_("rolle"), max_length=20, choices=Role.choices, default=Role.MEMBER)
+    voting = models.BooleanField(_("stemmerett"), default=True)
+    municipality = models.ForeignKey(Municipality, verbose_name=_("representerer kommune"), null=True, blank=True, on_delete=models.SET_NULL)
+    trust = models.ForeignKey(HealthTrust, verbose_name=_("representerer helseforetak"), null=True, blank=True, on_delete=models.SET_NULL)
+    start = models.DateField(_("fra"))
+    end = models.DateField(_("til"), null=True, blank=True)
+
+    objects = BodyMemberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["body", "role", "name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(role="observer") | Q(voting=False), name="observers_do_not_vote"),
+            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="seat_period_order"),
+        ]
+        verbose_name = _("medlem av organ")
+        verbose_name_plural = _("medlemmer av organer")
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.get_role_display()} i {self.body.name}"

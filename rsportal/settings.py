@@ -1,0 +1,257 @@
+"""All settings of RS-portalen, driven by environment variables.
+
+Defaults are chosen so that a fresh checkout runs the demo with SQLite and no
+configuration; production sets RSPORTAL_DEBUG=False, RSPORTAL_SECRET_KEY,
+RSPORTAL_ALLOWED_HOSTS and DATABASE_URL (PostgreSQL through psycopg 3).
+"""
+
+import datetime
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent
+# Runtime data (SQLite file, uploads) lives outside the package and the web root.
+DATA_DIR = Path(os.environ.get("RSPORTAL_DATA_DIR", BASE_DIR.parent / "var"))
+
+
+def envbool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def envlist(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = envbool("RSPORTAL_DEBUG", True)
+SECRET_KEY = os.environ.get("RSPORTAL_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("RSPORTAL_SECRET_KEY must be set when RSPORTAL_DEBUG is false")
+    SECRET_KEY = "insecure-development-key-only-for-the-local-demo"
+
+ALLOWED_HOSTS = envlist("RSPORTAL_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = envlist("RSPORTAL_CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "ninja",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
+    "rsportal.core",
+    "rsportal.registry",
+    "rsportal.accounts",
+    "rsportal.funding",
+    "rsportal.applications",
+    "rsportal.assessment",
+    "rsportal.followup",
+    "rsportal.catalogue",
+    "rsportal.api",
+    "rsportal.demo",
+    "rsportal.security",
+    "rsportal.privacy",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "rsportal.security.middleware.ApiDocsCSPMiddleware",
+    "rsportal.security.middleware.TwoFactorMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during authentication into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+if not DEBUG:
+    # Static files straight from the app server in production; runserver serves them in development.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+
+ROOT_URLCONF = "rsportal.urls"
+WSGI_APPLICATION = "rsportal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "rsportal.core.context_processors.roles",
+            ],
+        },
+    },
+]
+
+_default_sqlite = f"sqlite:///{DATA_DIR / 'rsportal.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE takes the write lock when a transaction starts, so two requests
+    # that both check a pot's headroom cannot both pass the check.
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif "RSPORTAL_TEST_DB_NAME" in os.environ or "PYTEST_VERSION" in os.environ:
+    # Two test runs against one PostgreSQL server (a developer's two suites, CI beside a local
+    # run) would otherwise create and drop the same test_<name> database under each other.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("RSPORTAL_TEST_DB_NAME") or f"test_{DATABASES['default']['NAME']}_{os.getpid()}"
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    # Axes first, so a locked-out username/IP pair is refused before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "core:home"
+
+LANGUAGE_CODE = "nb"
+LANGUAGES = [("nb", "Norsk bokmål")]
+TIME_ZONE = "Europe/Oslo"
+USE_I18N = True
+USE_TZ = True
+# Off: years must print as 2026; amounts and counts are grouped explicitly by the kr/num filters.
+USE_THOUSAND_SEPARATOR = False
+LOCALE_PATHS = [BASE_DIR / "locale"]
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+MEDIA_ROOT = DATA_DIR / "uploads"
+
+EMAIL_BACKEND = os.environ.get("RSPORTAL_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("RSPORTAL_FROM_EMAIL", "RS-portalen <ikke-svar@rsportal.invalid>")
+EMAIL_HOST = os.environ.get("RSPORTAL_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("RSPORTAL_EMAIL_PORT", "25"))
+
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = envbool("RSPORTAL_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("RSPORTAL_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("RSPORTAL_LOG_LEVEL", "INFO")},
+}
+
+NINJA_PAGINATION_PER_PAGE = 100
+
+# --- Security: two-factor login, login throttling, content security policy, OpenID Connect ---
+# See the "Security" section of README.md. Everything is on by default; the switches exist for
+# the test suite and for deployments that put their own proof of a second factor in front.
+
+# Secretariat, committee seats, RHF administrators and system administrators must confirm a
+# TOTP code after the password (rsportal.security.twofactor.requires_two_factor).
+RSPORTAL_REQUIRE_2FA = envbool("RSPORTAL_REQUIRE_2FA", True)
+OTP_TOTP_ISSUER = os.environ.get("RSPORTAL_OTP_ISSUER", "RS-portalen")
+
+# Five wrong passwords for one username from one address lock that pair out for 15 minutes;
+# locking on username alone would let anyone lock a secretary out of the portal.
+AXES_ENABLED = envbool("RSPORTAL_LOGIN_THROTTLING", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("RSPORTAL_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("RSPORTAL_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_CLIENT_IP_CALLABLE = "rsportal.security.throttling.client_ip"
+# Number of reverse proxies in front of the app that append to X-Forwarded-For; 0 trusts REMOTE_ADDR only.
+RSPORTAL_PROXY_COUNT = int(os.environ.get("RSPORTAL_PROXY_COUNT", "0"))
+
+# No inline scripts or styles anywhere; the only exception is the Swagger page (ApiDocsCSPMiddleware).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"] + envlist("RSPORTAL_CSP_FORM_ACTION", ""),
+        "frame-ancestors": ["'none'"],
+    }
+}
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# A working day; the session ends with the browser as well, so a shared computer forgets the login.
+SESSION_COOKIE_AGE = int(os.environ.get("RSPORTAL_SESSION_SECONDS", str(8 * 60 * 60)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Optional OpenID Connect login (ID-porten, Entra ID, ...): on only when issuer, client id and
+# secret are all set. Endpoints not given explicitly are read from the issuer's discovery document.
+RSPORTAL_OIDC_ISSUER = os.environ.get("RSPORTAL_OIDC_ISSUER", "").rstrip("/")
+OIDC_RP_CLIENT_ID = os.environ.get("RSPORTAL_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("RSPORTAL_OIDC_CLIENT_SECRET", "")
+RSPORTAL_OIDC_ENABLED = bool(RSPORTAL_OIDC_ISSUER and OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET)
+if RSPORTAL_OIDC_ENABLED:
+    INSTALLED_APPS.append("mozilla_django_oidc")
+    AUTHENTICATION_BACKENDS.append("rsportal.security.oidc.EmailOIDCBackend")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("RSPORTAL_OIDC_AUTHORIZATION_ENDPOINT", "")
+    OIDC_OP_TOKEN_ENDPOINT = os.environ.get("RSPORTAL_OIDC_TOKEN_ENDPOINT", "")
+    OIDC_OP_USER_ENDPOINT = os.environ.get("RSPORTAL_OIDC_USERINFO_ENDPOINT", "")
+    OIDC_OP_JWKS_ENDPOINT = os.environ.get("RSPORTAL_OIDC_JWKS_ENDPOINT", "")
+    OIDC_OP_LOGOUT_ENDPOINT = os.environ.get("RSPORTAL_OIDC_LOGOUT_ENDPOINT", "")
+    OIDC_RP_SIGN_ALGO = os.environ.get("RSPORTAL_OIDC_SIGN_ALGO", "RS256")
+    OIDC_RP_SCOPES = os.environ.get("RSPORTAL_OIDC_SCOPES", "openid email profile")
+    OIDC_USE_PKCE = True
+    # Never create users from OIDC: a person gets an account (and roles) from the secretariat first.
+    OIDC_CREATE_USER = False
+    OIDC_STORE_ID_TOKEN = bool(OIDC_OP_LOGOUT_ENDPOINT)
+    OIDC_TIMEOUT = 10
+    OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+    LOGIN_REDIRECT_URL_FAILURE = "/logg-inn/"  # mozilla-django-oidc uses it as is, unresolved

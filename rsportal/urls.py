@@ -1,0 +1,30 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from rsportal.api.api import api
+from rsportal.security.views import LoginView
+
+admin.site.site_header = "RS-portalen – administrasjon"
+admin.site.site_title = "RS-portalen"
+
+urlpatterns = [
+    path("", include("rsportal.core.urls")),
+    path("logg-inn/", LoginView.as_view(), name="login"),
+    path("logg-inn/tofaktor/", include("rsportal.security.urls")),
+    path("logg-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path("helsefellesskap/", include("rsportal.registry.urls")),
+    path("midler/", include("rsportal.funding.urls")),
+    path("soknader/", include("rsportal.applications.urls")),
+    path("vurdering/", include("rsportal.assessment.urls")),
+    path("oppfolging/", include("rsportal.followup.urls")),
+    path("personvern/", include("rsportal.privacy.urls")),
+    path("", include("rsportal.catalogue.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
+
+if settings.RSPORTAL_OIDC_ENABLED:
+    # Only mounted when configured, so an unconfigured portal has no OIDC URLs at all.
+    urlpatterns.append(path("oidc/", include("rsportal.security.oidc_urls")))
