@@ -1,0 +1,435 @@
+"""State changes of calls and applications. One function per change: each runs
+in a transaction, checks permission, writes an audit record and queues
+notifications where someone needs to know."""
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.forms.models import model_to_dict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rsportal.accounts import permissions as account_permissions
+from rsportal.core.audit import notify, record
+from rsportal.core.formatting import kroner
+from rsportal.registry.models import Body, BodyMember
+
+from . import permissions, uploads
+from .forms import SECTIONS
+from .models import (
+    Application,
+    ApplicationType,
+    ApplicationVersion,
+    Attachment,
+    BenefitRow,
+    BudgetLine,
+    Call,
+    DesignedProject,
+    JoinRequest,
+    Participant,
+    SectionVersion,
+)
+
+
+class ApplicationError(Exception):
+    """A rule was broken; the message is shown to the user as it is."""
+
+
+class SectionConflict(ApplicationError):
+    def __init__(self, message, saved_by, saved_at):
+        super().__init__(message)
+        self.saved_by = saved_by
+        self.saved_at = saved_at
+
+
+def _require_editor(actor, application: Application) -> None:
+    """Called inside the caller's transaction. The status is re-read under a row lock: a row added
+    while a co-author submits must wait for the submission and then be refused, not slip in after
+    the version was frozen."""
+    if not permissions.is_participant(actor, application):
+        raise PermissionDenied(_("Du er ikke med på denne søknaden."))
+    application.status = Application.objects.select_for_update().filter(pk=application.pk).values_list("status", flat=True).get()
+    if not application.editable:
+        raise ApplicationError(_("Søknaden er sendt inn og kan ikke endres. Be sekretariatet åpne den for revisjon."))
+
+
+@transaction.atomic
+def start_application(actor, *, call: Call, title: str, type: str, helsefellesskap) -> Application:
+    """An applicant starts a draft; their organisation becomes the first participant."""
+    municipalities, trusts = permissions.applicant_scopes(actor)
+    if not municipalities and not trusts:
+        raise PermissionDenied(_("Bare søkere for en kommune eller et helseforetak kan starte en søknad."))
+    if not call.is_open():
+        raise ApplicationError(_("Utlysningen er ikke åpen for søknader."))
+    if call.kind != Call.Kind.OPEN:
+        raise ApplicationError(_("Denne utlysningen gjelder prosjekter utformet av utvalg. Meld interesse for et av prosjektene i stedet."))
+    if type not in dict(call.type_choices()):
+        raise ApplicationError(_("Utlysningen tar ikke imot denne søknadstypen."))
+    if helsefellesskap.rhf_id != call.pot.rhf_id or (call.pot.helsefellesskap_id and call.pot.helsefellesskap_id != helsefellesskap.pk):
+        raise ApplicationError(_("Søknaden må sendes til et helsefellesskap som hører til utlysningen."))
+    application = Application.objects.create(call=call, helsefellesskap=helsefellesskap, title=title, type=type, created_by=actor)
+    organisation = {"municipality_id": min(municipalities)} if municipalities else {"trust_id": min(trusts)}
+    Participant.objects.create(
+        application=application,
+        is_owner=True,
+        contact_name=actor.get_full_name(),
+        contact_email=actor.email,
+        **organisation,
+    )
+    record(actor, "application.started", application, _("Søknad påbegynt: %(title)s") % {"title": title}, call=call.pk)
+    return application
+
+
+def section_version(application: Application, section: str) -> SectionVersion:
+    version, _created = SectionVersion.objects.get_or_create(application=application, section=section)
+    return version
+
+
+@transaction.atomic
+def save_section(actor, application: Application, section: str, form, expected_version: int) -> SectionVersion:
+    """Save one section from a valid form, unless someone else saved it since `expected_version`."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    _require_editor(actor, application)
+    if section not in SECTIONS:
+        raise ApplicationError(_("Ukjent del av skjemaet."))
+    version = SectionVersion.objects.select_for_update().get_or_create(application=application, section=section)[0]
+    if version.version != expected_version and version.saved_by_id != actor.pk:
+        raise SectionConflict(
+            _("%(name)s lagret denne delen %(time)s, mens du skrev. Teksten din er ikke lagret: sammenlign og lagre på nytt.")
+            % {"name": version.saved_by.get_full_name() if version.saved_by else _("Noen andre"), "time": timezone.localtime(version.saved_at).strftime("%H:%M")},
+            version.saved_by,
+            version.saved_at,
+        )
+    changed = {name: value for name, value in form.cleaned_data.items() if getattr(application, name) != value}
+    for name, value in changed.items():
+        setattr(application, name, value)
+    if changed:
+        application.save()
+    version.version += 1
+    version.saved_by = actor
+    version.saved_at = timezone.now()
+    version.save()
+    if changed:
+        record(actor, "application.section_saved", application, _("Del «%(section)s» lagret") % {"section": section}, fields=sorted(changed))
+    return version
+
+
+@transaction.atomic
+def add_participant(
+    actor, application: Application, *, municipality=None, trust=None, is_owner=False, contact_name="", contact_email="", contact_phone="", publish_contact=False
+) -> Participant:
+    _require_editor(actor, application)
+    organisation = municipality or trust
+    if application.participants.filter(municipality=municipality, trust=trust).exists():
+        raise ApplicationError(_("%(org)s er allerede med i søknaden.") % {"org": organisation})
+    participant = Participant.objects.create(
+        application=application,
+        municipality=municipality,
+        trust=trust,
+        is_owner=is_owner,
+        contact_name=contact_name,
+        contact_email=contact_email,
+        contact_phone=contact_phone,
+        publish_contact=publish_contact,
+    )
+    record(actor, "application.participant_added", application, _("%(org)s lagt til som deltaker") % {"org": organisation})
+    return participant
+
+
+@transaction.atomic
+def remove_participant(actor, participant: Participant) -> None:
+    application = participant.application
+    _require_editor(actor, application)
+    remaining = application.participants.exclude(pk=participant.pk)
+    municipalities, trusts = permissions.applicant_scopes(actor)
+    if not any(p.municipality_id in municipalities or p.trust_id in trusts for p in remaining):
+        raise ApplicationError(_("Du kan ikke fjerne din egen organisasjon: da mister du tilgangen til søknaden."))
+    name = str(participant.organisation)
+    participant.delete()
+    record(actor, "application.participant_removed", application, _("%(org)s fjernet som deltaker") % {"org": name})
+
+
+@transaction.atomic
+def add_budget_line(actor, application: Application, form) -> BudgetLine:
+    _require_editor(actor, application)
+    line = form.save(commit=False)
+    line.application = application
+    line.save()
+    record(actor, "application.budget_line_added", application, _("Budsjettlinje %(year)s: %(amount)s") % {"year": line.year, "amount": kroner(line.amount)})
+    return line
+
+
+@transaction.atomic
+def remove_budget_line(actor, line: BudgetLine) -> None:
+    _require_editor(actor, line.application)
+    record(actor, "application.budget_line_removed", line.application, _("Budsjettlinje %(year)s fjernet: %(amount)s") % {"year": line.year, "amount": kroner(line.amount)})
+    line.delete()
+
+
+@transaction.atomic
+def add_benefit(actor, application: Application, form) -> BenefitRow:
+    _require_editor(actor, application)
+    row = form.save(commit=False)
+    row.application = application
+    row.save()
+    record(actor, "application.benefit_added", application, _("Nytterad lagt til: %(benefit)s") % {"benefit": row.get_benefit_display()})
+    return row
+
+
+@transaction.atomic
+def remove_benefit(actor, row: BenefitRow) -> None:
+    _require_editor(actor, row.application)
+    record(actor, "application.benefit_removed", row.application, _("Nytterad fjernet: %(benefit)s") % {"benefit": row.get_benefit_display()})
+    row.delete()
+
+
+@transaction.atomic
+def upload_attachment(actor, application: Application, *, kind: str, uploaded) -> Attachment:
+    _require_editor(actor, application)
+    try:
+        content_type = uploads.check(uploaded, pdf_only=kind == Attachment.Kind.AGREEMENT)
+    except uploads.RejectedUpload as exc:
+        raise ApplicationError(str(exc)) from exc
+    attachment = Attachment(
+        application=application,
+        kind=kind,
+        token=uploads.new_token(),
+        original_name=uploaded.name[-255:],
+        content_type=content_type,
+        size=uploaded.size,
+        uploaded_by=actor,
+    )
+    attachment.file.save(attachment.token, uploaded, save=False)
+    attachment.save()
+    record(actor, "application.attachment_added", application, _("Vedlegg lastet opp: %(name)s") % {"name": attachment.original_name}, kind=kind)
+    return attachment
+
+
+@transaction.atomic
+def remove_attachment(actor, attachment: Attachment) -> None:
+    application = attachment.application
+    _require_editor(actor, application)
+    name = attachment.original_name
+    storage, path = attachment.file.storage, attachment.file.name
+    attachment.delete()
+    transaction.on_commit(lambda: storage.delete(path))
+    record(actor, "application.attachment_removed", application, _("Vedlegg slettet: %(name)s") % {"name": name})
+
+
+@dataclass
+class Problem:
+    section: str
+    message: str
+
+
+def submission_problems(application: Application, now: datetime.datetime | None = None) -> list[Problem]:
+    """Everything that stops a submission, in Norwegian, with the section to fix it in."""
+    call = application.call
+    problems: list[Problem] = []
+
+    def need(section, condition, message):
+        if not condition:
+            problems.append(Problem(section, message))
+
+    if not call.is_open(now):
+        problems.append(Problem("prosjektet", _("Søknadsfristen har gått ut, eller utlysningen er ikke åpen.")))
+    participants = list(application.participants.all())
+    municipalities = [p for p in participants if p.municipality_id]
+    trusts = [p for p in participants if p.trust_id]
+    need("deltakere", municipalities, _("Minst én kommune må være med i søknaden."))
+    need("deltakere", trusts, _("Et helseforetak må være med i søknaden: søknaden skal være felles."))
+    need("deltakere", any(p.is_owner for p in participants), _("Oppgi hvem som er prosjekteier."))
+    need("deltakere", all(p.contact_name and p.contact_email for p in participants), _("Alle deltakere må ha kontaktperson med e-post."))
+    need("prosjektet", application.start_date and application.end_date, _("Oppgi planlagt oppstart og avslutning."))
+    if application.start_date and application.end_date:
+        years = (application.end_date - application.start_date).days / 365.25
+        if application.type == ApplicationType.PRE_PROJECT:
+            need("prosjektet", years <= call.pre_project_max_years, _("Et forprosjekt kan vare høyst %(n)s år.") % {"n": call.pre_project_max_years})
+        need("prosjektet", years <= call.max_project_years, _("Prosjektet kan vare høyst %(n)s år.") % {"n": call.max_project_years})
+    for field, label in (
+        ("goal", _("mål")),
+        ("target_group", _("målgruppe")),
+        ("activities", _("hva som skal gjennomføres")),
+        ("organisations_and_staff", _("virksomheter og personellgrupper")),
+        ("expected_benefit", _("forventet nytte")),
+        ("supports_purpose", _("hvordan tiltaket støtter formålet")),
+        ("grant_use", _("hva tilskuddet skal brukes til")),
+        ("financing_at_start", _("finansieringsplan ved oppstart")),
+        ("ordinary_operation_plan", _("plan for overgang til ordinær drift")),
+        ("project_plan", _("prosjektplan")),
+        ("involvement_users", _("involvering av brukere")),
+        ("involvement_unions", _("involvering av tillitsvalgte")),
+        ("involvement_safety", _("involvering av vernetjenesten")),
+    ):
+        section = next(name for name, form in SECTIONS.items() if field in form.Meta.fields)
+        need(section, getattr(application, field).strip(), _("Beskriv %(what)s.") % {"what": label})
+    if application.is_digital:
+        for field in ("digital_regional_path", "digital_ehealth_strategy", "digital_normen", "digital_governance"):
+            need("pasienter-digitalt", getattr(application, field).strip(), _("Svar på alle spørsmålene om digitale tiltak."))
+            if not getattr(application, field).strip():
+                break
+    lines = list(application.budget_lines.all())
+    applied = sum(line.amount for line in lines if line.kind == BudgetLine.Kind.GRANT)
+    need("budsjett", applied > 0, _("Budsjettet må vise hvor mye det søkes om, per år."))
+    own = [line for line in lines if line.kind != BudgetLine.Kind.GRANT and line.participant_id]
+    need("budsjett", any(line.participant.municipality_id for line in own), _("Tallfest hva kommunen(e) bidrar med (tid, kompetanse eller penger)."))
+    need("budsjett", any(line.participant.trust_id for line in own), _("Tallfest hva helseforetaket bidrar med (tid, kompetanse eller penger)."))
+    if application.type == ApplicationType.PRE_PROJECT and applied:
+        cap = call.pre_project_cap(len(municipalities))
+        if cap is not None:
+            need("budsjett", applied <= cap, _("Et forprosjekt med %(n)s kommune(r) kan få høyst %(cap)s, men det søkes om %(applied)s.") % {"n": len(municipalities), "cap": kroner(cap), "applied": kroner(applied)})
+    if call.research_deducted:
+        need("finansiering", application.research_share <= applied, _("Forskningsandelen kan ikke være større enn beløpet det søkes om."))
+    need("budsjett", application.attachments.filter(kind="budget").exists(), _("Last opp budsjettet som vedlegg."))
+    need("nyttetabell", application.benefits.exists(), _("Fyll ut minst én rad i nyttetabellen."))
+    if call.requires_agreement:
+        need("prosjektet", application.agreement_date, _("Oppgi datoen for signert avtale om felles søknad."))
+        need("vedlegg", application.attachments.filter(kind="agreement").exists(), _("Last opp den signerte avtalen om felles søknad (PDF)."))
+    return problems
+
+
+def fingerprint(application: Application) -> str:
+    """A short digest of everything a submission would freeze (see snapshot)."""
+    def canonical(value):
+        # Rows are compared as sets: the database may return them in another order next time.
+        if isinstance(value, dict):
+            return {key: canonical(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return sorted((canonical(item) for item in value), key=lambda item: json.dumps(item, sort_keys=True, default=str))
+        return value
+
+    data = json.dumps(canonical(snapshot(application)), sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(data.encode()).hexdigest()[:32]
+
+
+def snapshot(application: Application) -> dict:
+    """Everything the committee reads, frozen as plain data."""
+    fields = [f for form in SECTIONS.values() for f in form.Meta.fields]
+    data = model_to_dict(application, fields=fields)
+    for key, value in data.items():
+        if isinstance(value, datetime.date):
+            data[key] = value.isoformat()
+    data["helsefellesskap"] = application.helsefellesskap.name
+    data["call"] = application.call.title
+    data["participants"] = [
+        {"organisation": str(p.organisation), "owner": p.is_owner, "contact": p.contact_name, "email": p.contact_email, "phone": p.contact_phone}
+        for p in application.participants.all()
+    ]
+    data["budget"] = [
+        {"year": b.year, "kind": b.get_kind_display(), "party": str(b.participant.organisation) if b.participant else "", "amount": b.amount, "hours": b.hours, "description": b.description}
+        for b in application.budget_lines.select_related("participant__municipality", "participant__trust")
+    ]
+    data["benefits"] = [
+        {
+            "benefit": r.get_benefit_display(),
+            "description": r.description,
+            "beneficiaries": r.beneficiary_labels(),
+            "responsible": r.responsible,
+            "measurement": r.measurement,
+            "frequency_and_data": r.frequency_and_data,
+            "prerequisites": r.prerequisites,
+            "freed_resources": r.freed_resources,
+            "time_horizon": r.time_horizon,
+        }
+        for r in application.benefits.all()
+    ]
+    data["attachments"] = [{"kind": a.get_kind_display(), "name": a.original_name, "token": a.token} for a in application.attachments.all()]
+    return data
+
+
+@transaction.atomic
+def submit(actor, application: Application, expected_fingerprint: str | None = None) -> ApplicationVersion:
+    """Submit (or re-submit a revised) application: freeze a version and tell everyone concerned.
+
+    `expected_fingerprint` is the fingerprint of the application the submitter looked at; if a
+    co-author changed anything since, nothing is submitted, so what is frozen is what was read."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    _require_editor(actor, application)
+    problems = submission_problems(application)
+    if problems:
+        raise ApplicationError(_("Søknaden kan ikke sendes inn ennå: %(first)s") % {"first": problems[0].message})
+    if expected_fingerprint is not None and expected_fingerprint != fingerprint(application):
+        raise ApplicationError(
+            _("Søknaden er endret siden du åpnet denne siden, kanskje av en medforfatter. Se over søknaden og send inn på nytt.")
+        )
+    number = application.versions.count() + 1
+    now = timezone.now()
+    version = ApplicationVersion.objects.create(application=application, number=number, submitted_at=now, submitted_by=actor, data=snapshot(application))
+    application.status = Application.Status.SUBMITTED
+    application.submitted_at = now
+    application.save(update_fields=["status", "submitted_at", "updated_at"])
+    record(actor, "application.submitted", application, _("Søknad sendt inn (versjon %(n)s): %(title)s") % {"n": number, "title": application.title})
+    secretariat = BodyMember.objects.active_on(now.date()).filter(
+        body__kind=Body.Kind.SECRETARIAT, body__helsefellesskap=application.helsefellesskap, user__isnull=False
+    )
+    recipients = [p.contact_email for p in application.participants.all()] + [s.user.email for s in secretariat.select_related("user")]
+    notify(
+        recipients,
+        _("Søknad mottatt: %(title)s") % {"title": application.title},
+        _("Søknaden «%(title)s» er sendt inn til %(hf)s (versjon %(n)s).") % {"title": application.title, "hf": application.helsefellesskap.name, "n": number},
+    )
+    return version
+
+
+@transaction.atomic
+def reopen_for_revision(actor, application: Application, reason: str) -> Application:
+    """The secretariat asks the applicants to revise; the submitted version stays readable."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if not permissions.can_reopen(actor, application):
+        raise PermissionDenied(_("Bare sekretariatet kan åpne en søknad for revisjon."))
+    if application.status != Application.Status.SUBMITTED:
+        raise ApplicationError(_("Bare innsendte søknader kan åpnes for revisjon."))
+    if not reason.strip():
+        raise ApplicationError(_("Skriv hva søkerne skal endre."))
+    application.status = Application.Status.REVISION
+    application.save(update_fields=["status", "updated_at"])
+    record(actor, "application.reopened", application, _("Åpnet for revisjon: %(reason)s") % {"reason": reason})
+    notify(
+        [p.contact_email for p in application.participants.all()],
+        _("Søknaden «%(title)s» er åpnet for revisjon") % {"title": application.title},
+        reason,
+    )
+    return application
+
+
+@transaction.atomic
+def withdraw(actor, application: Application) -> Application:
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if not permissions.is_participant(actor, application):
+        raise PermissionDenied(_("Du er ikke med på denne søknaden."))
+    if application.status == Application.Status.WITHDRAWN:
+        raise ApplicationError(_("Søknaden er allerede trukket."))
+    application.status = Application.Status.WITHDRAWN
+    application.save(update_fields=["status", "updated_at"])
+    record(actor, "application.withdrawn", application, _("Søknad trukket: %(title)s") % {"title": application.title})
+    return application
+
+
+@transaction.atomic
+def request_to_join(actor, project: DesignedProject, form) -> JoinRequest:
+    """A municipality asks to join a committee-designed project (models 3 and 4)."""
+    municipalities, _trusts = permissions.applicant_scopes(actor)
+    request = form.save(commit=False)
+    if request.municipality_id not in municipalities:
+        raise PermissionDenied(_("Du kan bare melde interesse på vegne av din egen kommune."))
+    if not project.call.is_open():
+        raise ApplicationError(_("Utlysningen er ikke åpen."))
+    if project.join_deadline and project.join_deadline < timezone.localdate():
+        raise ApplicationError(_("Fristen for å melde interesse har gått ut."))
+    if JoinRequest.objects.filter(project=project, municipality_id=request.municipality_id).exists():
+        raise ApplicationError(_("Kommunen har allerede meldt interesse for dette prosjektet."))
+    request.project = project
+    request.created_by = actor
+    request.save()
+    record(actor, "designed_project.join_requested", project, _("%(m)s ønsker å delta i %(p)s") % {"m": request.municipality.name, "p": project.title})
+    seats = BodyMember.objects.active_on(timezone.localdate()).filter(body=project.designed_by, user__isnull=False).select_related("user")
+    notify([s.user.email for s in seats], _("Ny kommune vil delta: %(p)s") % {"p": project.title}, _("%(m)s har meldt interesse.") % {"m": request.municipality.name})
+    return request
+
+
+def can_manage_calls(user, pot) -> bool:
+    return account_permissions.can_manage_money(user, rhf=pot.rhf, helsefellesskap=pot.helsefellesskap)

@@ -1,0 +1,72 @@
+"""Who may see and edit calls and applications."""
+
+from django.db.models import Q
+
+from rsportal.accounts import permissions
+from rsportal.accounts.models import OrganisationRole
+
+from .models import Application
+
+
+def applicant_scopes(user) -> tuple[set[int], set[int]]:
+    """Municipality ids and trust ids the user may apply for."""
+    roles = permissions.active_roles(user).filter(kind=OrganisationRole.Kind.APPLICANT)
+    municipalities = {r.municipality_id for r in roles if r.municipality_id}
+    trusts = {r.trust_id for r in roles if r.trust_id}
+    return municipalities, trusts
+
+
+def is_applicant(user) -> bool:
+    municipalities, trusts = applicant_scopes(user)
+    return bool(municipalities or trusts)
+
+
+def own_applications(user):
+    """Applications in which one of the user's organisations takes part."""
+    municipalities, trusts = applicant_scopes(user)
+    if not municipalities and not trusts:
+        return Application.objects.none()
+    return Application.objects.filter(
+        Q(participants__municipality_id__in=municipalities) | Q(participants__trust_id__in=trusts)
+    ).distinct()
+
+
+def is_participant(user, application: Application) -> bool:
+    municipalities, trusts = applicant_scopes(user)
+    return any(
+        (p.municipality_id in municipalities) or (p.trust_id in trusts) for p in application.participants.all()
+    )
+
+
+def can_edit(user, application: Application) -> bool:
+    """Every participating organisation's applicants co-author the draft."""
+    return application.editable and is_participant(user, application)
+
+
+def handles(user, application: Application) -> bool:
+    """The secretariat of the receiving helsefellesskap, the RHF's administrators and secretariat,
+    and the bodies that have a step in the call's process handle submitted applications."""
+    pot = application.call.pot
+    if permissions.is_rhf_admin(user, pot.rhf) or permissions.is_secretariat(user, application.helsefellesskap):
+        return True
+    if permissions.is_secretariat(user, rhf=pot.rhf):
+        return True
+    bodies = application.call.steps.exclude(body=None).values_list("body_id", flat=True)
+    return permissions.active_seats(user).filter(body_id__in=bodies).exists()
+
+
+def can_view(user, application: Application) -> bool:
+    if is_participant(user, application):
+        return True
+    if application.submitted_at is None:
+        return False  # a draft belongs to its authors until it is submitted, also when withdrawn unsent
+    return handles(user, application)
+
+
+def can_reopen(user, application: Application) -> bool:
+    pot = application.call.pot
+    return (
+        permissions.is_rhf_admin(user, pot.rhf)
+        or permissions.is_secretariat(user, application.helsefellesskap)
+        or permissions.is_secretariat(user, rhf=pot.rhf)
+    )

@@ -1,0 +1,428 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from rsportal.core.decorators import role_required
+from rsportal.privacy.domain import record_view
+from rsportal.registry.models import Helsefellesskap, Municipality
+
+from . import domain, permissions
+from .forms import SECTIONS, AttachmentForm, BenefitRowForm, BudgetLineForm, JoinRequestForm, ParticipantForm, ReopenForm, StartForm
+from .models import Application, Attachment, BenefitRow, BudgetLine, Call, Participant
+from .similar import find_similar
+
+
+# --- calls (public) --------------------------------------------------------
+
+
+def call_list(request):
+    calls = (
+        Call.objects.filter(status__in=[Call.Status.PUBLISHED, Call.Status.CLOSED])
+        .select_related("pot__rhf", "pot__helsefellesskap")
+        .prefetch_related("deadlines")
+        .order_by("status", "-created_at")
+    )
+    now = timezone.now()
+    rows = []
+    for call in calls:
+        upcoming = [d for d in call.deadlines.all() if d.at >= now]
+        rows.append({"call": call, "deadline": upcoming[0] if upcoming else None, "open": call.status == Call.Status.PUBLISHED and (call.rolling or bool(upcoming))})
+    return render(request, "applications/call_list.html", {"rows": rows, "is_applicant": permissions.is_applicant(request.user)})
+
+
+def call_detail(request, pk: int):
+    call = get_object_or_404(
+        Call.objects.select_related("pot__rhf", "pot__helsefellesskap").prefetch_related("criteria", "deadlines", "pre_project_caps", "steps__body", "designed_projects__designed_by"),
+        pk=pk,
+    )
+    if call.status == Call.Status.DRAFT and not domain.can_manage_calls(request.user, call.pot):
+        raise Http404
+    from rsportal.assessment.domain import takes_part
+
+    context = {"call": call, "is_open": call.is_open(), "is_applicant": permissions.is_applicant(request.user), "handles": takes_part(request.user, call)}
+    if context["is_applicant"] and context["is_open"]:
+        if call.kind == Call.Kind.OPEN:
+            context["start_form"] = StartForm(call, _communities_for(call, request.user))
+        else:
+            context["join_form"] = JoinRequestForm(_own_municipalities(request.user))
+    return render(request, "applications/call_detail.html", context)
+
+
+def _communities_for(call, user):
+    if call.pot.helsefellesskap_id:
+        return Helsefellesskap.objects.filter(pk=call.pot.helsefellesskap_id)
+    municipalities, trusts = permissions.applicant_scopes(user)
+    communities = Helsefellesskap.objects.filter(rhf=call.pot.rhf)
+    own = communities.filter(memberships__municipality_id__in=municipalities) | communities.filter(trust_id__in=trusts)
+    return own.distinct() if own.exists() else communities
+
+
+def _own_municipalities(user):
+    municipalities, _trusts = permissions.applicant_scopes(user)
+    return Municipality.objects.filter(pk__in=municipalities)
+
+
+@require_POST
+@role_required
+def application_start(request, pk: int):
+    call = get_object_or_404(Call, pk=pk)
+    form = StartForm(call, _communities_for(call, request.user), request.POST)
+    if form.is_valid():
+        try:
+            application = domain.start_application(request.user, call=call, **form.cleaned_data)
+        except domain.ApplicationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Søknaden er opprettet. Den lagres fortløpende mens du skriver."))
+            return redirect("applications:edit", pk=application.pk)
+    return render(request, "applications/call_detail.html", {"call": call, "is_open": call.is_open(), "is_applicant": True, "start_form": form}, status=400)
+
+
+@require_POST
+@role_required
+def join_request(request, pk: int, project_pk: int):
+    call = get_object_or_404(Call, pk=pk)
+    project = get_object_or_404(call.designed_projects, pk=project_pk)
+    form = JoinRequestForm(_own_municipalities(request.user), request.POST)
+    if form.is_valid():
+        try:
+            domain.request_to_join(request.user, project, form)
+        except domain.ApplicationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Interessen er meldt. Utvalget tar kontakt."))
+            return redirect("applications:call-detail", pk=call.pk)
+    return render(request, "applications/call_detail.html", {"call": call, "is_open": call.is_open(), "is_applicant": True, "join_form": form, "join_project": project}, status=400)
+
+
+# --- the applicant's pages -------------------------------------------------
+
+
+@role_required
+def my_applications(request):
+    applications = (
+        permissions.own_applications(request.user)
+        .select_related("call__pot", "helsefellesskap")
+        .prefetch_related(Prefetch("call__deadlines"), "participants__municipality", "participants__trust", "budget_lines")
+        .order_by("-updated_at")
+    )
+    return render(request, "applications/my_applications.html", {"applications": applications, "is_applicant": permissions.is_applicant(request.user)})
+
+
+def _application(request, pk, *, edit=False):
+    application = get_object_or_404(
+        Application.objects.select_related("call__pot__rhf", "call__pot__helsefellesskap", "helsefellesskap").prefetch_related(
+            "participants__municipality", "participants__trust"
+        ),
+        pk=pk,
+    )
+    allowed = permissions.is_participant(request.user, application) if edit else permissions.can_view(request.user, application)
+    if not allowed:
+        raise PermissionDenied(_("Du har ikke tilgang til denne søknaden."))
+    return application
+
+
+def _edit_context(request, application, **overrides):
+    versions = {v.section: v for v in application.section_versions.select_related("saved_by")}
+    sections = []
+    for key, form_class in SECTIONS.items():
+        form = overrides.pop(f"form_{key}", None) or form_class(instance=application, prefix=key)
+        version = versions.get(key)
+        sections.append({"key": key, "form": form, "version": version.version if version else 0, "saved": version})
+    context = {
+        "application": application,
+        "sections": sections,
+        "participants": application.participants.all(),
+        "budget_lines": application.budget_lines.select_related("participant__municipality", "participant__trust"),
+        "applied_by_year": application.applied_by_year(),
+        "benefits": application.benefits.all(),
+        "attachments": application.attachments.all(),
+        "participant_form": ParticipantForm(auto_id="participant_%s"),
+        "budget_form": BudgetLineForm(application, auto_id="budget_%s"),
+        "benefit_form": BenefitRowForm(auto_id="benefit_%s"),
+        "attachment_form": AttachmentForm(auto_id="attachment_%s"),
+        "problems": domain.submission_problems(application),
+        "editable": permissions.can_edit(request.user, application),
+    }
+    context.update(overrides)
+    return context
+
+
+@role_required
+def application_edit(request, pk: int):
+    application = _application(request, pk, edit=True)
+    if not application.editable:
+        return redirect("applications:detail", pk=application.pk)
+    return render(request, "applications/edit.html", _edit_context(request, application))
+
+
+@require_POST
+@role_required
+def section_save(request, pk: int, section: str):
+    """Saves one section. HTMX autosave gets a status fragment; a plain form post is redirected."""
+    application = _application(request, pk, edit=True)
+    if section not in SECTIONS:
+        raise Http404
+    form = SECTIONS[section](request.POST, instance=Application.objects.get(pk=application.pk), prefix=section)
+    htmx = request.headers.get("HX-Request") == "true"
+    try:
+        expected = int(request.POST.get("version", "0"))
+    except ValueError:
+        expected = -1
+    context = {"application": application, "section": section}
+    if not form.is_valid():
+        context["errors"] = form.errors
+        if htmx:
+            return render(request, "applications/_save_status.html", context)
+        return render(request, "applications/edit.html", _edit_context(request, application, **{f"form_{section}": form}), status=400)
+    try:
+        version = domain.save_section(request.user, application, section, form, expected)
+    except domain.SectionConflict as exc:
+        current = SECTIONS[section](instance=Application.objects.get(pk=application.pk), prefix=f"{section}-current")
+        context.update({"conflict": str(exc), "current": current, "current_version": domain.section_version(application, section).version})
+        if htmx:
+            return render(request, "applications/_save_status.html", context)
+        return render(request, "applications/edit.html", _edit_context(request, application, **{f"form_{section}": form, "conflict_section": section, "conflict": str(exc), "conflict_current": current}), status=409)
+    except domain.ApplicationError as exc:
+        context["errors"] = {"__all__": [str(exc)]}
+        if htmx:
+            return render(request, "applications/_save_status.html", context)
+        messages.error(request, str(exc))
+        return redirect("applications:edit", pk=application.pk)
+    context["version"] = version
+    if htmx:
+        return render(request, "applications/_save_status.html", context)
+    messages.success(request, _("Lagret."))
+    return redirect(reverse("applications:edit", args=[application.pk]) + f"#{section}")
+
+
+def _row_action(request, application, form, action, success, anchor):
+    if form.is_valid():
+        try:
+            action(form)
+        except domain.ApplicationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, success)
+            return redirect(reverse("applications:edit", args=[application.pk]) + f"#{anchor}")
+    return None
+
+
+@require_POST
+@role_required
+def participant_add(request, pk: int):
+    application = _application(request, pk, edit=True)
+    form = ParticipantForm(request.POST, auto_id="participant_%s")
+    response = _row_action(request, application, form, lambda f: domain.add_participant(request.user, application, **f.cleaned_data), _("Deltakeren er lagt til."), "deltakere")
+    return response or render(request, "applications/edit.html", _edit_context(request, application, participant_form=form), status=400)
+
+
+@require_POST
+@role_required
+def participant_remove(request, pk: int, item: int):
+    application = _application(request, pk, edit=True)
+    participant = get_object_or_404(Participant, pk=item, application=application)
+    try:
+        domain.remove_participant(request.user, participant)
+        messages.success(request, _("Deltakeren er fjernet."))
+    except domain.ApplicationError as exc:
+        messages.error(request, str(exc))
+    return redirect(reverse("applications:edit", args=[application.pk]) + "#deltakere")
+
+
+@require_POST
+@role_required
+def budget_add(request, pk: int):
+    application = _application(request, pk, edit=True)
+    form = BudgetLineForm(application, request.POST, auto_id="budget_%s")
+    response = _row_action(request, application, form, lambda f: domain.add_budget_line(request.user, application, f), _("Budsjettlinjen er lagt til."), "budsjett")
+    return response or render(request, "applications/edit.html", _edit_context(request, application, budget_form=form), status=400)
+
+
+@require_POST
+@role_required
+def budget_remove(request, pk: int, item: int):
+    application = _application(request, pk, edit=True)
+    line = get_object_or_404(BudgetLine, pk=item, application=application)
+    try:
+        domain.remove_budget_line(request.user, line)
+    except domain.ApplicationError as exc:
+        messages.error(request, str(exc))
+    return redirect(reverse("applications:edit", args=[application.pk]) + "#budsjett")
+
+
+@require_POST
+@role_required
+def benefit_add(request, pk: int):
+    application = _application(request, pk, edit=True)
+    form = BenefitRowForm(request.POST, auto_id="benefit_%s")
+    response = _row_action(request, application, form, lambda f: domain.add_benefit(request.user, application, f), _("Nytteraden er lagt til."), "nyttetabell")
+    return response or render(request, "applications/edit.html", _edit_context(request, application, benefit_form=form), status=400)
+
+
+@require_POST
+@role_required
+def benefit_remove(request, pk: int, item: int):
+    application = _application(request, pk, edit=True)
+    row = get_object_or_404(BenefitRow, pk=item, application=application)
+    try:
+        domain.remove_benefit(request.user, row)
+    except domain.ApplicationError as exc:
+        messages.error(request, str(exc))
+    return redirect(reverse("applications:edit", args=[application.pk]) + "#nyttetabell")
+
+
+@require_POST
+@role_required
+def attachment_add(request, pk: int):
+    application = _application(request, pk, edit=True)
+    form = AttachmentForm(request.POST, request.FILES, auto_id="attachment_%s")
+    response = _row_action(
+        request, application, form, lambda f: domain.upload_attachment(request.user, application, kind=f.cleaned_data["kind"], uploaded=f.cleaned_data["file"]), _("Vedlegget er lastet opp."), "vedlegg"
+    )
+    return response or render(request, "applications/edit.html", _edit_context(request, application, attachment_form=form), status=400)
+
+
+@require_POST
+@role_required
+def attachment_remove(request, pk: int, item: int):
+    application = _application(request, pk, edit=True)
+    attachment = get_object_or_404(Attachment, pk=item, application=application)
+    try:
+        domain.remove_attachment(request.user, attachment)
+    except domain.ApplicationError as exc:
+        messages.error(request, str(exc))
+    return redirect(reverse("applications:edit", args=[application.pk]) + "#vedlegg")
+
+
+@login_required
+def attachment_download(request, token: str):
+    """Files live outside the web root and are only served through this permission check."""
+    attachment = get_object_or_404(Attachment.objects.select_related("application"), token=token)
+    if not permissions.can_view(request.user, attachment.application):
+        raise PermissionDenied(_("Du har ikke tilgang til dette vedlegget."))
+    record_view(request.user, attachment, "attachment")
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@role_required
+def application_submit(request, pk: int):
+    application = _application(request, pk, edit=True)
+    if not application.editable:
+        return redirect("applications:detail", pk=application.pk)
+    similar = find_similar(application.title, f"{application.goal} {application.activities}", application.target_group, exclude_application_id=application.pk)
+    if request.method == "POST":
+        if not request.POST.get("checked_similar"):
+            messages.error(request, _("Bekreft at dere har sett på lignende prosjekter før dere sender inn."))
+        else:
+            try:
+                version = domain.submit(request.user, application, expected_fingerprint=request.POST.get("fingerprint", ""))
+            except domain.ApplicationError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("Søknaden er sendt inn (versjon %(n)s).") % {"n": version.number})
+                return redirect("applications:detail", pk=application.pk)
+    return render(
+        request,
+        "applications/submit.html",
+        {
+            "application": application,
+            "problems": domain.submission_problems(application),
+            "similar": similar,
+            "applied_by_year": application.applied_by_year(),
+            "fingerprint": domain.fingerprint(application),
+        },
+    )
+
+
+@role_required
+def application_detail(request, pk: int, number: int | None = None):
+    return _detail_page(request, _application(request, pk), number=number)
+
+
+def _detail_page(request, application, *, number: int | None = None, reopen_form=None, reopen_error: str = ""):
+    """The application as submitted (the latest version, or version `number`). After a refused
+    reopening, the error and the reason as typed (`reopen_form`) are shown again, with status 400."""
+    versions = list(application.versions.select_related("submitted_by"))
+    version = None
+    if number is not None:
+        version = next((v for v in versions if v.number == number), None)
+        if version is None:
+            raise Http404
+    elif versions:
+        version = versions[0]
+    record_view(request.user, version or application, "application" if number is None else "application_version")
+    return render(
+        request,
+        "applications/detail.html",
+        {
+            "application": application,
+            "versions": versions,
+            "version": version,
+            "data": version.data if version else domain.snapshot(application),
+            "can_edit": permissions.can_edit(request.user, application),
+            "can_reopen": permissions.can_reopen(request.user, application) and application.status == Application.Status.SUBMITTED,
+            "is_participant": permissions.is_participant(request.user, application),
+            "reopen_form": reopen_form or ReopenForm(),
+            "reopen_error": reopen_error,
+            "decision": application.decisions.filter(status="adopted").first(),
+            "readable": _readable(version.data if version else domain.snapshot(application)),
+        },
+        status=400 if reopen_error else 200,
+    )
+
+
+def _readable(data: dict) -> list[tuple[str, list[tuple[str, object]]]]:
+    """The frozen fields with their Norwegian labels, section by section."""
+    result = []
+    for form_class in SECTIONS.values():
+        rows = []
+        for name in form_class.Meta.fields:
+            field = Application._meta.get_field(name)
+            value = data.get(name)
+            if field.choices:
+                value = dict(field.flatchoices).get(value, value)
+            elif isinstance(value, bool):
+                value = _("Ja") if value else _("Nei")
+            rows.append((field.verbose_name, value))
+        result.append((form_class.title_text, rows))
+    return result
+
+
+@require_POST
+@role_required
+def application_reopen(request, pk: int):
+    application = _application(request, pk)
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        return _detail_page(request, application, reopen_form=form, reopen_error=_("Skriv hva søkerne skal endre."))
+    try:
+        domain.reopen_for_revision(request.user, application, form.cleaned_data["reason"])
+    except domain.ApplicationError as exc:
+        # The application page again with the reason as typed, so nothing is lost.
+        return _detail_page(request, application, reopen_form=form, reopen_error=str(exc))
+    messages.success(request, _("Søknaden er åpnet for revisjon, og søkerne er varslet."))
+    return redirect("applications:detail", pk=application.pk)
+
+
+@require_POST
+@role_required
+def application_withdraw(request, pk: int):
+    application = _application(request, pk)
+    try:
+        domain.withdraw(request.user, application)
+    except domain.ApplicationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Søknaden er trukket."))
+    return redirect("applications:mine")
