@@ -1,0 +1,670 @@
+"""State changes of the assessment: one function per change, each in a transaction,
+checking permission, writing the audit trail and queuing notifications."""
+
+import datetime
+import hashlib
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rsportal.accounts import permissions as account_permissions
+from rsportal.applications.models import Application, Call, Criterion, ProcessStep
+from rsportal.core.audit import notify, record
+from rsportal.core.models import AuditEvent
+from rsportal.core.formatting import kroner, local_stamp, person_name
+from rsportal.funding import domain as funding
+from rsportal.funding.models import Grant
+from rsportal.registry.models import Body, BodyMember
+
+from . import agenda, voting
+from .models import AgendaItem, Conflict, Decision, FormalCheck, Forwarding, Meeting, Score, Vote
+
+
+class AssessmentError(Exception):
+    """A rule was broken; the message is shown as it is."""
+
+
+class StaleEdit(AssessmentError):
+    """Someone changed the object after the form was drawn: the save is refused rather than
+    applied on top. The message says who changed what; the form keeps what the user typed."""
+
+
+# --- optimistic locking ------------------------------------------------------
+#
+# Every form that changes shared state posts back a token for what it showed: a timestamp,
+# an id, a status or a fingerprint. The domain function locks a row, re-reads the token under
+# the lock and refuses if it differs. `expected=None` means the caller posted no form (a script
+# or a test) and skips the check; the views always pass a string, "" meaning "nothing yet".
+
+
+def stamp(value: datetime.datetime | None) -> str:
+    """A timestamp as the token a form posts back ("" when there is none)."""
+    return value.isoformat() if value else ""
+
+
+def _digest(rows) -> str:
+    rows = sorted(rows)
+    return hashlib.sha256(repr(rows).encode()).hexdigest()[:24] if rows else ""
+
+
+def _who(user) -> str:
+    return person_name(user) if user is not None else _("Noen andre")
+
+
+def _last_actor(action: str, obj) -> str:
+    event = AuditEvent.objects.filter(action=action, object_type=obj._meta.label_lower, object_id=str(obj.pk)).select_related("actor").first()
+    return _who(event.actor if event else None)
+
+
+def formal_check_version(application: Application) -> str:
+    check = FormalCheck.objects.filter(application=application).only("checked_at").first()
+    return stamp(check.checked_at if check else None)
+
+
+def scores_fingerprint(member: BodyMember | None, application: Application) -> str:
+    """Changes whenever the member's scores on the application are saved, added or removed."""
+    if member is None:
+        return ""
+    rows = Score.objects.filter(application=application, member=member).values_list("criterion_id", "value", "comment", "updated_at")
+    return _digest((criterion, value, comment, stamp(at)) for criterion, value, comment, at in rows)
+
+
+def forwarding_fingerprint(call: Call, helsefellesskap) -> str:
+    """Changes whenever the helsefellesskap's prioritisation is saved: forward() recreates the rows."""
+    rows = Forwarding.objects.filter(application__call=call, helsefellesskap=helsefellesskap).values_list("pk", "application_id", "rank", "joint")
+    return _digest(rows)
+
+
+def pending_proposal(application: Application) -> Decision | None:
+    return application.decisions.filter(status=Decision.Status.PROPOSED).select_related("proposed_by").order_by("-proposed_at", "-pk").first()
+
+
+# --- who does what ---------------------------------------------------------
+
+
+def step_body(call: Call, *steps: str) -> Body | None:
+    """The body doing the first of `steps` that the call has configured."""
+    configured = {s.step: s for s in call.steps.select_related("body")}
+    for step in steps:
+        if step in configured and configured[step].body_id:
+            return configured[step].body
+    return None
+
+
+def scoring_body(call: Call) -> Body | None:
+    return step_body(call, ProcessStep.Step.SCORING, ProcessStep.Step.DECISION)
+
+
+def decision_body(call: Call) -> Body | None:
+    return step_body(call, ProcessStep.Step.DECISION)
+
+
+def seat(user, body: Body | None) -> BodyMember | None:
+    if body is None or not user.is_authenticated:
+        return None
+    return account_permissions.active_seats(user).filter(body=body).first()
+
+
+def manages(user, call: Call) -> bool:
+    """The secretariat side: the pot's managers (RHF admin, RHF or community secretariat)."""
+    pot = call.pot
+    return account_permissions.can_manage_money(user, rhf=pot.rhf, helsefellesskap=pot.helsefellesskap)
+
+
+def takes_part(user, call: Call) -> bool:
+    """Anyone with a role in the call's process: managers and seats in its bodies."""
+    if manages(user, call):
+        return True
+    bodies = call.steps.exclude(body=None).values_list("body_id", flat=True)
+    return account_permissions.active_seats(user).filter(body_id__in=bodies).exists()
+
+
+def runs_meeting(user, body: Body | None) -> bool:
+    member = seat(user, body)
+    return member is not None and member.role in (BodyMember.Role.LEADER, BodyMember.Role.SECRETARY)
+
+
+def conflicted_members(application: Application) -> set[int]:
+    return {c.member_id for c in application.conflicts.all() if c.blocks}
+
+
+def is_conflicted(member: BodyMember | None, application: Application) -> bool:
+    return member is not None and application.conflicts.filter(member=member).exclude(status=Conflict.Status.DISMISSED).exists()
+
+
+def candidates(call: Call):
+    """Applications in the assessment: submitted ones; where the call has a local
+    prioritisation step, only those a helsefellesskap has forwarded."""
+    applications = call.applications.filter(status=Application.Status.SUBMITTED)
+    if call.steps.filter(step=ProcessStep.Step.LOCAL_PRIORITISATION).exists():
+        applications = applications.filter(forwarding__isnull=False)
+    return applications
+
+
+# --- formal check and local prioritisation ----------------------------------
+
+
+@transaction.atomic
+def record_formal_check(
+    actor, application: Application, *, outcome: str, efficient_use, not_ordinary_operation, digital_compliant, note: str, expected: str | None = None
+) -> FormalCheck:
+    """`expected` is formal_check_version() of the check the form showed ("" for none)."""
+    call = application.call
+    body = step_body(call, ProcessStep.Step.FORMAL_CHECK)
+    if not (manages(actor, call) or (seat(actor, body) and seat(actor, body).role != BodyMember.Role.OBSERVER)):
+        raise PermissionDenied(_("Du utfører ikke formell kontroll for denne utlysningen."))
+    # The application row serialises the checkers, also when there is no check to lock yet.
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    if locked.status != Application.Status.SUBMITTED:
+        raise AssessmentError(_("Bare innsendte søknader kontrolleres."))
+    if outcome != FormalCheck.Outcome.ELIGIBLE and not note.strip():
+        raise AssessmentError(_("Begrunn resultatet når søknaden ikke oppfyller kravene fullt ut."))
+    current = FormalCheck.objects.filter(application=application).select_related("checked_by").first()
+    if expected is not None and stamp(current.checked_at if current else None) != expected:
+        raise StaleEdit(
+            _(
+                "%(who)s lagret formell kontroll av søknaden %(when)s (resultat: %(outcome)s) etter at du åpnet siden. "
+                "Kontrollen din er ikke lagret, men står fortsatt i skjemaet. Se hva som er lagret nå, og lagre på nytt hvis du vil erstatte det."
+            )
+            % {"who": _who(current.checked_by), "when": local_stamp(current.checked_at), "outcome": current.get_outcome_display()}
+            if current
+            else _("Den formelle kontrollen du så, finnes ikke lenger. Kontrollen din er ikke lagret, men står fortsatt i skjemaet; lagre på nytt.")
+        )
+    check, created = FormalCheck.objects.update_or_create(
+        application=application,
+        defaults={
+            "outcome": outcome,
+            "efficient_use": efficient_use,
+            "not_ordinary_operation": not_ordinary_operation,
+            "digital_compliant": digital_compliant,
+            "note": note,
+            "checked_by": actor,
+        },
+    )
+    record(actor, "assessment.formal_check", application, _("Formell kontroll: %(outcome)s") % {"outcome": check.get_outcome_display()}, note=note)
+    return check
+
+
+@transaction.atomic
+def forward(actor, call: Call, helsefellesskap, *, ranked: list[Application], joint: list[Application], expected: str | None = None) -> list[Forwarding]:
+    """Local prioritisation: the helsefellesskap approves, ranks and forwards its applications.
+    `expected` is forwarding_fingerprint() of the prioritisation the form showed."""
+    if not (account_permissions.is_secretariat(actor, helsefellesskap) or account_permissions.is_rhf_admin(actor, call.pot.rhf)):
+        raise PermissionDenied(_("Bare sekretariatet i helsefellesskapet kan prioritere søknadene."))
+    Call.objects.select_for_update().get(pk=call.pk)  # serialises every prioritisation of the call
+    limit = call.max_forwarded_per_helsefellesskap
+    if limit and len(ranked) > limit:
+        raise AssessmentError(_("Helsefellesskapet kan sende videre høyst %(n)s søknader (i tillegg til felles søknader).") % {"n": limit})
+    for application in [*ranked, *joint]:
+        if application.call_id != call.pk or application.helsefellesskap_id != helsefellesskap.pk:
+            raise AssessmentError(_("«%(t)s» hører ikke til dette helsefellesskapet og denne utlysningen.") % {"t": application.title})
+        if application.status != Application.Status.SUBMITTED:
+            raise AssessmentError(_("«%(t)s» er ikke sendt inn.") % {"t": application.title})
+    if expected is not None and forwarding_fingerprint(call, helsefellesskap) != expected:
+        raise StaleEdit(_stale_forwarding(call, helsefellesskap))
+    Forwarding.objects.filter(application__call=call, helsefellesskap=helsefellesskap).delete()
+    rows = [Forwarding(application=a, helsefellesskap=helsefellesskap, rank=i, forwarded_by=actor) for i, a in enumerate(ranked, start=1)]
+    rows += [Forwarding(application=a, helsefellesskap=helsefellesskap, joint=True, forwarded_by=actor) for a in joint]
+    Forwarding.objects.bulk_create(rows)
+    record(
+        actor,
+        "assessment.forwarded",
+        call,
+        _("%(hf)s sendte videre %(n)s søknader (%(j)s felles)") % {"hf": helsefellesskap.name, "n": len(rows), "j": len(joint)},
+        ranked=[a.pk for a in ranked],
+        joint=[a.pk for a in joint],
+    )
+    return rows
+
+
+def _stale_forwarding(call: Call, helsefellesskap) -> str:
+    current = list(Forwarding.objects.filter(application__call=call, helsefellesskap=helsefellesskap).select_related("application", "forwarded_by").order_by("joint", "rank", "pk"))
+    kept = _("Prioriteringen din er ikke lagret, men står fortsatt i skjemaet. Lagre på nytt hvis den skal erstatte den som er lagret nå.")
+    if not current:
+        return _("Prioriteringen for %(hf)s ble endret etter at du åpnet siden, og ingen søknader er sendt videre nå.") % {"hf": helsefellesskap.name} + " " + kept
+    latest = max(current, key=lambda f: f.forwarded_at)
+    listing = ", ".join(f"{f.rank}. {f.application.title}" if not f.joint else _("«%(t)s» (felles)") % {"t": f.application.title} for f in current)
+    return (
+        _("%(who)s lagret prioriteringen for %(hf)s %(when)s etter at du åpnet siden. Sendt videre nå: %(list)s.")
+        % {"who": _who(latest.forwarded_by), "hf": helsefellesskap.name, "when": local_stamp(latest.forwarded_at), "list": listing}
+        + " "
+        + kept
+    )
+
+
+# --- conflicts of interest -------------------------------------------------
+
+
+def _named(member: BodyMember, application: Application) -> bool:
+    name = member.name.strip().lower()
+    email = (member.user.email if member.user_id else "").lower()
+    texts = [application.project_owners, *(f"{p.contact_name} {p.contact_email}" for p in application.participants.all())]
+    haystack = " ".join(t.lower() for t in texts if t)
+    return bool(name and name in haystack) or bool(email and email in haystack)
+
+
+@transaction.atomic
+def detect_conflicts(actor, call: Call) -> list[Conflict]:
+    """Flag members named in an application, or representing one of its participants."""
+    if not takes_part(actor, call):
+        raise PermissionDenied(_("Du har ingen rolle i behandlingen av denne utlysningen."))
+    bodies = {b for b in (scoring_body(call), decision_body(call)) if b}
+    members = list(BodyMember.objects.active_on(timezone.localdate()).filter(body__in=bodies).select_related("user"))
+    created = []
+    for application in candidates(call).prefetch_related("participants"):
+        municipalities = {p.municipality_id for p in application.participants.all() if p.municipality_id}
+        trusts = {p.trust_id for p in application.participants.all() if p.trust_id}
+        for member in members:
+            if member.municipality_id in municipalities or member.trust_id in trusts:
+                source, reason = Conflict.Source.ORGANISATION, _("Representerer %(org)s, som er med i søknaden.") % {"org": member.municipality or member.trust}
+            elif _named(member, application):
+                source, reason = Conflict.Source.NAMED, _("Navnet står i søknaden.")
+            else:
+                continue
+            conflict, was_created = Conflict.objects.get_or_create(
+                application=application, member=member, defaults={"source": source, "reason": reason, "raised_by": actor}
+            )
+            if was_created:
+                created.append(conflict)
+    record(actor, "assessment.conflicts_detected", call, _("Habilitet sjekket automatisk: %(n)s nye flagg") % {"n": len(created)})
+    return created
+
+
+@transaction.atomic
+def declare_conflict(actor, application: Application, member: BodyMember, reason: str) -> Conflict:
+    """A member declares themselves, or another member, possibly conflicted."""
+    call = application.call
+    own = seat(actor, member.body)
+    if own is None and not manages(actor, call):
+        raise PermissionDenied(_("Bare medlemmer av organet og sekretariatet kan melde inhabilitet."))
+    if not reason.strip():
+        raise AssessmentError(_("Skriv hvorfor medlemmet kan være inhabilt."))
+    source = Conflict.Source.SELF if own and own.pk == member.pk else Conflict.Source.OTHER
+    conflict, created = Conflict.objects.get_or_create(
+        application=application, member=member, defaults={"source": source, "reason": reason, "raised_by": actor}
+    )
+    if not created:
+        raise AssessmentError(_("Habiliteten til %(name)s i denne saken er allerede meldt.") % {"name": member.name})
+    record(actor, "assessment.conflict_declared", application, _("%(name)s meldt mulig inhabil: %(reason)s") % {"name": member.name, "reason": reason})
+    chairs = BodyMember.objects.active_on(timezone.localdate()).filter(body=member.body, role=BodyMember.Role.LEADER, user__isnull=False).select_related("user")
+    notify([c.user.email for c in chairs], _("Habilitet må vurderes: %(t)s") % {"t": application.title}, _("%(name)s: %(reason)s") % {"name": member.name, "reason": reason})
+    return conflict
+
+
+@transaction.atomic
+def decide_conflict(actor, conflict: Conflict, *, conflicted: bool, expected_status: str | None = None) -> Conflict:
+    """The chair decides. A conflicted member cannot see or score the application.
+    `expected_status` is the status the chair saw when choosing."""
+    # decided_by is nullable (an outer join): lock only the conflict's own row.
+    conflict = Conflict.objects.select_for_update(of=("self",)).select_related("member__body", "decided_by").get(pk=conflict.pk)
+    chair = seat(actor, conflict.member.body)
+    if chair is None or chair.role != BodyMember.Role.LEADER:
+        raise PermissionDenied(_("Bare leder av organet avgjør habilitet."))
+    if chair.pk == conflict.member_id:
+        raise AssessmentError(_("Leder kan ikke avgjøre sin egen habilitet; nestleder eller organet avgjør."))
+    if expected_status is not None and conflict.status != expected_status:
+        raise StaleEdit(
+            _(
+                "%(who)s avgjorde habiliteten til %(name)s %(when)s: %(status)s. Din avgjørelse (%(choice)s) er ikke lagret. "
+                "Se avgjørelsen som gjelder nå, og avgjør på nytt hvis den skal endres."
+            )
+            % {
+                "who": _who(conflict.decided_by),
+                "name": conflict.member.name,
+                "when": local_stamp(conflict.decided_at),
+                "status": conflict.get_status_display().lower(),
+                "choice": (Conflict.Status.CONFIRMED.label if conflicted else Conflict.Status.DISMISSED.label).lower(),
+            }
+        )
+    conflict.status = Conflict.Status.CONFIRMED if conflicted else Conflict.Status.DISMISSED
+    conflict.decided_by = actor
+    conflict.decided_at = timezone.now()
+    conflict.save()
+    if conflicted:
+        Score.objects.filter(application=conflict.application, member=conflict.member).delete()
+    record(actor, "assessment.conflict_decided", conflict.application, _("%(name)s vurdert som %(status)s") % {"name": conflict.member.name, "status": conflict.get_status_display().lower()})
+    return conflict
+
+
+# --- scoring -----------------------------------------------------------------
+
+
+def scorer(user, application: Application) -> BodyMember | None:
+    member = seat(user, scoring_body(application.call))
+    if member is None or not member.voting or is_conflicted(member, application):
+        return None
+    return member
+
+
+@transaction.atomic
+def save_scores(actor, application: Application, values: dict[int, tuple[int, str]], *, expected: str | None = None) -> list[Score]:
+    """Save a member's scores (criterion id -> (value, comment)) for one application.
+    `expected` is scores_fingerprint() of the scores the form showed."""
+    member = scorer(actor, application)
+    if member is None:
+        raise PermissionDenied(_("Du kan ikke gi poeng på denne søknaden (ikke stemmeberettiget medlem, eller inhabil)."))
+    if not candidates(application.call).filter(pk=application.pk).exists():
+        raise AssessmentError(_("Søknaden er ikke til vurdering."))
+    BodyMember.objects.select_for_update().get(pk=member.pk)  # serialises the member's own saves (two tabs)
+    criteria = {c.pk: c for c in application.call.criteria.all()}
+    if expected is not None and scores_fingerprint(member, application) != expected:
+        current = list(Score.objects.filter(application=application, member=member).order_by("criterion__order", "criterion_id"))
+        kept = _("Poengene du skrev nå, er ikke lagret, men står fortsatt i skjemaet. Lagre på nytt hvis de skal erstatte de lagrede.")
+        if not current:
+            raise StaleEdit(_("Poengene dine på denne søknaden er fjernet etter at du åpnet siden.") + " " + kept)
+        raise StaleEdit(
+            _("Poengene dine på denne søknaden ble lagret %(when)s, i en annen fane eller et annet vindu, etter at du åpnet siden. Lagret nå: %(saved)s.")
+            % {
+                "when": local_stamp(max(s.updated_at for s in current)),
+                "saved": "; ".join(f"{criteria[s.criterion_id].name} = {s.value}" for s in current if s.criterion_id in criteria),
+            }
+            + " "
+            + kept
+        )
+    saved = []
+    for criterion_id, (value, comment) in values.items():
+        criterion = criteria.get(criterion_id)
+        if criterion is None:
+            raise AssessmentError(_("Ukjent kriterium."))
+        if not criterion.scale_min <= value <= criterion.scale_max:
+            raise AssessmentError(
+                _("%(name)s skal ha poeng fra %(low)s til %(high)s.") % {"name": criterion.name, "low": criterion.scale_min, "high": criterion.scale_max}
+            )
+        previous = Score.objects.filter(application=application, criterion=criterion, member=member).first()
+        score, _created = Score.objects.update_or_create(
+            application=application, criterion=criterion, member=member, defaults={"value": value, "comment": comment}
+        )
+        if previous is None or previous.value != value or previous.comment != comment:
+            record(
+                actor,
+                "assessment.score",
+                application,
+                _("%(member)s: %(criterion)s = %(value)s%(was)s")
+                % {"member": member.name, "criterion": criterion.name, "value": value, "was": f" (var {previous.value})" if previous and previous.value != value else ""},
+                criterion=criterion.pk,
+                value=value,
+                previous=previous.value if previous else None,
+            )
+        saved.append(score)
+    return saved
+
+
+def has_scored_all(member: BodyMember | None, application: Application) -> bool:
+    if member is None:
+        return False
+    return Score.objects.filter(application=application, member=member).count() >= application.call.criteria.count()
+
+
+def may_see_scores(user, application: Application) -> bool:
+    """Conflicted members never see; members see others' scores when they have scored
+    themselves (if the call says so); the secretariat side always sees."""
+    body = scoring_body(application.call)
+    member = seat(user, body)
+    if member is not None and is_conflicted(member, application):
+        return False
+    if manages(user, application.call):
+        return True
+    if member is None:
+        return takes_part(user, application.call) and not application.call.hide_scores_until_scored
+    if member.role == BodyMember.Role.OBSERVER or not application.call.hide_scores_until_scored:
+        return True
+    return has_scored_all(member, application)
+
+
+# --- the meeting -----------------------------------------------------------
+
+
+@transaction.atomic
+def schedule_meeting(actor, call: Call, *, starts_at: datetime.datetime, location: str = "", pitch_minutes: int = 15, changeover_minutes: int = 0) -> Meeting:
+    """A meeting of the deciding body with every candidate on the agenda, in equal slots,
+    ordered so that conflicted members leave the room as few times as possible."""
+    body = decision_body(call)
+    if body is None:
+        raise AssessmentError(_("Utlysningen har ikke noe organ for vedtak."))
+    if not (manages(actor, call) or runs_meeting(actor, body)):
+        raise PermissionDenied(_("Bare sekretariatet eller leder kan sette opp møtet."))
+    if pitch_minutes < 1:
+        raise AssessmentError(_("Hvert prosjekt må ha minst ett minutt."))
+    meeting = Meeting.objects.create(
+        call=call, body=body, starts_at=starts_at, location=location, pitch_minutes=pitch_minutes, changeover_minutes=changeover_minutes, created_by=actor
+    )
+    applications = list(
+        candidates(call).select_related("helsefellesskap").prefetch_related("conflicts").order_by("helsefellesskap__name", "forwarding__joint", "forwarding__rank", "pk")
+    )
+    ordered = agenda.order_items(applications, conflicted_members)
+    slot = datetime.timedelta(minutes=pitch_minutes)
+    gap = datetime.timedelta(minutes=changeover_minutes)
+    start = starts_at
+    for order, application in enumerate(ordered, start=1):
+        AgendaItem.objects.create(meeting=meeting, application=application, order=order, planned_start=start, planned_end=start + slot)
+        start += slot + gap
+    record(
+        actor,
+        "assessment.meeting_scheduled",
+        meeting,
+        _("Møte satt opp %(date)s med %(n)s saker; medlemmer forlater rommet %(k)s ganger")
+        % {"date": timezone.localtime(starts_at).strftime("%d.%m.%Y %H:%M"), "n": len(ordered), "k": agenda.count_leaves(ordered, conflicted_members)},
+    )
+    return meeting
+
+
+@transaction.atomic
+def start_item(actor, item: AgendaItem) -> AgendaItem:
+    """Open an item: conflicted members are recorded as having left the room."""
+    item = AgendaItem.objects.select_for_update().select_related("meeting__body", "application").get(pk=item.pk)
+    if not runs_meeting(actor, item.meeting.body):
+        raise PermissionDenied(_("Bare leder eller sekretær styrer møtet."))
+    item.started_at = item.started_at or timezone.now()
+    item.save(update_fields=["started_at"])
+    out = [c.member for c in item.application.conflicts.select_related("member") if c.blocks and c.member.body_id == item.meeting.body_id]
+    item.left_room.set(out)
+    record(
+        actor,
+        "assessment.item_started",
+        item.application,
+        _("Sak %(n)s startet; forlot rommet: %(names)s") % {"n": item.order, "names": ", ".join(m.name for m in out) or _("ingen")},
+    )
+    return item
+
+
+@transaction.atomic
+def end_item(actor, item: AgendaItem, deliberation: str = "", *, expected_ended_at: str | None = None) -> AgendaItem:
+    """`expected_ended_at` is stamp() of the item's end as the form showed it ("" when still open)."""
+    item = AgendaItem.objects.select_for_update().select_related("meeting__body", "application").get(pk=item.pk)
+    if not runs_meeting(actor, item.meeting.body):
+        raise PermissionDenied(_("Bare leder eller sekretær styrer møtet."))
+    if expected_ended_at is not None and stamp(item.ended_at) != expected_ended_at:
+        raise StaleEdit(
+            _(
+                "%(who)s avsluttet sak %(n)s %(when)s etter at du åpnet siden; drøftingen som er lagret, står under «Drøfting». "
+                "Drøftingen din er ikke lagret, men står fortsatt i feltet. Lagre på nytt hvis den skal erstatte den som er lagret."
+            )
+            % {"who": _last_actor("assessment.item_ended", item.application), "n": item.order, "when": local_stamp(item.ended_at)}
+            if item.ended_at
+            else _("Saken er åpnet på nytt etter at du lastet siden. Drøftingen din er ikke lagret, men står fortsatt i feltet; lagre på nytt.")
+        )
+    item.ended_at = timezone.now()
+    if deliberation:
+        item.deliberation = deliberation
+    item.save(update_fields=["ended_at", "deliberation"])
+    record(actor, "assessment.item_ended", item.application, _("Sak %(n)s avsluttet") % {"n": item.order})
+    return item
+
+
+# --- decisions ---------------------------------------------------------------
+
+
+def _clean_amounts(amounts: dict) -> dict[str, int]:
+    cleaned = {}
+    for year, amount in amounts.items():
+        year, amount = int(year), int(amount)
+        if amount < 0:
+            raise AssessmentError(_("Beløp kan ikke være negative."))
+        if amount:
+            cleaned[str(year)] = amount
+    return dict(sorted(cleaned.items()))
+
+
+@transaction.atomic
+def propose_decision(
+    actor,
+    application: Application,
+    *,
+    outcome: str,
+    amounts: dict,
+    reason: str,
+    part_description: str = "",
+    item: AgendaItem | None = None,
+    expected_pending: str | None = None,
+) -> Decision:
+    """Any seat holder, observers included (they may propose), puts a decision to the vote.
+    A new proposal replaces one that is still up for the vote (its votes lapse), so the form
+    posts `expected_pending`: the id of the pending proposal it showed, "" for none."""
+    call = application.call
+    body = decision_body(call)
+    member = seat(actor, body)
+    if member is None and not manages(actor, call):
+        raise PermissionDenied(_("Bare organet som fatter vedtak og sekretariatet kan fremme forslag til vedtak."))
+    if member is not None and is_conflicted(member, application):
+        raise PermissionDenied(_("Du er inhabil i denne saken."))
+    Application.objects.select_for_update().get(pk=application.pk)  # serialises proposals on the application
+    if not reason.strip():
+        raise AssessmentError(_("Alle vedtak skal begrunnes."))
+    amounts = _clean_amounts(amounts)
+    if outcome in Decision.GRANTING and not amounts:
+        raise AssessmentError(_("Oppgi beløp per år for et vedtak som innvilger tilskudd."))
+    if outcome not in Decision.GRANTING and amounts:
+        raise AssessmentError(_("Et avslag har ikke beløp."))
+    if outcome == Decision.Outcome.PARTIAL and not part_description.strip():
+        raise AssessmentError(_("Beskriv hvilken del av prosjektet som får tilskudd."))
+    if outcome == Decision.Outcome.PRE_PROJECT:
+        if len(amounts) > call.pre_project_max_years:
+            raise AssessmentError(_("Et forprosjekt kan få tilskudd for høyst %(n)s år.") % {"n": call.pre_project_max_years})
+        cap = call.pre_project_cap(application.participants.filter(municipality__isnull=False).count())
+        if cap is not None and sum(amounts.values()) > cap:
+            raise AssessmentError(_("Et forprosjekt med så mange kommuner kan få høyst %(cap)s.") % {"cap": kroner(cap)})
+    if application.decisions.filter(status=Decision.Status.ADOPTED).exists():
+        raise AssessmentError(_("Søknaden har allerede et vedtak."))
+    pending = pending_proposal(application)
+    if expected_pending is not None and str(pending.pk if pending else "") != expected_pending:
+        kept = _("Forslaget ditt er ikke lagt fram, men står fortsatt i skjemaet.")
+        if pending is None:
+            raise StaleEdit(_("Forslaget som var til avstemning da du åpnet siden, er avsluttet eller trukket.") + " " + kept + " " + _("Legg det fram på nytt."))
+        raise StaleEdit(
+            _("%(who)s la fram et forslag til vedtak (%(outcome)s) %(when)s etter at du åpnet siden, og det er nå til avstemning med %(votes)s stemmer.")
+            % {"who": _who(pending.proposed_by), "outcome": pending.get_outcome_display().lower(), "when": local_stamp(pending.proposed_at), "votes": pending.votes.count()}
+            + " "
+            + kept
+            + " "
+            + _("Legger du det fram på nytt, erstatter det forslaget som er til avstemning, og stemmene som er avgitt, faller bort.")
+        )
+    application.decisions.filter(status=Decision.Status.PROPOSED).update(status=Decision.Status.NOT_ADOPTED, concluded_at=timezone.now())
+    decision = Decision.objects.create(
+        application=application, item=item, body=body, outcome=outcome, amounts=amounts, reason=reason, part_description=part_description, proposed_by=actor
+    )
+    record(
+        actor,
+        "assessment.decision_proposed",
+        application,
+        _("Forslag til vedtak: %(outcome)s %(amount)s") % {"outcome": decision.get_outcome_display(), "amount": kroner(decision.total()) if amounts else ""},
+        amounts=amounts,
+    )
+    return decision
+
+
+def eligible_voters(decision: Decision) -> set[int]:
+    members = BodyMember.objects.active_on(timezone.localdate()).filter(body=decision.body, voting=True).exclude(role=BodyMember.Role.OBSERVER)
+    return set(members.values_list("pk", flat=True)) - conflicted_members(decision.application)
+
+
+@transaction.atomic
+def cast_vote(actor, decision: Decision, choice: str) -> Vote:
+    decision = Decision.objects.select_for_update().get(pk=decision.pk)
+    if decision.status != Decision.Status.PROPOSED:
+        raise AssessmentError(_("Avstemningen er avsluttet."))
+    member = seat(actor, decision.body)
+    if member is None or member.pk not in eligible_voters(decision):
+        raise PermissionDenied(_("Du har ikke stemmerett i denne saken (observatør, inhabil eller ikke medlem)."))
+    if choice not in Vote.Choice.values:
+        raise AssessmentError(_("Ukjent stemme."))
+    vote, _created = Vote.objects.update_or_create(decision=decision, member=member, defaults={"choice": choice})
+    record(actor, "assessment.vote", decision.application, _("%(name)s stemte %(choice)s") % {"name": member.name, "choice": vote.get_choice_display().lower()})
+    return vote
+
+
+@transaction.atomic
+def conclude(actor, decision: Decision, *, later_years_conditional: bool = True) -> voting.Result:
+    """Count the votes by the body's rule; an adopted grant books the money against the pot."""
+    decision = Decision.objects.select_for_update().select_related("application__call__pot", "body").get(pk=decision.pk)
+    if not runs_meeting(actor, decision.body):
+        raise PermissionDenied(_("Bare leder eller sekretær avslutter avstemningen."))
+    if decision.status != Decision.Status.PROPOSED:
+        raise AssessmentError(_("Avstemningen er allerede avsluttet."))
+    chair = BodyMember.objects.active_on(timezone.localdate()).filter(body=decision.body, role=BodyMember.Role.LEADER).first()
+    votes = dict(decision.votes.values_list("member_id", "choice"))
+    result = voting.tally(decision.body.decision_rule, votes, eligible_voters(decision), chair.pk if chair else None)
+    decision.status = Decision.Status.ADOPTED if result.adopted else Decision.Status.NOT_ADOPTED
+    decision.casting_vote_used = result.casting_vote_used
+    decision.concluded_at = timezone.now()
+    application = decision.application
+    if result.adopted and decision.outcome in Decision.GRANTING:
+        grant = Grant.objects.create(
+            pot=application.call.pot,
+            title=application.title,
+            helsefellesskap=application.helsefellesskap,
+            pre_project=Grant.PreProject.YES if decision.outcome == Decision.Outcome.PRE_PROJECT else Grant.PreProject.NO,
+            round_label=application.call.title,
+            reference=_("Vedtak i %(body)s %(date)s") % {"body": decision.body.name, "date": timezone.localdate().strftime("%d.%m.%Y")},
+            description="\n\n".join(t for t in (application.goal, application.target_group, application.activities) if t.strip()),
+            themes=application.themes,
+            patient_groups=application.patient_groups,
+            initiated_by=_initiator(application),
+        )
+        grant.municipalities.set([p.municipality_id for p in application.participants.all() if p.municipality_id])
+        grant.trusts.set([p.trust_id for p in application.participants.all() if p.trust_id])
+        amounts = {int(year): amount for year, amount in decision.amounts.items()}
+        first = min(amounts)
+        try:
+            funding.commit_grant(actor, grant=grant, amounts=amounts, conditional_from=first + 1 if later_years_conditional else None, decided=True)
+        except funding.FundingError as exc:
+            raise AssessmentError(str(exc)) from exc
+        decision.grant = grant
+        from rsportal.followup.domain import plan_reports
+
+        plan_reports(grant)
+    decision.save()
+    record(actor, "assessment.decision_concluded", application, f"{decision.get_outcome_display()}: {result.explanation}", counts=result.counts)
+    if result.adopted:
+        notify(
+            [p.contact_email for p in application.participants.all()],
+            _("Vedtak om RS-tilskudd: %(t)s") % {"t": application.title},
+            _("%(body)s har behandlet søknaden. Vedtak: %(outcome)s. Vedtaksbrevet ligger i RS-portalen.") % {"body": decision.body.name, "outcome": decision.get_outcome_display()},
+        )
+    return result
+
+
+def _initiator(application: Application) -> str:
+    """Who took the initiative: the organisation of the person who started the application."""
+    from rsportal.applications.permissions import applicant_scopes
+
+    municipalities, trusts = applicant_scopes(application.created_by)
+    if municipalities and not trusts:
+        return "municipality"
+    if trusts and not municipalities:
+        return "trust"
+    return ""
+
+
+def adopted_decisions(call: Call):
+    return Decision.objects.filter(application__call=call, status=Decision.Status.ADOPTED).select_related("application", "grant")
+
+
+def criteria_of(call: Call):
+    return Criterion.objects.filter(call=call).order_by("order", "pk")
+
+
+def conflicts_for_user(user, call: Call):
+    return Conflict.objects.filter(application__call=call).filter(Q(member__user=user)).select_related("application")

@@ -1,0 +1,167 @@
+"""Read-side queries of the assessment, for pages that show many applications at once.
+
+The rules live in `domain`; the functions here apply the same rules to a whole list of
+applications with a fixed number of queries, so a page costs the same whether a call has
+one application or a hundred."""
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+from django.core.cache import cache
+from django.db.models import Count, Q, Sum
+from django.utils import translation
+
+from rsportal.accounts import permissions as account_permissions
+from rsportal.accounts.models import OrganisationRole
+from rsportal.applications.models import Application, Call, ProcessStep
+from rsportal.registry.models import Body, BodyMember
+
+from . import domain
+from .models import Decision, Score
+
+
+@dataclass
+class ScoreAccess:
+    """Who the user is in the call's scoring, and which applications' scores they may see."""
+
+    member: BodyMember | None
+    manages: bool
+    visible: set[int] = field(default_factory=set)  # application ids
+
+    def may_see(self, application: Application) -> bool:
+        return application.pk in self.visible
+
+
+def score_access(user, call: Call, applications: list[Application], criteria_count: int | None = None) -> ScoreAccess:
+    """`domain.may_see_scores` for every application of one call, in at most five queries.
+
+    The applications must belong to `call` and have their `conflicts` prefetched. The rule,
+    as in `domain.may_see_scores`: a conflicted member never sees; the secretariat side always
+    sees; someone without a seat sees when they take part and the call does not hide scores;
+    an observer, or anyone where the call does not hide scores, sees; a member otherwise sees
+    once they have scored every criterion of the application themselves."""
+    member = domain.seat(user, domain.scoring_body(call))
+    manages = domain.manages(user, call)
+    access = ScoreAccess(member=member, manages=manages)
+    candidates = [a for a in applications if member is None or member.pk not in domain.conflicted_members(a)]
+    if manages:
+        access.visible = {a.pk for a in candidates}
+    elif member is None:
+        if domain.takes_part(user, call) and not call.hide_scores_until_scored:
+            access.visible = {a.pk for a in candidates}
+    elif member.role == BodyMember.Role.OBSERVER or not call.hide_scores_until_scored:
+        access.visible = {a.pk for a in candidates}
+    elif candidates:
+        if criteria_count is None:
+            criteria_count = call.criteria.count()
+        scored = dict(
+            Score.objects.filter(application__in=[a.pk for a in candidates], member=member)
+            .order_by()
+            .values("application_id")
+            .annotate(n=Count("pk"))
+            .values_list("application_id", "n")
+        )
+        access.visible = {a.pk for a in candidates if scored.get(a.pk, 0) >= criteria_count}
+    return access
+
+
+def ranking_applications(call: Call) -> list[Application]:
+    """The candidates of a call with everything the ranking page and the proposal read."""
+    return list(
+        domain.candidates(call)
+        .select_related("helsefellesskap", "forwarding")
+        .prefetch_related("conflicts", "budget_lines", "participants")
+    )
+
+
+def score_totals(applications: list[Application]) -> tuple[list[tuple[int, int, int, int]], dict[int, int]]:
+    """Per application and criterion the sum and number of scores, and per application the
+    number of members who scored it: what `ranking.build_from_totals` needs, in two queries."""
+    scores = Score.objects.filter(application__in=[a.pk for a in applications]).order_by()
+    totals = list(scores.values("application_id", "criterion_id").annotate(total=Sum("value"), n=Count("pk")).values_list("application_id", "criterion_id", "total", "n"))
+    scorers = dict(scores.values("application_id").annotate(n=Count("member_id", distinct=True)).values_list("application_id", "n"))
+    return totals, scorers
+
+
+def detailed_scores(applications: list[Application]):
+    """Every score with member, criterion and application, for the Excel download."""
+    return Score.objects.filter(application__in=[a.pk for a in applications]).select_related("member", "criterion", "application")
+
+
+def covered_patient_groups(call: Call) -> set[str]:
+    """Prioritised patient groups that already have a granted project from the call's pot."""
+    covered: set[str] = set()
+    for groups in Application.objects.filter(
+        call__pot=call.pot, decisions__status=Decision.Status.ADOPTED, decisions__outcome__in=Decision.GRANTING
+    ).values_list("patient_groups", flat=True):
+        covered.update(groups or [])
+    return covered
+
+
+PROPOSAL_CACHE_SECONDS = 60 * 60
+
+
+def proposal(candidates, rules):
+    """The optimiser's proposal, solved once per distinct input.
+
+    The cache key is a digest of everything the optimiser reads (every candidate with its
+    score and amount, the frame, the caps, the population shares, earlier allocations, the
+    weights and the uncovered groups) plus the language of the reasons and the solver version.
+    A new score, decision or frame changes the input and so the key: a cached proposal is
+    always the one a fresh solve of the same data would give, only without the wait."""
+    from . import optimiser
+
+    fingerprint = json.dumps(
+        [translation.get_language(), optimiser._highs_version(), sorted((asdict(c) for c in candidates), key=lambda c: c["key"]), asdict(rules)],
+        sort_keys=True,
+        default=sorted,  # the frozensets of patient groups, in a stable order
+    )
+    key = "assessment:proposal:" + hashlib.sha256(fingerprint.encode()).hexdigest()
+    result = cache.get(key)
+    if result is None:
+        result = optimiser.propose(candidates, rules)
+        cache.set(key, result, PROPOSAL_CACHE_SECONDS)
+    return result
+
+
+def calls_for(user):
+    """Calls the user takes part in (the rule of domain.takes_part, applied to all calls at once),
+    with how many applications are submitted, in a fixed number of queries."""
+    calls = Call.objects.exclude(status=Call.Status.DRAFT)
+    if not account_permissions.is_system_admin(user):
+        seats = list(account_permissions.active_seats(user).select_related("body"))
+        admin_rhfs = list(account_permissions.active_roles(user).filter(kind=OrganisationRole.Kind.RHF_ADMIN).values_list("rhf_id", flat=True))
+        secretariat = [s.body for s in seats if s.body.kind == Body.Kind.SECRETARIAT]
+        managed_rhfs = admin_rhfs + [b.rhf_id for b in secretariat if b.rhf_id]
+        managed_hfs = [b.helsefellesskap_id for b in secretariat if b.helsefellesskap_id]
+        calls = calls.filter(
+            Q(pot__rhf_id__in=managed_rhfs) | Q(pot__helsefellesskap_id__in=managed_hfs) | Q(steps__body_id__in=[s.body_id for s in seats])
+        ).distinct()
+    return (
+        calls.select_related("pot__rhf", "pot__helsefellesskap")
+        .annotate(
+            submitted_count=Count("applications", filter=Q(applications__submitted_at__isnull=False), distinct=True),
+            decided_count=Count("applications__decisions", filter=Q(applications__decisions__status=Decision.Status.ADOPTED), distinct=True),
+        )
+        .order_by("status", "-created_at")
+    )
+
+
+def prioritisations_for(user) -> list[tuple]:
+    """(call, helsefellesskap) pairs where the user's community secretariat ranks and forwards its
+    applications to a regional committee (a local prioritisation step done by each community)."""
+    communities: dict[int, list] = {}
+    seats = account_permissions.active_seats(user).filter(body__kind=Body.Kind.SECRETARIAT, body__helsefellesskap__isnull=False).select_related("body__helsefellesskap")
+    for seat in seats:
+        communities.setdefault(seat.body.helsefellesskap.rhf_id, []).append(seat.body.helsefellesskap)
+    if not communities:
+        return []
+    calls = (
+        Call.objects.exclude(status=Call.Status.DRAFT)
+        .filter(pot__rhf_id__in=communities, steps__step=ProcessStep.Step.LOCAL_PRIORITISATION, steps__by_each_helsefellesskap=True)
+        .select_related("pot__rhf")
+        .distinct()
+        .order_by("status", "-created_at")
+    )
+    return [(call, hf) for call in calls for hf in communities[call.pot.rhf_id]]
