@@ -1,0 +1,161 @@
+"""Public pages: the project catalogue and the statistics. No login: everything shown
+here is meant for anyone, and contact persons appear only with their consent."""
+
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from rsportal.privacy.domain import record_view
+
+from . import queries, tables
+from . import statistics as stats
+from .forms import CatalogueFilterForm, StatisticsForm
+
+
+def page_links(page, query: str) -> list[dict | None]:
+    """First, last and the pages around the current one; None marks a gap ("…")."""
+    last = page.paginator.num_pages
+    numbers = sorted({n for n in (1, last, page.number - 1, page.number, page.number + 1) if 1 <= n <= last})
+    prefix = f"?{query}&" if query else "?"
+    links: list[dict | None] = []
+    previous = 0
+    for number in numbers:
+        if number - previous > 1:
+            links.append(None)
+        links.append({"number": number, "href": f"{prefix}side={number}", "current": number == page.number})
+        previous = number
+    return links
+
+
+def _query_without(request, *names) -> str:
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    # Leave out empty fields so the links stay short and readable.
+    return urlencode([(k, v) for k, values in params.lists() for v in values if v != ""])
+
+
+@require_safe
+def project_list(request):
+    form = CatalogueFilterForm(request.GET)
+    filters = form.filters()
+    ids = queries.matching_ids(filters)
+    page = Paginator(ids, queries.PAGE_SIZE).get_page(request.GET.get("side"))
+    query = _query_without(request, "side")
+    prefix = f"?{query}&" if query else "?"
+    return render(
+        request,
+        "catalogue/project_list.html",
+        {
+            "form": form,
+            "filters": filters,
+            "ignored": [str(form.fields[name].label) for name in form.errors],
+            "page": page,
+            "grants": queries.grants_for_ids(list(page.object_list)),
+            "count": len(ids),
+            "links": page_links(page, query) if page.paginator.num_pages > 1 else [],
+            "previous_href": f"{prefix}side={page.previous_page_number()}" if page.has_previous() else "",
+            "next_href": f"{prefix}side={page.next_page_number()}" if page.has_next() else "",
+        },
+    )
+
+
+@require_safe
+def project_detail(request, pk: int):
+    grant = queries.public_grant(pk)
+    if grant is None:
+        raise Http404(_("Fant ikke prosjektet i den åpne katalogen."))
+    decision = queries.published_decision(grant)
+    record_view(request.user, grant, "catalogue")
+    return render(
+        request,
+        "catalogue/project_detail.html",
+        {
+            "grant": grant,
+            "decision": decision,
+            "participants": queries.public_participants(grant, decision),
+            "updates": queries.public_updates(grant),
+            "similar": queries.similar_projects(grant),
+        },
+    )
+
+
+def _statistics(request):
+    form = StatisticsForm(request.GET)
+    year, region, exclude = form.values()
+    years = stats.committed_years(region)
+    if year is None:
+        year = stats.default_year(years)
+    return form, years, year, region, exclude, tables.build(year, exclude=exclude, rhf=region)
+
+
+@require_safe
+def statistics(request):
+    form, years, year, region, exclude, result = _statistics(request)
+    params = {"ar": year}
+    if region:
+        params["rhf"] = region.code
+    if result.per_inhabitant.excluded:
+        params["uten"] = result.per_inhabitant.excluded.pk
+    query = urlencode(params)
+    suggestion = result.per_inhabitant.suggestion
+    suggestion_href = ""
+    if suggestion and not result.per_inhabitant.excluded:
+        suggestion_href = "?" + urlencode({**params, "uten": suggestion.pk})
+    for key, table in result.tables.items():
+        table.csv_href = reverse("catalogue:statistics-export", args=[key, "csv"]) + "?" + query
+        table.xlsx_href = reverse("catalogue:statistics-export", args=[key, "xlsx"]) + "?" + query
+    return render(
+        request,
+        "catalogue/statistics.html",
+        {
+            "form": form,
+            "years": sorted(set(years) | {year}),
+            "year": year,
+            "region": region,
+            "regions": form.regions,
+            "asked_exclude": exclude,
+            "result": result,
+            "pi": result.per_inhabitant,
+            "t": result.tables,
+            "workbook_href": reverse("catalogue:statistics-workbook") + "?" + query,
+            "suggestion": suggestion,
+            "suggestion_href": suggestion_href,
+            "without_href": "?" + urlencode({k: v for k, v in params.items() if k != "uten"}),
+        },
+    )
+
+
+def _filename(key: str, year: int, region, extension: str) -> str:
+    parts = ["rs-statistikk", key, str(year)] + ([region.code.lower()] if region else [])
+    return "-".join(parts) + "." + extension
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@require_safe
+def statistics_export(request, key: str, fmt: str):
+    _form, _years, year, region, _exclude, result = _statistics(request)
+    table = result.tables.get(key)
+    if table is None:
+        raise Http404(_("Ukjent tabell."))
+    if fmt == "csv":
+        response = HttpResponse(tables.to_csv(table), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(tables.to_xlsx([table]), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{_filename(key, year, region, fmt)}"'
+    return response
+
+
+@require_safe
+def statistics_workbook(request):
+    _form, _years, year, region, _exclude, result = _statistics(request)
+    response = HttpResponse(tables.to_xlsx(list(result.tables.values())), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{_filename("alle", year, region, "xlsx")}"'
+    return response

@@ -1,0 +1,262 @@
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from rsportal.accounts import permissions as account_permissions
+from rsportal.core.decorators import role_required
+from rsportal.funding import domain as funding
+from rsportal.funding.models import Commitment, Grant, Pot
+from rsportal.funding.queries import money_scope
+from rsportal.registry.models import RegionalHealthAuthority
+
+from . import domain, exports, money, queries
+from .forms import ContributionForm, PaymentForm, ReleaseForm, ReportForm, SpendingForm
+from .models import Report, ReportDue
+
+
+def _grant(request, pk) -> Grant:
+    grant = get_object_or_404(Grant.objects.select_related("pot__rhf", "pot__helsefellesskap", "pot__parent", "helsefellesskap"), pk=pk)
+    if not domain.may_view(request.user, grant):
+        raise PermissionDenied(_("Du har ikke tilgang til dette prosjektet."))
+    return grant
+
+
+@role_required
+def overview(request):
+    """The applicant's projects to report on, and the pots the user follows up."""
+    scope = money_scope(request.user)
+    return render(
+        request,
+        "followup/overview.html",
+        {
+            "grants": queries.own_grants(request.user),
+            "pots": queries.followed_pots(request.user, scope),
+            "rhfs": queries.reporting_rhfs(request.user, scope),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@role_required
+def grant_detail(request, pk: int):
+    return _grant_page(request, _grant(request, pk))
+
+
+def _grant_page(request, grant, *, payment_form=None, payment_error: str = "", release_form=None, release_error: str = ""):
+    """The project page. After a refusal, the error and the form as typed (`payment_form`, or
+    `release_form` for the commitment it names) are shown again, with status 400."""
+    rows = money.grant_years(grant)
+    reports = grant.reports.select_related("submitted_by").prefetch_related("spending", "contributions")
+    dues = grant.reports_due.select_related("report").order_by("due_date")
+    manages = domain.manages(request.user, grant)
+    release_for = None
+    if release_form is not None:
+        try:
+            release_for = int(release_form.data.get("commitment", ""))
+        except (TypeError, ValueError):
+            release_for = None
+    return render(
+        request,
+        "followup/grant.html",
+        {
+            "grant": grant,
+            "year_rows": [(r.year, r) for r in rows],
+            "totals": money.totals(rows),
+            "reports": reports,
+            "dues": dues,
+            "manages": manages,
+            "may_report": domain.may_report(request.user, grant),
+            "payment_form": payment_form or PaymentForm(initial={"paid_on": timezone.localdate(), "year": timezone.localdate().year}),
+            "payment_error": payment_error,
+            "release_error": release_error,
+            "release_for": release_for,
+            "release_reason": release_form.data.get("reason", "") if release_form is not None else "",
+            "release_field_errors": " ".join(release_form.errors.get("reason", [])) if release_form is not None else "",
+            "commitments": grant.commitments.select_related("pot_year").order_by("pot_year__year"),
+            "today": timezone.localdate(),
+        },
+        status=400 if payment_error or release_error else 200,
+    )
+
+
+def _prefill(grant: Grant) -> dict:
+    """What is already known, so nobody types it twice: the last report, else the application."""
+    last = grant.reports.order_by("-submitted_at").first()
+    if last:
+        return {
+            "owner": last.owner,
+            "agreements": last.agreements,
+            "user_involvement": last.user_involvement,
+            "milestones_text": "\n".join(" | ".join([m.get("name", ""), m.get("status", ""), m.get("comment", "")]).rstrip(" |") for m in last.milestones),
+            "public_update": last.public_update,
+        }
+    decision = getattr(grant, "decision", None)
+    if decision is not None:
+        application = decision.application
+        return {"owner": application.project_owners, "user_involvement": application.involvement_users}
+    return {}
+
+
+def _contribution_initial(grant: Grant) -> list[dict]:
+    last = grant.reports.order_by("-submitted_at").first()
+    if last:
+        return [{"party": c.party, "side": c.side, "hours": c.hours, "amount": c.amount} for c in last.contributions.all()]
+    parties = [{"party": m.name, "side": "municipality"} for m in grant.municipalities.all()]
+    parties += [{"party": t.name, "side": "trust"} for t in grant.trusts.all()]
+    return parties
+
+
+ContributionFormSet = forms.formset_factory(ContributionForm, extra=1)
+SpendingFormSet = forms.formset_factory(SpendingForm, extra=0)
+
+
+@role_required
+def report_new(request, pk: int):
+    grant = _grant(request, pk)
+    if not domain.may_report(request.user, grant):
+        raise PermissionDenied(_("Bare søkere for eierne av prosjektet kan rapportere."))
+    years = [y for y in domain.grant_years(grant) if y <= timezone.localdate().year] or domain.grant_years(grant)[:1]
+    if request.method == "POST":
+        form = ReportForm(request.POST)
+        spending = SpendingFormSet(request.POST, request.FILES, prefix="spending")
+        contributions = ContributionFormSet(request.POST, prefix="contribution")
+        if form.is_valid() and spending.is_valid() and contributions.is_valid():
+            spent = {f.cleaned_data["year"]: (f.cleaned_data.get("amount"), f.cleaned_data.get("accounts")) for f in spending if f.cleaned_data.get("year") in years}
+            rows = [
+                {"party": c.cleaned_data["party"], "side": c.cleaned_data["side"], "hours": c.cleaned_data.get("hours") or 0, "amount": c.cleaned_data.get("amount") or 0}
+                for c in contributions
+                if c.cleaned_data.get("party")
+            ]
+            try:
+                report = domain.submit_report(request.user, grant, form=form, spending=spent, contributions=rows)
+            except domain.FollowupError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Rapporten er levert. Takk!"))
+                return redirect("followup:report", pk=report.pk)
+    else:
+        form = ReportForm(initial=_prefill(grant))
+        spending = SpendingFormSet(prefix="spending", initial=[{"year": y} for y in years])
+        contributions = ContributionFormSet(prefix="contribution", initial=_contribution_initial(grant))
+    for f, year in zip(spending, years):
+        f.year_label = year
+    return render(
+        request,
+        "followup/report_form.html",
+        {"grant": grant, "form": form, "spending": spending, "contributions": contributions, "committed": money.committed_by_year(grant)},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@role_required
+def report_detail(request, pk: int):
+    report = get_object_or_404(Report.objects.select_related("grant__pot__rhf", "grant__pot__helsefellesskap", "submitted_by"), pk=pk)
+    _grant(request, report.grant_id)
+    return render(request, "followup/report.html", {"report": report, "grant": report.grant})
+
+
+@require_POST
+@role_required
+def payment_add(request, pk: int):
+    grant = _grant(request, pk)
+    form = PaymentForm(request.POST)
+    if not form.is_valid():
+        return _grant_page(request, grant, payment_form=form, payment_error=_("Sjekk år, beløp og dato for utbetalingen."))
+    try:
+        domain.record_payment(request.user, grant, **form.cleaned_data)
+    except domain.FollowupError as exc:
+        # The project page again with the payment as typed, so nothing is lost.
+        return _grant_page(request, grant, payment_form=form, payment_error=str(exc))
+    messages.success(request, _("Utbetalingen er registrert."))
+    return redirect("followup:grant", pk=grant.pk)
+
+
+@require_POST
+@role_required
+def commitment_release(request, pk: int):
+    """Re-allocation: a project that does not start gives its money back to the pot."""
+    grant = _grant(request, pk)
+    form = ReleaseForm(request.POST)
+    if not form.is_valid():
+        return _grant_page(request, grant, release_form=form, release_error=_("Oppgi hvorfor tilsagnet frigjøres."))
+    commitment = get_object_or_404(Commitment, pk=form.cleaned_data["commitment"], grant=grant)
+    try:
+        funding.release_commitment(request.user, commitment, form.cleaned_data["reason"])
+    except funding.FundingError as exc:
+        return _grant_page(request, grant, release_form=form, release_error=str(exc))
+    messages.success(request, _("Tilsagnet er frigjort og kan tildeles på nytt."))
+    return redirect("followup:grant", pk=grant.pk)
+
+
+def _managed_pot(request, pk):
+    pot = get_object_or_404(Pot.objects.select_related("rhf", "helsefellesskap"), pk=pk)
+    if not account_permissions.can_manage_money(request.user, rhf=pot.rhf, helsefellesskap=pot.helsefellesskap):
+        raise PermissionDenied(_("Du følger ikke opp denne potten."))
+    return pot
+
+
+@role_required
+def pot_followup(request, pk: int):
+    """The secretariat's view: reports missing or late, and money committed, paid and used."""
+    pot = _managed_pot(request, pk)
+    today = timezone.localdate()
+    grants = list(pot.grants.select_related("helsefellesskap").prefetch_related(Prefetch("reports_due", queryset=ReportDue.objects.select_related("report").order_by("due_date"))))
+    late, upcoming = [], []
+    for grant in grants:
+        _delivered, grant_late, grant_upcoming = domain.report_status(list(grant.reports_due.all()), today)
+        late += [(grant, d) for d in grant_late]
+        upcoming += [(grant, d) for d in grant_upcoming[:1]]
+    table = money.pot_table(pot)
+    return render(
+        request,
+        "followup/pot.html",
+        {
+            "pot": pot,
+            "late": late,
+            "upcoming": upcoming,
+            "year_rows": [(r.year, r) for r in table["years"]],
+            "project_rows": [(g.title, r) for g, r in table["projects"]],
+            "total": table["total"],
+            "today": today,
+        },
+    )
+
+
+def _rhf(request, code):
+    rhf = get_object_or_404(RegionalHealthAuthority, code=code)
+    if not (account_permissions.is_rhf_admin(request.user, rhf) or account_permissions.is_secretariat(request.user, rhf=rhf)):
+        raise PermissionDenied(_("Rapportene til departementet og direktoratet lages av RHF-et."))
+    return rhf
+
+
+@role_required
+def annual_report(request, code: str, year: int, fmt: str):
+    """The RHF's annual report to the ministry, from the data: Excel or PDF."""
+    if fmt not in ("xlsx", "pdf"):
+        raise Http404
+    rhf = _rhf(request, code)
+    rows = exports.annual_rows(rhf, year)
+    if fmt == "xlsx":
+        response = HttpResponse(exports.annual_workbook(rhf, year, rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = f'attachment; filename="arsmelding-rs-{rhf.code}-{year}.xlsx"'
+        return response
+    from rsportal.assessment.documents import pdf
+
+    response = HttpResponse(pdf("followup/annual_pdf.html", {"rhf": rhf, "year": year, "rows": rows, "totals": money.totals(rows)}), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="arsmelding-rs-{rhf.code}-{year}.pdf"'
+    return response
+
+
+@role_required
+def project_list(request, code: str):
+    """The half-yearly list of projects to the Directorate of Health (Excel)."""
+    rhf = _rhf(request, code)
+    response = HttpResponse(exports.project_list_workbook(rhf, timezone.localdate()), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="prosjektliste-rs-{rhf.code}-{timezone.localdate():%Y-%m-%d}.xlsx"'
+    return response
