@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "security"
+urlpatterns = [
+    path("oppsett/", views.setup, name="setup"),
+    path("kode/", views.verify, name="verify"),
+]
