@@ -1,0 +1,378 @@
+"""The demo data set: the real registry plus the real Helse Nord money of 2024-2026.
+
+Figures come from the sources in shared seeds (board case 154-2024, the 2026 STU
+minutes, Fafo appendix table 18). Where the sources leave something open, the
+loader says so in the object's description instead of inventing a figure.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from rsportal.accounts.models import OrganisationRole
+from rsportal.funding import domain
+from rsportal.funding.models import Appropriation, DistributionKey, Grant, Pot
+from rsportal.registry import importers, services
+from rsportal.registry.models import Body, BodyMember, HealthTrust, Helsefellesskap, Municipality, RegionalHealthAuthority
+
+DEMO_PASSWORD = "demo-passord"
+K = 1000  # table 18 is in kr thousand
+M = 1_000_000
+
+BOARD_CASE = "Styresak 154-2024 Helse Nord RHF"
+MINUTES = "Referat Tildelingsutvalget 1/2026"
+FAFO18 = "Fafo 2026, vedleggstabell 18"
+
+
+def _user(username: str, first: str, last: str, **extra):
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.invalid", **extra}
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return user
+
+
+def _seat(body: Body, user, *, side: str, role: str = BodyMember.Role.MEMBER, **extra) -> BodyMember:
+    seat, _ = BodyMember.objects.get_or_create(
+        body=body,
+        user=user,
+        defaults={
+            "name": user.get_full_name(),
+            "side": side,
+            "role": role,
+            "voting": role != BodyMember.Role.OBSERVER,
+            "start": datetime.date(2025, 1, 1),
+            **extra,
+        },
+    )
+    return seat
+
+
+def load_people() -> dict:
+    """Demo personas (fictional people) for every role, all with the password DEMO_PASSWORD."""
+    nord = RegionalHealthAuthority.objects.get(code="HN")
+    tromso = Municipality.objects.get(number="5501")
+    unn = HealthTrust.objects.get(code="UNN")
+    troms_ofoten = Helsefellesskap.objects.get(code="troms-ofoten")
+    stu = Body.objects.get(kind=Body.Kind.ALLOCATION, rhf=nord)
+    rhf_secretariat = Body.objects.get(kind=Body.Kind.SECRETARIAT, rhf=nord)
+    local_secretariat = Body.objects.get(kind=Body.Kind.SECRETARIAT, helsefellesskap=troms_ofoten)
+
+    people = {
+        "admin": _user("admin", "Systemadministrator", "Demo", is_staff=True, is_superuser=True),
+        "rhf_admin": _user("rhf.nord", "Randi", "Regionsen"),
+        "secretariat": _user("sekretariat.nord", "Sigrid", "Sekretær"),
+        "local_secretariat": _user("sekretariat.tromsofoten", "Tor", "Koordinatorsen"),
+        "chair": _user("stu.leder", "Liv", "Ledersen"),
+        "member": _user("stu.medlem", "Mats", "Medlemsen"),
+        "observer": _user("stu.observator", "Olga", "Observatørsen"),
+        "applicant": _user("soker.tromso", "Siri", "Søkersen"),
+        "trust_applicant": _user("soker.unn", "Trond", "Helseforetaksen"),
+        "outsider": _user("utenforstaende", "Ulf", "Utenforsen"),
+    }
+    OrganisationRole.objects.get_or_create(user=people["rhf_admin"], kind=OrganisationRole.Kind.RHF_ADMIN, rhf=nord)
+    OrganisationRole.objects.get_or_create(user=people["applicant"], kind=OrganisationRole.Kind.APPLICANT, municipality=tromso)
+    OrganisationRole.objects.get_or_create(user=people["trust_applicant"], kind=OrganisationRole.Kind.APPLICANT, trust=unn)
+    _seat(rhf_secretariat, people["secretariat"], side=BodyMember.Side.RHF, role=BodyMember.Role.SECRETARY)
+    _seat(local_secretariat, people["local_secretariat"], side=BodyMember.Side.MUNICIPALITY, municipality=tromso)
+    _seat(stu, people["chair"], side=BodyMember.Side.RHF, role=BodyMember.Role.LEADER)
+    _seat(stu, people["secretariat"], side=BodyMember.Side.RHF, role=BodyMember.Role.SECRETARY)
+    _seat(stu, people["member"], side=BodyMember.Side.MUNICIPALITY, municipality=tromso)
+    _seat(stu, people["observer"], side=BodyMember.Side.USER_REP, role=BodyMember.Role.OBSERVER)
+    return people
+
+
+def load_money(admin) -> dict:
+    """Appropriations 2024-2026, Helse Nord's pots, the 27 table-18 grants, Vefsn and Prosjekt X."""
+    rhf = {r.code: r for r in RegionalHealthAuthority.objects.all()}
+    nord = rhf["HN"]
+
+    # 2024: 150 MNOK to the three other RHFs by the basic-funding key (61.9 / 21.9 / 16.2 %),
+    # which gives the 92.85 / 32.85 / 24.30 MNOK of the board case's table 1.
+    key = DistributionKey.objects.create(
+        name="Basisfinansieringsnøkkel 2024 (Sør-Øst, Vest, Midt-Norge)",
+        description="Andeler som gir fordelingen 92,85 / 32,85 / 24,30 mill. kr av 150 mill. kr i 2024 (styresak 154-2024, tabell 1).",
+    )
+    for code, share in (("HSO", "0.619"), ("HV", "0.219"), ("HMN", "0.162")):
+        key.shares.create(rhf=rhf[code], share=Decimal(share))
+
+    appropriations = [
+        Appropriation(year=2024, name="RS-tilskudd 2024 til Sør-Øst, Vest og Midt-Norge", amount=150 * M, key=key, reference=BOARD_CASE + ", tabell 1"),
+        Appropriation(year=2024, name="Saldert budsjett 2024 – Helse Nord", amount=40 * M, rhf=nord, reference=BOARD_CASE),
+        Appropriation(year=2024, name="Revidert nasjonalbudsjett 2024 – Helse Nord", amount=90 * M, rhf=nord, reference=BOARD_CASE),
+        Appropriation(year=2025, name="Varig RS-tilskudd 2025 – Helse Nord", amount=130 * M, rhf=nord, reference=BOARD_CASE + " (varig tilskudd på 130 mill. kr)"),
+        Appropriation(year=2026, name="Varig RS-tilskudd 2026 – Helse Nord", amount=130 * M, rhf=nord, reference=BOARD_CASE + " (varig tilskudd på 130 mill. kr)"),
+        Appropriation(year=2026, name="Prosjekt X 2026 – Helse Nord", amount=10 * M, rhf=nord, earmarked_for="Prosjekt X", reference=MINUTES),
+    ]
+    # Later years of multi-year grants are promised against the permanent grant; they are
+    # booked as expected and the commitments in those years as conditional.
+    for year in (2027, 2028, 2029):
+        appropriations.append(
+            Appropriation(
+                year=year,
+                name=f"Forventet varig RS-tilskudd {year} – Helse Nord",
+                amount=130 * M,
+                rhf=nord,
+                expected=True,
+                reference=BOARD_CASE + " (varig tilskudd; beløpet for året er ikke vedtatt)",
+            )
+        )
+    for appropriation in appropriations:
+        appropriation.save()
+        domain.book_appropriation(admin, appropriation)
+
+    root = domain.root_pot(nord)
+    local = domain.create_pot(
+        admin,
+        parent=root,
+        name="Direkte overføring til helsefellesskapene i Nord",
+        kind=Pot.Kind.DIRECT_TRANSFER,
+        description="40 mill. kr i året som Helse Nord RHF overfører til de fire helsefellesskapene (modell 1, lokal pott).",
+    )
+    regional = domain.create_pot(
+        admin,
+        parent=root,
+        name="Regional søknadsbasert ordning Helse Nord",
+        kind=Pot.Kind.APPLICATION,
+        description="90 mill. kr i året, tildeles av Tildelingsutvalget (STU) etter søknad (modell 2, styresak 154-2024).",
+    )
+    for year in range(2024, 2030):
+        domain.transfer(admin, source=root, target=local, year=year, amount=40 * M, note="Direkte overføring")
+        domain.transfer(admin, source=root, target=regional, year=year, amount=90 * M, note="Regional søknadsbasert ordning")
+
+    # The sources do not give the key by which the 40 MNOK is split between the four
+    # communities; the demo splits it by population (1.1.2024) and says so.
+    communities = list(Helsefellesskap.objects.filter(rhf=nord).order_by("name"))
+    population = services.population_by_helsefellesskap(datetime.date(2024, 1, 1))
+    local_pots = {}
+    for hf in communities:
+        local_pots[hf.pk] = domain.create_pot(
+            admin,
+            parent=local,
+            name=f"Lokal pott – {hf.name}",
+            kind=Pot.Kind.APPLICATION,
+            helsefellesskap=hf,
+            description="Fordelt etter folketall 1.1.2024. Forutsetning i demodataene: kildene oppgir ikke fordelingsnøkkelen.",
+        )
+    for year in range(2024, 2030):
+        parts = domain.split_by_shares(40 * M, [(hf, Decimal(population[hf.pk])) for hf in communities])
+        for hf, amount in parts:
+            domain.transfer(admin, source=local, target=local_pots[hf.pk], year=year, amount=amount, note="Fordelt etter folketall")
+
+    # The regional scheme was decided in December 2024; its 2024 money was granted from 2025 on.
+    domain.carry_over(admin, pot=regional, from_year=2024, amount=90 * M, note="2024-midlene tildeles i første søknadsrunde 2025")
+
+    grants = load_table18(admin, regional)
+    from rsportal.followup.domain import plan_reports
+    from rsportal.followup.models import ReportingRule
+
+    # All Helse Nord projects report on 1 February (STU minutes); Prosjekt X also half-yearly.
+    ReportingRule.objects.create(pot=root, frequency=ReportingRule.Frequency.YEARLY, due_month=2, due_day=1)
+
+    vefsn_pot = domain.create_pot(
+        admin,
+        parent=regional,
+        name="Direkte tildeling – intermediær døgnpost Vefsn",
+        kind=Pot.Kind.DIRECT_ALLOCATION,
+        description="Tilsagn utenom utlysning etter revidert søknad (foretaksprotokoll 18. august 2025). "
+        "Tildeling for 2027 og 2028 avgjøres på grunnlag av framdriften i 2026.",
+    )
+    domain.transfer(admin, source=regional, target=vefsn_pot, year=2026, amount=21 * M, note="Vefsna helseklynge")
+    vefsn = Grant.objects.create(
+        pot=vefsn_pot,
+        title="Intermediær døgnpost Vefsn (Vefsna helseklynge)",
+        helsefellesskap=Helsefellesskap.objects.get(code="helgeland"),
+        reference=MINUTES,
+    )
+    vefsn.municipalities.add(Municipality.objects.get(number="1824"))
+    vefsn.trusts.add(HealthTrust.objects.get(code="HSYK"))
+    domain.commit_grant(admin, grant=vefsn, amounts={2026: 21 * M})
+
+    from rsportal.followup.models import ReportDue
+
+    for grant in [*grants, vefsn]:
+        plan_reports(grant)
+    # The minutes (1/2026) say every report due 1 February 2026 reached the committee by e-mail.
+    ReportDue.objects.filter(due_date=datetime.date(2026, 2, 1)).update(received_elsewhere="Mottatt per e-post (referat Tildelingsutvalget 1/2026)")
+    prosjekt_x = Pot.objects.get(rhf=nord, kind=Pot.Kind.EARMARKED, name="Prosjekt X")
+    ReportingRule.objects.create(pot=prosjekt_x, frequency=ReportingRule.Frequency.YEARLY, due_month=2, due_day=1)
+    ReportingRule.objects.create(pot=prosjekt_x, frequency=ReportingRule.Frequency.HALF_YEARLY)
+    domain.commit_allocation(
+        admin,
+        pot=prosjekt_x,
+        year=2026,
+        amount=5 * M,
+        description="Tildelt Prosjekt X-prosjektene i Nord-Norge så langt (referatet oppgir ikke fordelingen per prosjekt)",
+    )
+    return {"root": root, "local": local, "regional": regional, "grants": grants, "vefsn": vefsn}
+
+
+def load_table18(admin, pot: Pot) -> list[Grant]:
+    """The allocations of Fafo appendix table 18 as grants with yearly commitments."""
+    by_code = {hf.code: hf for hf in Helsefellesskap.objects.filter(rhf__code="HN")}
+    north = Municipality.objects.filter(county__number__in=["18", "55", "56"])
+    municipalities = {m.name: m for m in north}
+    trusts = {t.code: t for t in HealthTrust.objects.filter(rhf__code="HN")}
+    pre = {"nei": Grant.PreProject.NO, "ja": Grant.PreProject.YES, "komb": Grant.PreProject.COMBINED}
+    grants = []
+    for row in importers.read_csv(importers.SNAPSHOT_DIR / "helse_nord_allocations_table18.csv"):
+        grant = Grant.objects.create(
+            pot=pot,
+            title=row["name"],
+            helsefellesskap=by_code[row["helsefellesskap_code"]],
+            pre_project=pre[row["pre_project"]],
+            round_label=row["round"],
+            reference=FAFO18,
+        )
+        owners = [o.strip() for o in row["owners"].split(";") if o.strip()]
+        grant.municipalities.set([municipalities[o] for o in owners if o in municipalities])
+        grant.trusts.set([trusts[o] for o in owners if o in trusts])
+        unknown = [o for o in owners if o not in municipalities and o not in trusts]
+        if unknown:
+            raise ValueError(f"Unknown owners in table 18 row {row['name']!r}: {unknown}")
+        amounts = {year: int(row[f"y{year}"]) * K for year in range(2025, 2030) if row[f"y{year}"]}
+        domain.commit_grant(admin, grant=grant, amounts=amounts, conditional_from=2027)
+        grants.append(grant)
+    return grants
+
+
+HN_PURPOSE = (
+    "Tilskuddet skal understøtte forpliktende samarbeid mellom primær- og spesialisthelsetjenesten om "
+    "tjenesteutvikling og gode pasientforløp, og legge til rette for et godt desentralisert helsetilbud med god "
+    "kvalitet og riktig arbeidsdeling. Det skal være likeverdighet mellom kommuner og sykehus, og midlene brukes "
+    "etter enighet. Tilskuddet finansierer prosjekter og tiltak i høyst 3 til 5 år; målet er at tiltaket på sikt "
+    "inngår i ordinær drift."
+)
+HN_PRIORITIES = """Pasientgrupper med sammensatte behov: psykiske lidelser, flere kroniske sykdommer, barn og unge, skrøpelige eldre
+Svangerskaps-, fødsels- og barselomsorg og kvinnehelse
+Integrert psykisk helsetjeneste og rustjeneste
+Rehabilitering
+Færre utskrivningsklare pasienter i sykehus
+Tiltak som kan få ned ventetidene i spesialisthelsetjenesten
+Lokale løsninger i opptaksområdet til de minste sykehusene
+Økt bærekraft i vår felles helsetjeneste"""
+HN_ELIGIBILITY = """Tiltaket stimulerer til effektiv ressursutnyttelse og skaper ikke større behov for helsetjenester
+Midlene finansierer ikke aktivitet som er del av ordinær drift i dag
+Digitale tiltak er i tråd med Nasjonal e-helsestrategi og oppfyller Normen
+Dokumentert enighet mellom kommune(r) og helseforetak (signert avtale om felles søknad)
+Involvering av brukere, tillitsvalgte og vernetjenesten er dokumentert"""
+
+
+def _aware(day: datetime.date, hour: int = 12):
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+
+
+def load_calls(money: dict) -> dict:
+    """Calls for three different models: the regional pot (model 2), an open local
+    call (model 1) and committee-designed projects (model 3), plus the closed second
+    round of 2026 with the frame from the minutes."""
+    from rsportal.applications.criteria import add_default_criteria
+    from rsportal.applications.models import Call, DesignedProject, ProcessStep
+    from rsportal.funding.models import PotYear
+
+    nord = RegionalHealthAuthority.objects.get(code="HN")
+    stu = Body.objects.get(kind=Body.Kind.ALLOCATION, rhf=nord)
+    rhf_secretariat = Body.objects.get(kind=Body.Kind.SECRETARIAT, rhf=nord)
+    regional = money["regional"]
+
+    def available(pot, year):
+        return PotYear.objects.get(pot=pot, year=year).available()
+
+    def regional_call(title, year, deadline, status):
+        call = Call.objects.create(
+            pot=regional,
+            title=title,
+            status=status,
+            purpose=HN_PURPOSE,
+            priorities=HN_PRIORITIES,
+            eligibility=HN_ELIGIBILITY,
+            max_forwarded_per_helsefellesskap=5,
+            max_project_years=5,
+            pre_project_max_years=1,
+            contact="Sekretariatet for RS-tilskuddet i Helse Nord RHF",
+            frame_year=year,
+        )
+        call.deadlines.create(at=_aware(deadline), label="Helsefellesskapene sender sine prioriterte søknader til Tildelingsutvalget")
+        # The minutes give the range (1.5-2.5 MNOK by number of municipalities), not the steps; these steps are the demo's choice.
+        for count, cap in ((1, 1_500_000), (2, 2_000_000), (4, 2_500_000)):
+            call.pre_project_caps.create(min_municipalities=count, max_amount=cap)
+        add_default_criteria(call)
+        ProcessStep.objects.create(call=call, step=ProcessStep.Step.FORMAL_CHECK, body=rhf_secretariat)
+        ProcessStep.objects.create(call=call, step=ProcessStep.Step.LOCAL_PRIORITISATION, by_each_helsefellesskap=True)
+        ProcessStep.objects.create(call=call, step=ProcessStep.Step.ASSESSMENT, body=rhf_secretariat)
+        ProcessStep.objects.create(call=call, step=ProcessStep.Step.RECOMMENDATION, body=rhf_secretariat)
+        ProcessStep.objects.create(call=call, step=ProcessStep.Step.DECISION, body=stu)
+        return call
+
+    second_round = regional_call("Regional søknadsbasert ordning – andre tildelingsrunde 2026", 2026, datetime.date(2026, 4, 1), Call.Status.CLOSED)
+    second_round.frame_amount = 46_300_000  # minutes 1/2026, item 4/2026
+    second_round.save(update_fields=["frame_amount"])
+    yearly = regional_call("Regional søknadsbasert ordning – tilskudd for 2028", 2028, datetime.date(2027, 10, 1), Call.Status.PUBLISHED)
+    yearly.frame_amount = available(regional, 2028)
+    yearly.save(update_fields=["frame_amount"])
+
+    troms = Helsefellesskap.objects.get(code="troms-ofoten")
+    troms_pot = Pot.objects.get(helsefellesskap=troms)
+    local = Call.objects.create(
+        pot=troms_pot,
+        title="Lokal pott 2027 – Helsefellesskapet Troms og Ofoten",
+        status=Call.Status.PUBLISHED,
+        purpose=HN_PURPOSE,
+        priorities=HN_PRIORITIES,
+        eligibility=HN_ELIGIBILITY,
+        max_project_years=3,
+        frame_year=2027,
+        frame_amount=available(troms_pot, 2027),
+        allowed_types=["project", "pre_project", "continuation"],
+        contact="Samhandlingssekretariatet i Troms og Ofoten",
+    )
+    local.deadlines.create(at=_aware(datetime.date(2027, 3, 1)), label="Søknadsfrist")
+    add_default_criteria(local)
+    secretariat = Body.objects.get(kind=Body.Kind.SECRETARIAT, helsefellesskap=troms)
+    ssu = Body.objects.get(kind=Body.Kind.SSU, helsefellesskap=troms)
+    ProcessStep.objects.create(call=local, step=ProcessStep.Step.FORMAL_CHECK, body=secretariat)
+    ProcessStep.objects.create(call=local, step=ProcessStep.Step.ASSESSMENT, body=secretariat)
+    ProcessStep.objects.create(call=local, step=ProcessStep.Step.RECOMMENDATION, body=secretariat)
+    ProcessStep.objects.create(call=local, step=ProcessStep.Step.DECISION, body=ssu)
+
+    helgeland = Helsefellesskap.objects.get(code="helgeland")
+    helgeland_pot = Pot.objects.get(helsefellesskap=helgeland)
+    fsu = Body.objects.get(kind=Body.Kind.FSU, helsefellesskap=helgeland)
+    designed = Call.objects.create(
+        pot=helgeland_pot,
+        title="Prosjekter utformet av fagrådene 2027 – Helgeland",
+        kind=Call.Kind.DESIGNED,
+        status=Call.Status.PUBLISHED,
+        purpose="Eksempel i demodataene på modell 3: de faglige samarbeidsutvalgene utformer prosjekter, og kommunene melder "
+        "interesse for å delta. Strategisk samarbeidsutvalg (SSU) vedtar porteføljen.",
+        frame_year=2027,
+        frame_amount=available(helgeland_pot, 2027),
+        rolling=True,
+    )
+    ProcessStep.objects.create(call=designed, step=ProcessStep.Step.ASSESSMENT, body=fsu)
+    ProcessStep.objects.create(call=designed, step=ProcessStep.Step.DECISION, body=Body.objects.get(kind=Body.Kind.SSU, helsefellesskap=helgeland))
+    for title, text in (
+        ("Felles rehabiliteringsforløp etter hjerneslag", "Sømløst forløp fra sykehus til kommunal rehabilitering med felles team og digital oppfølging hjemme."),
+        ("Delte stillinger for sykepleiere i distriktene", "Kombinerte stillinger mellom sykehuset og kommunene for å rekruttere og beholde sykepleiere."),
+    ):
+        DesignedProject.objects.create(call=designed, title=title, description=text, designed_by=fsu, join_deadline=datetime.date(2027, 2, 1))
+    return {"calls": 4}
+
+
+@transaction.atomic
+def load_demo() -> dict:
+    """Load everything. Refuses to run twice on the same database (money would double)."""
+    counts = importers.load_snapshot()
+    people = load_people()
+    if Appropriation.objects.exists():
+        return {"registry": counts, "people": len(people), "money": "already loaded"}
+    money = load_money(people["admin"])
+    calls = load_calls(money)
+    return {"registry": counts, "people": len(people), "grants": len(money["grants"]) + 1, **calls}
