@@ -1,0 +1,577 @@
+#!/usr/bin/env python
+"""Page benchmark of RS-portalen on a national-scale dataset.
+
+    .venv/bin/python bench/run.py --scale 0.1     # quick: ~1 000 applications, about 2 minutes
+    .venv/bin/python bench/run.py --scale 1.0     # national scale: ~10 000 applications
+
+One command that
+  1. drops and recreates the PostgreSQL database (`rsbench` by default), migrates and runs
+     bench/generate.py at the given scale;
+  2. collects the static files into a temporary directory and starts gunicorn (2 sync workers) on a
+     free loopback port in production mode (RSPORTAL_DEBUG=false, whitenoise, a random secret key);
+  3. signs the bench users in through the real login form (requests.Session, CSRF token and cookie);
+  4. per page: N sequential requests after a warm-up -> median and p95 latency, and the ratio to the
+     baseline page (the home page) measured in the same run;
+  5. per page: the number of SQL queries of one request, counted in this process with
+     django.test.utils.CaptureQueriesContext and the Django test client against the same database
+     (the server cannot report them);
+  6. throughput: C concurrent clients (threads) on a mixed set of pages, bounded by a request count
+     and a time limit -> requests/s and errors;
+  7. writes bench/results/<date>-scale-<s>.json and regenerates bench/results/latest.md, which
+     compares the query counts with the latest run at the other scale and flags any page whose
+     count grows with the data.
+
+The server runs with RSPORTAL_REQUIRE_2FA=false and RSPORTAL_LOGIN_THROTTLING=false (the bench
+users have no TOTP device, and the throughput run would otherwise trip nothing but still pay
+for the throttling look-ups on login only). Pages that answer 404 (not built yet) are skipped
+and noted in the results.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import requests
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RESULTS = BENCH / "results"
+PYTHON = sys.executable
+sys.path.insert(0, str(ROOT))  # the in-process query counts import rsportal
+KEPT_INFO = BENCH / ".rsbench-info.json"  # the generator's facts of a database kept with --keep-db
+
+# (key, label, path, user). {ranking_call} is filled from the generator's facts. "baseline" is the
+# page every other page's latency is divided by. user None = anonymous.
+PAGES = [
+    ("home", "Home page `/` (baseline)", "/", "secretariat"),
+    ("api_rhf", "API `/api/v1/rhf`", "/api/v1/rhf", None),
+    ("catalogue_search", "Catalogue search `/prosjekter/?q=digital`", "/prosjekter/?q=digital", None),
+    ("catalogue", "Catalogue, no filter `/prosjekter/`", "/prosjekter/", None),
+    ("my_applications", "Applicant's applications `/soknader/`", "/soknader/", "applicant"),
+    ("ranking", "Committee ranking `/vurdering/utlysning/<id>/rangering/`", "/vurdering/utlysning/{ranking_call}/rangering/", "member"),
+    ("call_overview", "Committee call overview `/vurdering/utlysning/<id>/`", "/vurdering/utlysning/{ranking_call}/", "member"),
+    ("statistics", "Statistics `/statistikk/`", "/statistikk/", None),
+    ("helsefellesskap", "Helsefellesskap list `/helsefellesskap/`", "/helsefellesskap/", "secretariat"),
+    ("money", "Money overview `/midler/`", "/midler/", "secretariat"),
+    ("followup", "Follow-up overview `/oppfolging/`", "/oppfolging/", "secretariat"),
+]
+BASELINE = "home"
+# The mixed set for the throughput run, requested round robin: the pages many people use. The two
+# committee pages (ranking with the optimiser, call overview) are left out: a handful of members use
+# them a few times a year, and their latency is measured above.
+THROUGHPUT_PAGES = ["home", "api_rhf", "catalogue_search", "catalogue", "my_applications", "statistics", "helsefellesskap", "money", "followup"]
+
+
+def log(message: str) -> None:
+    # UTC: django.setup() (for the query counts) switches the process's local time zone.
+    print(f"[bench {datetime.datetime.now(datetime.timezone.utc):%H:%M:%S}] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(cmd: list[str], env: dict, **kwargs) -> float:
+    started = time.monotonic()
+    subprocess.run(cmd, env=env, cwd=ROOT, check=True, **kwargs)
+    return round(time.monotonic() - started, 1)
+
+
+def pg_args(url: str) -> list[str]:
+    parsed = urlparse(url)
+    args = ["-h", parsed.hostname or "127.0.0.1", "-p", str(parsed.port or 5432)]
+    if parsed.username:
+        args += ["-U", parsed.username]
+    return args
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    ordered = sorted(values)
+    rank = max(1, int(-(-q * len(ordered) // 100)))  # ceil
+    return ordered[rank - 1]
+
+
+# --- the server --------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, env: dict, port: int, workers: int):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = open(env["RSPORTAL_DATA_DIR"] + "/gunicorn.log", "w")
+        self.process = subprocess.Popen(
+            [
+                PYTHON, "-m", "gunicorn", "rsportal.wsgi:application",
+                "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+                "--timeout", "180", "--graceful-timeout", "5", "--backlog", "256",
+            ],
+            env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+
+    def wait(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited with {self.process.returncode}; see {self.log.name}")
+            try:
+                if requests.get(self.url + "/api/v1/rhf", timeout=5).status_code == 200:
+                    return
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or still importing the project on a busy machine
+            time.sleep(0.3)
+        raise SystemExit("gunicorn did not answer in time")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()  # only the process we started (its workers follow the master)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+
+
+def plain_cookies(session: requests.Session) -> None:
+    """Production cookies are Secure; the bench talks plain HTTP on loopback, so drop the flag
+    in the client's jar (the server still sets it, exactly as in production)."""
+    for cookie in session.cookies:
+        cookie.secure = False
+
+
+def login(base: str, username: str, password: str) -> requests.Session:
+    session = requests.Session()
+    page = session.get(base + "/logg-inn/", timeout=30)
+    plain_cookies(session)
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    if page.status_code != 200 or not match:
+        raise SystemExit(f"login page: status {page.status_code}, no CSRF token")
+    response = session.post(
+        base + "/logg-inn/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": match.group(1)},
+        headers={"Referer": base + "/logg-inn/"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    plain_cookies(session)
+    if response.status_code != 302 or "sessionid" not in session.cookies:
+        raise SystemExit(f"login of {username} failed: status {response.status_code}")
+    return session
+
+
+def copy_session(source: requests.Session | None) -> requests.Session:
+    session = requests.Session()
+    if source is not None:
+        for cookie in source.cookies:
+            session.cookies.set_cookie(cookie)
+    return session
+
+
+# --- measurements ------------------------------------------------------------
+
+
+def latency(session: requests.Session, url: str, n: int, warmup: int) -> dict:
+    for _ in range(warmup):
+        session.get(url, timeout=180)
+    times, sizes, statuses = [], [], set()
+    for _ in range(n):
+        started = time.perf_counter()
+        response = session.get(url, timeout=180, allow_redirects=False)
+        body = response.content
+        times.append((time.perf_counter() - started) * 1000)
+        sizes.append(len(body))
+        statuses.add(response.status_code)
+    return {
+        "n": n,
+        "median_ms": round(statistics.median(times), 1),
+        "p95_ms": round(percentile(times, 95), 1),
+        "min_ms": round(min(times), 1),
+        "max_ms": round(max(times), 1),
+        "bytes": int(statistics.median(sizes)),
+        "statuses": sorted(statuses),
+    }
+
+
+def throughput(base: str, sessions: dict, pages: list[tuple[str, str, str | None]], clients: int, total: int, seconds: float) -> dict:
+    lock = threading.Lock()
+    state = {"issued": 0, "done": 0, "errors": 0, "error_kinds": {}}
+    per_page = {key: [] for key, _path, _user in pages}
+    deadline = time.monotonic() + seconds
+
+    def worker(index: int) -> None:
+        own = {user: copy_session(sessions.get(user)) for user in {u for _k, _p, u in pages}}
+        i = index
+        while True:
+            with lock:
+                if state["issued"] >= total or time.monotonic() >= deadline:
+                    return
+                state["issued"] += 1
+            key, path, user = pages[i % len(pages)]
+            i += 1
+            started = time.perf_counter()
+            try:
+                response = own[user].get(base + path, timeout=max(5.0, deadline - time.monotonic() + 30), allow_redirects=False)
+                response.content
+                ok = response.status_code == 200
+                kind = None if ok else f"HTTP {response.status_code}"
+            except requests.RequestException as exc:
+                ok, kind = False, type(exc).__name__
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                state["done"] += 1
+                per_page[key].append(elapsed)
+                if not ok:
+                    state["errors"] += 1
+                    state["error_kinds"][kind] = state["error_kinds"].get(kind, 0) + 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 200)
+    elapsed = time.monotonic() - started
+    return {
+        "clients": clients,
+        "request_limit": total,
+        "time_limit_s": seconds,
+        "completed": state["done"],
+        "errors": state["errors"],
+        "error_kinds": state["error_kinds"],
+        "elapsed_s": round(elapsed, 1),
+        "requests_per_s": round(state["done"] / elapsed, 1) if elapsed else None,
+        "stopped_by": "time" if state["issued"] < total else "count",
+        "pages": [key for key, _p, _u in pages],
+        "median_ms_by_page": {k: round(statistics.median(v), 1) for k, v in per_page.items() if v},
+    }
+
+
+def query_counts(pages: list[tuple[str, str, str | None]], usernames: dict) -> dict:
+    """Queries per request, counted in this process with the test client on the same database."""
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, setup_test_environment
+
+    setup_test_environment()  # lets the test client capture templates/contexts like in tests
+    User = get_user_model()
+    clients = {None: Client()}
+    for role, username in usernames.items():
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        clients[role] = client
+    counts = {}
+    for key, path, user in pages:
+        client = clients[user]
+        client.get(path)  # first request warms per-process caches (content types, sites, ...)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(path)
+        repeated = [q["sql"] for q in captured.captured_queries]
+        counts[key] = {
+            "queries": len(repeated),
+            "status": response.status_code,
+            "top_repeated": _top_repeated(repeated),
+        }
+    return counts
+
+
+def _top_repeated(sqls: list[str]) -> list[dict]:
+    """The query shapes that run most often (numbers and quoted values masked)."""
+    shapes: dict[str, int] = {}
+    for sql in sqls:
+        shape = re.sub(r"'[^']*'", "?", sql)
+        shape = re.sub(r"\b\d+\b", "N", shape)
+        shapes[shape] = shapes.get(shape, 0) + 1
+    top = sorted(shapes.items(), key=lambda kv: -kv[1])[:3]
+    return [{"count": count, "sql": shape[:300]} for shape, count in top if count > 1]
+
+
+# --- reports -----------------------------------------------------------------
+
+
+def machine() -> dict:
+    info = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+    try:
+        import django
+
+        info["django"] = django.get_version()
+    except ImportError:
+        pass
+    try:
+        info["gunicorn"] = subprocess.run([PYTHON, "-m", "gunicorn", "--version"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        pass
+    try:
+        info["postgresql"] = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        pass
+    return info
+
+
+def scale_label(scale: float) -> str:
+    return f"{scale:g}" if scale != int(scale) else f"{scale:.1f}"
+
+
+def latest_result(scale: float) -> dict | None:
+    files = sorted(RESULTS.glob(f"*-scale-{scale_label(scale)}.json"))
+    return json.loads(files[-1].read_text(encoding="utf-8")) if files else None
+
+
+def write_markdown() -> Path:
+    small, large = latest_result(0.1), latest_result(1.0)
+    main = large or small
+    if main is None:
+        raise SystemExit("no results to summarise")
+    main_label = scale_label(main["scale"])
+    lines = [
+        "# Page benchmark (latest)",
+        "",
+        "Generated by `bench/run.py` from " + ", ".join("`" + r["file"] + "`" for r in (small, large) if r) + ". "
+        "How to run and read it: see `bench/README.md`.",
+        "",
+        f"**Machine:** {main['machine']['cpus']} cores; the database, gunicorn (2 sync workers) and the load "
+        f"generator all share them, so absolute numbers are pessimistic; compare ratios and query counts. "
+        f"{main['machine'].get('postgresql', '')}, Python {main['machine']['python']}, Django {main['machine'].get('django', '?')}, "
+        f"{main['machine'].get('gunicorn', 'gunicorn')}.",
+        "",
+    ]
+    for result in (small, large):
+        if result and "load_average_before" in result["machine"]:
+            lines.append(
+                f"- scale {scale_label(result['scale'])}: load average (1, 5, 15 min) {result['machine']['load_average_before']} before "
+                f"the measurements, {result['machine']['load_average_after']} after: anything above ~1 means other work shared the 2 cores."
+            )
+    for result in (small, large):
+        if result:
+            counts = result["dataset"]["counts"]
+            lines.append(
+                f"- scale {scale_label(result['scale'])} ({result['date']}): {counts['applications']} applications, "
+                f"{counts['scores']} scores, {counts['grants']} grants, {counts['commitments']} commitments, "
+                f"{counts['reports']} reports; generated in {result['timings_s']['generate']} s; ranking call with "
+                f"{result['dataset']['ranking_call_applications']} applications; applicant (Tromsø) in "
+                f"{result['dataset']['applicant_applications']} applications."
+            )
+    lines += [
+        "",
+        f"Latency: {main['settings']['requests']} sequential requests per page after {main['settings']['warmup']} warm-up requests, "
+        f"one client, at scale {main_label}. Ratio = median / median of the baseline (home page) in the same run. "
+        "Queries: SQL statements of one request (after one warm-up request), counted in-process with the test client.",
+        "",
+        f"| page | median ms ({main_label}) | p95 ms ({main_label}) | ratio to baseline | median ms (0.1) | queries at 0.1 | queries at 1.0 | growth |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    keys = [key for key, *_ in PAGES]
+    for key in keys:
+        row_main = main["pages"].get(key)
+        row_small = small["pages"].get(key) if small else None
+        row_large = large["pages"].get(key) if large else None
+        label = (row_main or row_small or {}).get("label", key)
+        if row_main and row_main.get("skipped"):
+            lines.append(f"| {label} | – | – | – | – | – | – | skipped: {row_main['skipped']} |")
+            continue
+        if not row_main:
+            continue
+        q_small = row_small.get("queries") if row_small and not row_small.get("skipped") else None
+        q_large = row_large.get("queries") if row_large and not row_large.get("skipped") else None
+        if q_small is None or q_large is None:
+            growth = "n/a (one scale only)"
+        elif q_large > q_small:
+            growth = f"**GROWS** (+{q_large - q_small})"
+        elif q_large < q_small:
+            growth = f"shrinks ({q_large - q_small})"
+        else:
+            growth = "constant"
+        lat = row_main["latency"]
+        small_median = row_small["latency"]["median_ms"] if row_small and not row_small.get("skipped") and main is not small else ""
+        lines.append(
+            f"| {label} | {lat['median_ms']} | {lat['p95_ms']} | {row_main['ratio_to_baseline']} | {small_median} | "
+            f"{'' if q_small is None else q_small} | {'' if q_large is None else q_large} | {growth} |"
+        )
+    lines.append("")
+    for result in (small, large):
+        if result:
+            t = result["throughput"]
+            kinds = ", ".join(f"{k}: {v}" for k, v in t["error_kinds"].items()) or "none"
+            lines.append(
+                f"**Throughput at scale {scale_label(result['scale'])}:** {t['requests_per_s']} requests/s "
+                f"({t['completed']} requests by {t['clients']} concurrent clients in {t['elapsed_s']} s, stopped by {t['stopped_by']}; "
+                f"errors: {t['errors']} ({kinds})). Mixed set, round robin: {', '.join(t['pages'])} (committee pages left out). "
+                f"Time limit {t['time_limit_s']:g} s; requests in flight at the limit are completed and counted."
+            )
+            lines.append("")
+    skipped = [r["pages"][k]["skipped"] for r in (small, large) if r for k in r["pages"] if r["pages"][k].get("skipped")]
+    if skipped:
+        lines += ["Skipped pages: " + "; ".join(sorted(set(skipped))), ""]
+    optimiser = RESULTS / "optimiser.md"
+    lines.append(
+        "Optimiser solve times: see `bench/results/optimiser.md` (bench/optimiser.py)."
+        if optimiser.exists()
+        else "Optimiser solve times: bench/optimiser.py has not written bench/results/optimiser.md yet."
+    )
+    lines.append("")
+    path = RESULTS / "latest.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+# --- main --------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, default=0.1)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/rsbench")
+    parser.add_argument("--requests", type=int, default=30, help="sequential requests per page")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients in the throughput run")
+    parser.add_argument("--throughput-requests", type=int, default=2000)
+    parser.add_argument("--throughput-seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--reuse", action="store_true", help="keep the database as it is (no drop, migrate or generate)")
+    parser.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
+    args = parser.parse_args()
+    if urlparse(args.database_url).scheme not in ("postgres", "postgresql"):
+        raise SystemExit("bench/run.py expects a PostgreSQL DATABASE_URL")
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    data_dir = tempfile.mkdtemp(prefix="rsbench-")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "rsportal.settings",
+        "DATABASE_URL": args.database_url,
+        "RSPORTAL_DEBUG": "false",
+        "RSPORTAL_SECRET_KEY": secrets.token_urlsafe(50),
+        "RSPORTAL_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "RSPORTAL_SSL_REDIRECT": "false",
+        "RSPORTAL_HSTS_SECONDS": "0",
+        "RSPORTAL_REQUIRE_2FA": "false",
+        "RSPORTAL_LOGIN_THROTTLING": "false",
+        "RSPORTAL_DATA_DIR": data_dir,
+        "RSPORTAL_LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+    os.environ.update(env)  # for the in-process query counts (django.setup() reads these)
+    timings = {}
+    server = None
+    db_name = urlparse(args.database_url).path.lstrip("/")
+    info_file = Path(data_dir) / "bench-info.json"
+    try:
+        if not args.reuse:
+            log(f"recreating database {db_name}")
+            subprocess.run(["dropdb", *pg_args(args.database_url), "--if-exists", db_name], check=True)
+            subprocess.run(["createdb", *pg_args(args.database_url), db_name], check=True)
+            timings["migrate"] = run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env)
+            log(f"migrated in {timings['migrate']} s; generating at scale {args.scale}")
+            timings["generate"] = run([PYTHON, str(BENCH / "generate.py"), "--scale", str(args.scale), "--seed", str(args.seed), "--info", str(info_file)], env, stdout=subprocess.DEVNULL)
+            log(f"generated in {timings['generate']} s")
+            dataset = json.loads(info_file.read_text(encoding="utf-8"))
+            if args.keep_db:
+                shutil.copy(info_file, KEPT_INFO)
+        else:
+            if not KEPT_INFO.exists():
+                raise SystemExit("--reuse needs a database kept by an earlier run with --keep-db")
+            dataset = json.loads(KEPT_INFO.read_text(encoding="utf-8"))
+            timings["generate"] = dataset["seconds"]
+        timings["collectstatic"] = run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], env)
+
+        port = free_port()
+        server = Server(env, port, args.workers)
+        server.wait()
+        log(f"gunicorn with {args.workers} workers on {server.url}")
+
+        sessions = {role: login(server.url, dataset["users"][role], dataset["password"]) for role in ("secretariat", "member", "applicant")}
+        pages = [(key, label, path.format(ranking_call=dataset["ranking_call"]), user) for key, label, path, user in PAGES]
+
+        results = {}
+        load_before = [round(x, 2) for x in os.getloadavg()]
+        log(f"latency (load average before: {load_before})")
+        for key, label, path, user in pages:
+            session = sessions.get(user) or requests.Session()
+            probe = session.get(server.url + path, timeout=180, allow_redirects=False)
+            if probe.status_code == 404:
+                results[key] = {"label": label, "path": path, "user": user, "skipped": f"{path} returned 404 (page not built yet)"}
+                log(f"  {key}: 404, skipped")
+                continue
+            if probe.status_code != 200:
+                raise SystemExit(f"{path} as {user}: HTTP {probe.status_code} (expected 200)")
+            results[key] = {"label": label, "path": path, "user": user, "latency": latency(session, server.url + path, args.requests, args.warmup)}
+            log(f"  {key}: median {results[key]['latency']['median_ms']} ms, p95 {results[key]['latency']['p95_ms']} ms")
+        base = results[BASELINE]["latency"]["median_ms"]
+        for row in results.values():
+            if "latency" in row:
+                row["ratio_to_baseline"] = round(row["latency"]["median_ms"] / base, 1)
+
+        log("query counts (in-process test client)")
+        measured = [(k, p, u) for k, _l, p, u in pages if "latency" in results[k]]
+        for key, counted in query_counts(measured, {r: dataset["users"][r] for r in ("secretariat", "member", "applicant")}).items():
+            results[key].update(counted)
+            if counted["status"] != 200:
+                raise SystemExit(f"{key}: test client got HTTP {counted['status']}")
+            log(f"  {key}: {counted['queries']} queries")
+
+        mix = [(k, p, u) for k, _l, p, u in pages if k in THROUGHPUT_PAGES and "latency" in results[k]]
+        log(f"throughput: {args.clients} clients, at most {args.throughput_requests} requests or {args.throughput_seconds:g} s")
+        load = throughput(server.url, sessions, mix, args.clients, args.throughput_requests, args.throughput_seconds)
+        log(f"  {load['requests_per_s']} requests/s, {load['errors']} errors")
+        load_after = [round(x, 2) for x in os.getloadavg()]
+
+        date = datetime.datetime.now().strftime("%Y-%m-%d")
+        file = RESULTS / f"{date}-scale-{scale_label(args.scale)}.json"
+        result = {
+            "file": file.name,
+            "date": datetime.datetime.now().isoformat(timespec="seconds"),
+            "scale": args.scale,
+            "seed": args.seed,
+            "machine": {**machine(), "load_average_before": load_before, "load_average_after": load_after},
+            "settings": {
+                "requests": args.requests,
+                "warmup": args.warmup,
+                "workers": args.workers,
+                "server": "gunicorn sync workers, RSPORTAL_DEBUG=false, whitenoise, PostgreSQL on loopback",
+                "baseline": BASELINE,
+            },
+            "timings_s": timings,
+            "dataset": dataset,
+            "pages": results,
+            "throughput": load,
+            "optimiser_results": "bench/results/optimiser.json" if (RESULTS / "optimiser.json").exists() else None,
+        }
+        file.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        log(f"wrote {file.relative_to(ROOT)} and {write_markdown().relative_to(ROOT)}")
+    finally:
+        if server is not None:
+            server.stop()
+        if not args.keep_db and not args.reuse:
+            from django.db import connections
+
+            connections.close_all()
+            subprocess.run(["dropdb", *pg_args(args.database_url), "--if-exists", db_name], check=False)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
