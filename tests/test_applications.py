@@ -136,6 +136,16 @@ class TestCoAuthoring:
         draft.refresh_from_db()
         assert draft.goal == "Felles tekst"
 
+    def test_emptied_research_share_saves_as_zero_instead_of_failing(self, login, draft, personas):
+        client = login(personas.applicant)
+        self.section_post(client, draft, "finansiering", {"grant_use": "Prosjektleder", "research_share": "50 000"}, 0)
+        draft.refresh_from_db()
+        assert draft.research_share == 50_000
+        response = self.section_post(client, draft, "finansiering", {"grant_use": "Prosjektleder", "research_share": ""}, 1)
+        assert response.status_code == 200 and "Lagret" in response.content.decode()
+        draft.refresh_from_db()
+        assert draft.research_share == 0
+
     def test_plain_post_conflict_keeps_what_was_typed(self, login, draft, personas, trust_applicant, client):
         self.section_post(login(personas.applicant), draft, "beskrivelse", {"goal": "Først"}, 0)
         client.logout()

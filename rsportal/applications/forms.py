@@ -100,6 +100,10 @@ class FinancingForm(SectionForm):
             "research_share": _("Tilskudd til forskning trekkes fra."),
         }
 
+    def clean_research_share(self):
+        # An emptied field means "no research", not "unknown": the column holds a number.
+        return self.cleaned_data["research_share"] or 0
+
 
 class PatientsDigitalForm(SectionForm):
     title_text = _("Pasientansvar og digitale tiltak")
