@@ -3,8 +3,7 @@ browser context (cookies, storage) per test, axe-core for accessibility checks.
 
 Playwright's sync API runs an asyncio event loop in the main thread; Django refuses
 ORM calls from a thread with a running loop unless DJANGO_ALLOW_ASYNC_UNSAFE is set.
-That is safe here (the test and the live server thread never use a connection at the
-same time), but only here: the variable is set while the browser package runs and
+That is safe here (the test waits for the browser while the server answers), but only here: the variable is set while the browser package runs and
 removed afterwards, and the browser (with its loop) is closed when the last browser
 test is done, so the rest of the suite keeps Django's async-safety check and
 `check --deploy` (async.E001) does not see the variable.
@@ -12,6 +11,7 @@ test is done, so the rest of the suite keeps Django's async-safety check and
 
 import os
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,61 @@ CHROMIUM_ARGS = [
 AXE_JS = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+class _OneRequestAtATime:
+    """WSGI wrapper that lets the live server answer one request at a time.
+
+    On SQLite the test database lives in memory and the server's threads share its one
+    connection. A browser sends requests in parallel (the edit page autosaves each changed
+    section at once); two overlapping transactions on one connection mix their savepoints
+    and leave it broken for every later test. The lock is held until the response is
+    closed, because Django's request_finished handlers still use the connection then."""
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        self.lock.acquire()
+        try:
+            response = self.app(environ, start_response)
+        except BaseException:
+            self.lock.release()
+            raise
+        return _ReleaseOnClose(response, self.lock)
+
+
+class _ReleaseOnClose:
+    def __init__(self, response, lock):
+        self.response, self.lock, self.released = response, lock, False
+
+    def __iter__(self):
+        return iter(self.response)
+
+    def close(self):
+        try:
+            if hasattr(self.response, "close"):
+                self.response.close()
+        finally:
+            if not self.released:
+                self.released = True
+                self.lock.release()
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, serialised when it shares an in-memory SQLite connection."""
+    from pytest_django.live_server_helper import LiveServer
+
+    addr = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    server = LiveServer(addr, start=False)
+    if server.thread.connections_override:
+        static_handler = server.thread.static_handler
+        server.thread.static_handler = lambda app: _OneRequestAtATime(static_handler(app))
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(autouse=True)
