@@ -107,6 +107,37 @@ class TestStarting:
             domain.start_application(personas.applicant, call=call, title="X", type="project", helsefellesskap=world.far_hf)
 
 
+    def test_applicant_from_another_region_is_told_why_and_cannot_start(self, login, call, world, personas):
+        client = login(personas.other_applicant)  # Bergen, Helse Vest
+        html = client.get(f"/soknader/utlysninger/{call.pk}/").content.decode()
+        assert "Ingen av organisasjonene du søker for" in html and "Start søknad" not in html
+        response = client.post(f"/soknader/utlysninger/{call.pk}/ny-soknad/", {"title": "Vestlandsprosjekt", "type": "project", "helsefellesskap": world.hf.pk})
+        assert response.status_code == 400 and 'value="Vestlandsprosjekt"' in response.content.decode()
+        assert not Application.objects.exists()
+        with pytest.raises(domain.ApplicationError, match="hører til dette helsefellesskapet"):
+            domain.start_application(personas.other_applicant, call=call, title="X", type="project", helsefellesskap=world.hf)
+
+    def test_only_the_applicants_own_community_is_offered(self, login, call, world, personas):
+        alta = f.UserFactory(username="alta")
+        f.role(alta, OrganisationRole.Kind.APPLICANT, municipality=world.alta)
+        html = login(alta).get(f"/soknader/utlysninger/{call.pk}/").content.decode()
+        assert f'<option value="{world.other_hf.pk}"' in html and f'<option value="{world.hf.pk}"' not in html
+        with pytest.raises(domain.ApplicationError):
+            domain.start_application(alta, call=call, title="X", type="project", helsefellesskap=world.hf)
+        application = domain.start_application(alta, call=call, title="Finnmarksprosjekt", type="project", helsefellesskap=world.other_hf)
+        assert application.participants.get().municipality == world.alta
+
+    def test_the_communitys_trust_may_start_and_owns_the_application(self, call, world, trust_applicant):
+        application = domain.start_application(trust_applicant, call=call, title="Sykehusets initiativ", type="project", helsefellesskap=world.hf)
+        owner = application.participants.get()
+        assert (owner.trust, owner.municipality, owner.is_owner) == (world.trust, None, True)
+
+    def test_a_membership_that_has_ended_no_longer_counts(self, call, world, personas):
+        world.tromso.memberships.update(valid_to=timezone.localdate() - datetime.timedelta(days=1))
+        with pytest.raises(domain.ApplicationError):
+            domain.start_application(personas.applicant, call=call, title="X", type="project", helsefellesskap=world.hf)
+
+
 class TestCoAuthoring:
     def section_post(self, client, application, section, data, version):
         payload = {"version": str(version), **{f"{section}-{k}": v for k, v in data.items()}}

@@ -71,8 +71,13 @@ def start_application(actor, *, call: Call, title: str, type: str, helsefellessk
         raise ApplicationError(_("Utlysningen tar ikke imot denne søknadstypen."))
     if helsefellesskap.rhf_id != call.pot.rhf_id or (call.pot.helsefellesskap_id and call.pot.helsefellesskap_id != helsefellesskap.pk):
         raise ApplicationError(_("Søknaden må sendes til et helsefellesskap som hører til utlysningen."))
+    organisation = _member_organisation(municipalities, trusts, helsefellesskap)
+    if organisation is None:
+        raise ApplicationError(
+            _("Du kan bare starte en søknad til %(hf)s for en kommune eller et helseforetak som hører til dette helsefellesskapet.")
+            % {"hf": helsefellesskap.name}
+        )
     application = Application.objects.create(call=call, helsefellesskap=helsefellesskap, title=title, type=type, created_by=actor)
-    organisation = {"municipality_id": min(municipalities)} if municipalities else {"trust_id": min(trusts)}
     Participant.objects.create(
         application=application,
         is_owner=True,
@@ -82,6 +87,22 @@ def start_application(actor, *, call: Call, title: str, type: str, helsefellessk
     )
     record(actor, "application.started", application, _("Søknad påbegynt: %(title)s") % {"title": title}, call=call.pk)
     return application
+
+
+def _member_organisation(municipalities: set[int], trusts: set[int], helsefellesskap) -> dict | None:
+    """The applicant's organisation that belongs to the helsefellesskap today, as participant fields.
+
+    The starter's organisation becomes the owning participant, so it must be one of the
+    community's own: a member municipality (memberships carry dates) or its health trust.
+    Other municipalities and trusts, also from other regions, join as participants later."""
+    members = set(
+        helsefellesskap.memberships.valid_on(timezone.localdate()).filter(municipality_id__in=municipalities).values_list("municipality_id", flat=True)
+    )
+    if members:
+        return {"municipality_id": min(members)}
+    if helsefellesskap.trust_id in trusts:
+        return {"trust_id": helsefellesskap.trust_id}
+    return None
 
 
 def section_version(application: Application, section: str) -> SectionVersion:

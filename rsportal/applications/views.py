@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from rsportal.core.decorators import role_required
 from rsportal.privacy.domain import record_view
-from rsportal.registry.models import Helsefellesskap, Municipality
+from rsportal.registry.models import Helsefellesskap, Membership, Municipality
 
 from . import domain, permissions
 from .forms import SECTIONS, AttachmentForm, BenefitRowForm, BudgetLineForm, JoinRequestForm, ParticipantForm, ReopenForm, StartForm
@@ -49,19 +49,26 @@ def call_detail(request, pk: int):
     context = {"call": call, "is_open": call.is_open(), "is_applicant": permissions.is_applicant(request.user), "handles": takes_part(request.user, call)}
     if context["is_applicant"] and context["is_open"]:
         if call.kind == Call.Kind.OPEN:
-            context["start_form"] = StartForm(call, _communities_for(call, request.user))
+            communities = _communities_for(call, request.user)
+            if communities.exists():
+                context["start_form"] = StartForm(call, communities)
+            else:
+                context["not_member"] = True
         else:
             context["join_form"] = JoinRequestForm(_own_municipalities(request.user))
     return render(request, "applications/call_detail.html", context)
 
 
 def _communities_for(call, user):
-    if call.pot.helsefellesskap_id:
-        return Helsefellesskap.objects.filter(pk=call.pot.helsefellesskap_id)
+    """The call's helsefellesskap that one of the user's organisations belongs to today
+    (domain.start_application checks the same, this only keeps the choice list honest)."""
     municipalities, trusts = permissions.applicant_scopes(user)
     communities = Helsefellesskap.objects.filter(rhf=call.pot.rhf)
-    own = communities.filter(memberships__municipality_id__in=municipalities) | communities.filter(trust_id__in=trusts)
-    return own.distinct() if own.exists() else communities
+    if call.pot.helsefellesskap_id:
+        communities = communities.filter(pk=call.pot.helsefellesskap_id)
+    today = timezone.localdate()
+    members = Membership.objects.valid_on(today).filter(municipality_id__in=municipalities).values("helsefellesskap_id")
+    return communities.filter(Q(pk__in=members) | Q(trust_id__in=trusts))
 
 
 def _own_municipalities(user):
@@ -73,6 +80,8 @@ def _own_municipalities(user):
 @role_required
 def application_start(request, pk: int):
     call = get_object_or_404(Call, pk=pk)
+    if not permissions.is_applicant(request.user):
+        raise PermissionDenied
     form = StartForm(call, _communities_for(call, request.user), request.POST)
     if form.is_valid():
         try:
