@@ -245,12 +245,23 @@ class TestProposeDecision:
         item, _secretary = meeting_item
         client = signed_in(personas.chair)
         seen = hidden(client.get(chair_url(item)), "expected_pending")
-        typed = {"outcome": "rejected", "amount_2027": "750000", "reason": "Lang begrunnelse som ikke må gå tapt", "expected_pending": seen}
+        typed = {"outcome": "partial", "amount_2027": "750000", "reason": "Lang begrunnelse som ikke må gå tapt", "expected_pending": seen}
         response = client.post(f"/vurdering/sak/{item.pk}/forslag/", typed)
         page = text(response)
-        assert response.status_code == 400 and "Et avslag har ikke beløp." in page
-        assert "Lang begrunnelse som ikke må gå tapt" in page and '<option value="rejected" selected>' in page
+        assert response.status_code == 400 and "Beskriv hvilken del av prosjektet som får tilskudd." in page
+        assert "Lang begrunnelse som ikke må gå tapt" in page and '<option value="partial" selected>' in page and 'value="750000"' in page
         assert not Decision.objects.exists()
+
+    def test_a_rejection_ignores_the_prefilled_amounts(self, personas, meeting_item):
+        item, _secretary = meeting_item
+        client = signed_in(personas.chair)
+        page = client.get(chair_url(item))
+        prefilled = dict(re.findall(r'name="(amount_\d{4})" id="[^"]*" value="([^"]+)"', page.content.decode()))
+        assert prefilled, "the chair's form starts with the amounts applied for"
+        response = client.post(f"/vurdering/sak/{item.pk}/forslag/", {"outcome": "rejected", "reason": "Utenfor formålet", "expected_pending": "", **prefilled})
+        assert response.status_code == 302
+        decision = Decision.objects.get()
+        assert (decision.outcome, decision.total()) == ("rejected", 0)
 
     def test_single_proposal(self, personas, meeting_item):
         item, _secretary = meeting_item

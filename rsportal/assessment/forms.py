@@ -48,9 +48,15 @@ class DecisionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.years = list(years)
         for year in self.years:
-            self.fields[f"amount_{year}"] = KronerField(label=_("Beløp %(year)s") % {"year": year}, min_value=0, required=False)
+            self.fields[f"amount_{year}"] = KronerField(
+                label=_("Beløp %(year)s") % {"year": year}, min_value=0, required=False, help_text=_("Gjelder bare vedtak som gir tilskudd.")
+            )
 
     def amounts(self) -> dict[int, int]:
+        # The amount fields come pre-filled with what was applied for; a rejection or
+        # "apply again" must not make the chair clear them first.
+        if self.cleaned_data.get("outcome") not in Decision.GRANTING:
+            return {}
         return {year: self.cleaned_data.get(f"amount_{year}") or 0 for year in self.years}
 
 
