@@ -17,7 +17,7 @@ class _Form(HTMLParser):
 
     def __init__(self):
         super().__init__()
-        self.data, self._select = {}, None
+        self.data, self._select, self._textarea = {}, None, None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -33,12 +33,21 @@ class _Form(HTMLParser):
             self.data.setdefault(name, "")
         elif tag == "option" and self._select and "selected" in a:
             self.data[self._select] = a.get("value", "")
-        elif tag == "textarea" and name:
+        elif tag == "textarea" and name and "__prefix__" not in name:
+            self._textarea = name
             self.data[name] = ""
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.data[self._textarea] += data
 
     def handle_endtag(self, tag):
         if tag == "select":
             self._select = None
+        elif tag == "textarea" and self._textarea:
+            # As a browser does: the newline Django writes after <textarea> is not part of the value.
+            self.data[self._textarea] = self.data[self._textarea].removeprefix("\n")
+            self._textarea = None
 
 
 def form_data(response, **changes):
@@ -89,3 +98,29 @@ def test_adding_needs_no_version_and_the_call_form_carries_one(login, world, per
     pot = Pot.objects.create(rhf=world.rhf, kind=Pot.Kind.ROOT, name="Samlet")
     call = Call.objects.create(pot=pot, title="Utlysning", purpose="-")
     assert 'name="_seen_version"' in client.get(f"/admin/applications/call/{call.pk}/change/").content.decode()
+
+
+def test_a_change_to_an_inline_row_makes_the_other_save_stale(login, world, personas):
+    """The criteria are edited on the call's page: a weight changed by one administrator is
+    not silently put back by another who saves the page they opened before."""
+    from rsportal.applications.criteria import add_default_criteria
+    from rsportal.funding.models import Pot
+
+    call = Call.objects.create(pot=Pot.objects.create(rhf=world.rhf, kind=Pot.Kind.ROOT, name="Samlet"), title="Utlysning", purpose="-")
+    add_default_criteria(call)
+    url = f"/admin/applications/call/{call.pk}/change/"
+    first, second = login(personas.sysadmin), login(personas.sysadmin)
+    first_page, second_page = first.get(url), second.get(url)
+    assert seen(first_page) == seen(second_page)
+    weight = next(name for name, value in form_data(first_page).items() if re.fullmatch(r"criteria-0-weight", name))
+
+    assert first.post(url, form_data(first_page, **{weight: "5"})).status_code == 302
+    assert call.criteria.order_by("order", "pk").first().weight == 5
+
+    response = second.post(url, form_data(second_page, title="Utlysning 2027"))
+    assert response.status_code == 200 and "Noen andre har lagret endringer" in response.content.decode()
+    assert Call.objects.get(pk=call.pk).title == "Utlysning" and call.criteria.order_by("order", "pk").first().weight == 5
+    # Saving again from the refreshed form keeps the first person's weight: it is in the form now.
+    response = second.post(url, form_data(second.get(url), title="Utlysning 2027"))
+    assert response.status_code == 302 and Call.objects.get(pk=call.pk).title == "Utlysning 2027"
+    assert call.criteria.order_by("order", "pk").first().weight == 5
