@@ -7,6 +7,7 @@ RSPORTAL_ALLOWED_HOSTS and DATABASE_URL (PostgreSQL through psycopg 3).
 
 import datetime
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -116,6 +117,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # that both check a pot's headroom cannot both pass the check.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    if "RSPORTAL_TEST_DB_NAME" in os.environ or "PYTEST_VERSION" in os.environ:
+        # A file, not Django's in-memory default: the browser tests' live server answers from
+        # other threads, and with an in-memory database every thread would share the test's
+        # one connection, interleaving their transactions. With a file each has its own, as in
+        # production. WAL lets the test read while the server writes. Named per run, like the
+        # PostgreSQL test database below.
+        DATABASES["default"]["TEST"] = {
+            "NAME": os.environ.get("RSPORTAL_TEST_DB_NAME") or str(Path(tempfile.gettempdir()) / f"rsportal-test-{os.getpid()}.sqlite3")
+        }
+        DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
 elif "RSPORTAL_TEST_DB_NAME" in os.environ or "PYTEST_VERSION" in os.environ:
     # Two test runs against one PostgreSQL server (a developer's two suites, CI beside a local
     # run) would otherwise create and drop the same test_<name> database under each other.

@@ -1,10 +1,11 @@
 """The live server the browser tests run against must survive a browser that sends several
 requests at once (the edit page autosaves every section it has changed in parallel).
 
-On SQLite the test database lives in memory, so the server's threads share one connection;
-without serialising requests, two overlapping autosaves mixed their savepoints ("no such
-savepoint") and every later browser test failed with a broken transaction. This test needs no
-browser: plain threads are quicker to aim at the race.
+With Django's in-memory SQLite test database the server's threads (and the test) shared one
+connection: two overlapping autosaves mixed their savepoints ("no such savepoint") and every
+later browser test failed with a broken transaction. The test database is now a file, so each
+thread has its own connection, as in production. This test needs no browser: plain threads
+are quicker to aim at the race.
 """
 
 import threading
