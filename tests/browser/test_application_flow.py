@@ -17,7 +17,7 @@ from rsportal.applications.models import Application, ApplicationVersion, Attach
 from rsportal.funding.models import Grant, Pot
 from tests import factories as f
 
-from .conftest import assert_accessible, normalise, screenshot, sign_in
+from .conftest import assert_accessible, normalise, screenshot, sign_in, submit
 
 pytestmark = pytest.mark.browser
 
@@ -109,8 +109,7 @@ def _add_budget_line(page: Page, year: str, kind: str, amount: str, description:
     if hours:
         form.get_by_label(label("Timer")).fill(hours)
     form.get_by_label(label("Hva")).fill(description)
-    with page.expect_navigation():
-        form.get_by_role("button", name="Legg til").click()
+    submit(page, form.get_by_role("button", name="Legg til"))
     expect(page.locator("main .ds-alert").filter(has_text="Budsjettlinjen er lagt til.")).to_be_visible()
 
 
@@ -118,8 +117,7 @@ def _upload(page: Page, kind: str, name: str, mime: str, content: bytes):
     form = _section(page, "vedlegg").locator("form").filter(has=page.get_by_role("button", name="Last opp"))
     form.locator("select[name=kind]").select_option(label=kind)  # its label points at the budget form's id_kind
     form.get_by_label(label("Fil")).set_input_files({"name": name, "mimeType": mime, "buffer": content})
-    with page.expect_navigation():
-        form.get_by_role("button", name="Last opp").click()
+    submit(page, form.get_by_role("button", name="Last opp"))
     expect(page.locator("main .ds-alert").filter(has_text="Vedlegget er lastet opp.")).to_be_visible()
     expect(_section(page, "vedlegg").get_by_role("link", name=name)).to_be_visible()
 
@@ -143,8 +141,7 @@ def test_municipality_and_trust_write_co_edit_and_submit(page, new_page, live_se
 
     page.get_by_label(re.compile("^Navn på prosjekt/pilot")).fill(TITLE)
     expect(page.get_by_label("Sendes til helsefellesskap")).to_have_value(str(world.hf.pk))
-    with page.expect_navigation():
-        page.get_by_role("button", name="Start søknad").click()
+    submit(page, page.get_by_role("button", name="Start søknad"))
     application = Application.objects.get()
     pk = application.pk
     edit_url = f"{live_server.url}/soknader/{pk}/"
@@ -159,8 +156,7 @@ def test_municipality_and_trust_write_co_edit_and_submit(page, new_page, live_se
     form.get_by_label(label("Helseforetak")).select_option(label=world.trust.name)
     form.get_by_label(label("Kontaktperson")).fill("Trine Sykehus")
     form.get_by_label(label("E-post")).fill("trine@example.invalid")
-    with page.expect_navigation():
-        form.get_by_role("button", name="Legg til").click()
+    submit(page, form.get_by_role("button", name="Legg til"))
     expect(page.get_by_text("Deltakeren er lagt til.")).to_be_visible()
     participants = page.get_by_role("table", name="Kommuner og helseforetak i søknaden")
     expect(participants.get_by_role("row").filter(has_text=world.trust.name)).to_have_count(1)
@@ -187,8 +183,7 @@ def test_municipality_and_trust_write_co_edit_and_submit(page, new_page, live_se
     form.get_by_label(label("Hvor ofte måles det, og hvordan samles data inn")).fill("Kvartalsvis fra pasientjournalen")
     form.get_by_label(label("Forutsetninger og risikoreduserende tiltak")).fill("Stabil bemanning")
     form.get_by_label(label("Tidshorisont")).fill("2029")
-    with page.expect_navigation():
-        form.get_by_role("button", name="Legg til").click()
+    submit(page, form.get_by_role("button", name="Legg til"))
     expect(page.get_by_text("Nytteraden er lagt til.")).to_be_visible()
     expect(_section(page, "nyttetabell").get_by_role("heading", name="Helsegevinst")).to_be_visible()
 
@@ -248,8 +243,7 @@ def test_municipality_and_trust_write_co_edit_and_submit(page, new_page, live_se
     trust_page.goto("/soknader/")
     mine = trust_page.get_by_role("table", name="Søknader med status").get_by_role("row").filter(has_text=TITLE)
     expect(mine.get_by_text("Utkast")).to_be_visible()
-    with trust_page.expect_navigation():
-        mine.get_by_role("link", name=TITLE).click()
+    submit(trust_page, mine.get_by_role("link", name=TITLE))
     expect(trust_page).to_have_url(edit_url)
     expect(_section(trust_page, "beskrivelse").get_by_label(label("Mål"))).to_have_value("Færre innleggelser av skrøpelige eldre")
     _fill(trust_page, "plan", {
@@ -293,8 +287,7 @@ def test_municipality_and_trust_write_co_edit_and_submit(page, new_page, live_se
     screenshot(page, "app-07-edit-filled")
     assert_accessible(page, "edit form (filled)")
 
-    with page.expect_navigation():
-        page.get_by_role("link", name="Gå til innsending").click()
+    submit(page, page.get_by_role("link", name="Gå til innsending"))
     expect(page).to_have_url(f"{edit_url}send-inn/")
     expect(page.get_by_role("heading", name="Lignende prosjekter i alle helsefellesskap")).to_be_visible()
     similar = page.get_by_role("table", name="Lignende prosjekter").get_by_role("row").filter(has_text="i Finnmark")
@@ -307,13 +300,11 @@ def test_municipality_and_trust_write_co_edit_and_submit(page, new_page, live_se
     assert_accessible(page, "submit page")
 
     # Without the confirmation nothing is submitted.
-    with page.expect_navigation():
-        page.get_by_role("button", name="Send inn søknaden").click()
+    submit(page, page.get_by_role("button", name="Send inn søknaden"))
     expect(page.get_by_text("Bekreft at dere har sett på lignende prosjekter")).to_be_visible()
     assert _db(pk).status == Application.Status.DRAFT
     page.get_by_label(re.compile("^Vi har sett på lignende prosjekter")).check()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Send inn søknaden").click()
+    submit(page, page.get_by_role("button", name="Send inn søknaden"))
     expect(page).to_have_url(f"{edit_url}vis/")
     expect(page.get_by_text("Søknaden er sendt inn (versjon 1).")).to_be_visible()
     expect(page.locator("dl.facts").first.locator("dt:text-is('Status') + dd")).to_have_text("Sendt inn")

@@ -18,7 +18,7 @@ from rsportal.followup import domain as followup
 from rsportal.followup.models import Report, ReportDue, ReportingRule
 from rsportal.funding.models import Commitment, Grant, Pot, PotYear
 
-from .conftest import assert_accessible, normalise, screenshot, sign_in
+from .conftest import assert_accessible, normalise, screenshot, sign_in, submit
 
 pytestmark = pytest.mark.browser
 
@@ -120,8 +120,7 @@ def _listed(page: Page) -> list[str]:
 
 
 def _search(page: Page):
-    with page.expect_navigation():
-        page.get_by_role("search", name="Søk og filtrer prosjekter").get_by_role("button", name="Søk", exact=True).click()
+    submit(page, page.get_by_role("search", name="Søk og filtrer prosjekter").get_by_role("button", name="Søk", exact=True))
 
 
 def test_anonymous_visitor_uses_catalogue_project_page_and_statistics(page, live_server, world, catalogue):
@@ -319,8 +318,7 @@ def test_applicant_reports_and_the_report_reaches_the_roll_ups(page, new_page, l
     page.get_by_label(label("Løypemelding")).fill("Prosjektet er i gang, og de første pasientene følges opp hjemme.")
 
     # Delayed without a reason: refused, and nothing typed is lost.
-    with page.expect_navigation():
-        page.get_by_role("button", name="Lever rapporten").click()
+    submit(page, page.get_by_role("button", name="Lever rapporten"))
     expect(page.get_by_text("Kryss av for hvorfor prosjektet er forsinket.")).to_be_visible()
     assert not Report.objects.exists()
     expect(page.get_by_label(label("Læringspunkter"))).to_have_value("Forankring i ledelsen tar tid.")
@@ -328,8 +326,7 @@ def test_applicant_reports_and_the_report_reaches_the_roll_ups(page, new_page, l
 
     page.get_by_label("Rekruttering", exact=True).check()
     page.get_by_label("Anskaffelser", exact=True).check()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Lever rapporten").click()
+    submit(page, page.get_by_role("button", name="Lever rapporten"))
     report = Report.objects.get()
     expect(page).to_have_url(f"{live_server.url}/oppfolging/rapport/{report.pk}/")
     expect(page.get_by_text("Rapporten er levert. Takk!")).to_be_visible()

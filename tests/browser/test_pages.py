@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from rsportal.funding import domain
 from rsportal.funding.models import Appropriation, Pot, Reserve
 
-from .conftest import assert_accessible, normalise, screenshot
+from .conftest import assert_accessible, normalise, screenshot, submit
 
 pytestmark = pytest.mark.browser
 
@@ -68,9 +68,7 @@ def _submit_reserve(page, amount: str):
     form.get_by_label(re.compile("^År")).fill("2026")
     form.get_by_label(re.compile("^Type avsetning")).select_option(label="Administrasjon / felles drift")
     form.get_by_label(re.compile("^Beløp")).fill(amount)
-    with page.expect_navigation() as navigation:
-        form.get_by_role("button", name="Lagre avsetning").click()
-    return navigation.value
+    return submit(page, form.get_by_role("button", name="Lagre avsetning"))
 
 
 def test_secretariat_sets_a_reserve_and_sees_the_headroom_error(page, log_in, live_server, personas, child_pot):
