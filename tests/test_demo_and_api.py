@@ -116,3 +116,18 @@ def test_openapi_documents_every_endpoint(client):
 def test_api_rejects_bad_input_without_server_error(db, client):
     assert client.get("/api/v1/allocation-per-inhabitant?year=tjue").status_code == 422
     assert client.get("/api/v1/helsefellesskap?on=2026-13-40").status_code == 422
+
+
+def test_demo_applicants_can_start_in_the_open_calls_of_their_community(demo, client):
+    """The demo's promise: a new user signs in as the Tromsø or UNN applicant and applies."""
+    from django.contrib.auth import get_user_model
+
+    from rsportal.applications.models import Call
+
+    for username in ("soker.tromso", "soker.unn"):
+        client.force_login(get_user_model().objects.get(username=username))
+        open_calls = [call for call in Call.objects.filter(kind=Call.Kind.OPEN, status=Call.Status.PUBLISHED) if call.is_open()]
+        assert len(open_calls) >= 2
+        for call in open_calls:
+            html = client.get(f"/soknader/utlysninger/{call.pk}/").content.decode()
+            assert "Start søknad" in html and "Ingen av organisasjonene du søker for" not in html, (username, call.title)
