@@ -111,6 +111,9 @@ TEMPLATES = [
 ]
 
 _default_sqlite = f"sqlite:///{DATA_DIR / 'rsportal.sqlite3'}"
+if "DATABASE_URL" not in os.environ:
+    # SQLite does not create the folder its file lives in, and a fresh checkout has no var/.
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock when a transaction starts, so two requests

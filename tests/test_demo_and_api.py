@@ -1,6 +1,10 @@
 """The demo data set and the figures the running system must reproduce from it."""
 
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -131,3 +135,16 @@ def test_demo_applicants_can_start_in_the_open_calls_of_their_community(demo, cl
         for call in open_calls:
             html = client.get(f"/soknader/utlysninger/{call.pk}/").content.decode()
             assert "Start søknad" in html and "Ingen av organisasjonene du søker for" not in html, (username, call.title)
+
+
+def test_a_fresh_checkout_migrates_into_a_data_folder_that_does_not_exist_yet(tmp_path):
+    """`make demo` on a new clone: there is no var/ yet, and SQLite will not create it."""
+    data_dir = tmp_path / "fresh" / "var"
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("RSPORTAL_")}
+    env["RSPORTAL_DATA_DIR"] = str(data_dir)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (data_dir / "rsportal.sqlite3").stat().st_size > 0
