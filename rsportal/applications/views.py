@@ -209,10 +209,16 @@ def section_save(request, pk: int, section: str):
     if htmx:
         return render(request, "applications/_save_status.html", context)
     messages.success(request, _("Lagret."))
-    return redirect(reverse("applications:edit", args=[application.pk]) + f"#{section}")
+    return _back_to(application, section)
 
 
-def _row_action(request, application, form, action, success, anchor):
+def _back_to(application, anchor: str):
+    return redirect(reverse("applications:edit", args=[application.pk]) + f"#{anchor}")
+
+
+def _add_row(request, application, form, form_name, action, success, anchor):
+    """Adds a row (participant, budget line, benefit, attachment) from `form`. A refused row
+    comes back on the edit page as `form_name`, with the message and what was typed."""
     if form.is_valid():
         try:
             action(form)
@@ -220,8 +226,22 @@ def _row_action(request, application, form, action, success, anchor):
             form.add_error(None, str(exc))
         else:
             messages.success(request, success)
-            return redirect(reverse("applications:edit", args=[application.pk]) + f"#{anchor}")
-    return None
+            return _back_to(application, anchor)
+    return render(request, "applications/edit.html", _edit_context(request, application, **{form_name: form}), status=400)
+
+
+def _remove_row(request, pk, model, item, remove, anchor, success=""):
+    """Removes one of the application's rows through the domain function `remove`."""
+    application = _application(request, pk, edit=True)
+    row = get_object_or_404(model, pk=item, application=application)
+    try:
+        remove(request.user, row)
+    except domain.ApplicationError as exc:
+        messages.error(request, str(exc))
+    else:
+        if success:
+            messages.success(request, success)
+    return _back_to(application, anchor)
 
 
 @require_POST
@@ -229,21 +249,13 @@ def _row_action(request, application, form, action, success, anchor):
 def participant_add(request, pk: int):
     application = _application(request, pk, edit=True)
     form = ParticipantForm(request.POST, auto_id="participant_%s")
-    response = _row_action(request, application, form, lambda f: domain.add_participant(request.user, application, **f.cleaned_data), _("Deltakeren er lagt til."), "deltakere")
-    return response or render(request, "applications/edit.html", _edit_context(request, application, participant_form=form), status=400)
+    return _add_row(request, application, form, "participant_form", lambda f: domain.add_participant(request.user, application, **f.cleaned_data), _("Deltakeren er lagt til."), "deltakere")
 
 
 @require_POST
 @role_required
 def participant_remove(request, pk: int, item: int):
-    application = _application(request, pk, edit=True)
-    participant = get_object_or_404(Participant, pk=item, application=application)
-    try:
-        domain.remove_participant(request.user, participant)
-        messages.success(request, _("Deltakeren er fjernet."))
-    except domain.ApplicationError as exc:
-        messages.error(request, str(exc))
-    return redirect(reverse("applications:edit", args=[application.pk]) + "#deltakere")
+    return _remove_row(request, pk, Participant, item, domain.remove_participant, "deltakere", _("Deltakeren er fjernet."))
 
 
 @require_POST
@@ -251,20 +263,13 @@ def participant_remove(request, pk: int, item: int):
 def budget_add(request, pk: int):
     application = _application(request, pk, edit=True)
     form = BudgetLineForm(application, request.POST, auto_id="budget_%s")
-    response = _row_action(request, application, form, lambda f: domain.add_budget_line(request.user, application, f), _("Budsjettlinjen er lagt til."), "budsjett")
-    return response or render(request, "applications/edit.html", _edit_context(request, application, budget_form=form), status=400)
+    return _add_row(request, application, form, "budget_form", lambda f: domain.add_budget_line(request.user, application, f), _("Budsjettlinjen er lagt til."), "budsjett")
 
 
 @require_POST
 @role_required
 def budget_remove(request, pk: int, item: int):
-    application = _application(request, pk, edit=True)
-    line = get_object_or_404(BudgetLine, pk=item, application=application)
-    try:
-        domain.remove_budget_line(request.user, line)
-    except domain.ApplicationError as exc:
-        messages.error(request, str(exc))
-    return redirect(reverse("applications:edit", args=[application.pk]) + "#budsjett")
+    return _remove_row(request, pk, BudgetLine, item, domain.remove_budget_line, "budsjett")
 
 
 @require_POST
@@ -272,20 +277,13 @@ def budget_remove(request, pk: int, item: int):
 def benefit_add(request, pk: int):
     application = _application(request, pk, edit=True)
     form = BenefitRowForm(request.POST, auto_id="benefit_%s")
-    response = _row_action(request, application, form, lambda f: domain.add_benefit(request.user, application, f), _("Nytteraden er lagt til."), "nyttetabell")
-    return response or render(request, "applications/edit.html", _edit_context(request, application, benefit_form=form), status=400)
+    return _add_row(request, application, form, "benefit_form", lambda f: domain.add_benefit(request.user, application, f), _("Nytteraden er lagt til."), "nyttetabell")
 
 
 @require_POST
 @role_required
 def benefit_remove(request, pk: int, item: int):
-    application = _application(request, pk, edit=True)
-    row = get_object_or_404(BenefitRow, pk=item, application=application)
-    try:
-        domain.remove_benefit(request.user, row)
-    except domain.ApplicationError as exc:
-        messages.error(request, str(exc))
-    return redirect(reverse("applications:edit", args=[application.pk]) + "#nyttetabell")
+    return _remove_row(request, pk, BenefitRow, item, domain.remove_benefit, "nyttetabell")
 
 
 @require_POST
@@ -293,22 +291,17 @@ def benefit_remove(request, pk: int, item: int):
 def attachment_add(request, pk: int):
     application = _application(request, pk, edit=True)
     form = AttachmentForm(request.POST, request.FILES, auto_id="attachment_%s")
-    response = _row_action(
-        request, application, form, lambda f: domain.upload_attachment(request.user, application, kind=f.cleaned_data["kind"], uploaded=f.cleaned_data["file"]), _("Vedlegget er lastet opp."), "vedlegg"
+    return _add_row(
+        request, application, form, "attachment_form",
+        lambda f: domain.upload_attachment(request.user, application, kind=f.cleaned_data["kind"], uploaded=f.cleaned_data["file"]),
+        _("Vedlegget er lastet opp."), "vedlegg",
     )
-    return response or render(request, "applications/edit.html", _edit_context(request, application, attachment_form=form), status=400)
 
 
 @require_POST
 @role_required
 def attachment_remove(request, pk: int, item: int):
-    application = _application(request, pk, edit=True)
-    attachment = get_object_or_404(Attachment, pk=item, application=application)
-    try:
-        domain.remove_attachment(request.user, attachment)
-    except domain.ApplicationError as exc:
-        messages.error(request, str(exc))
-    return redirect(reverse("applications:edit", args=[application.pk]) + "#vedlegg")
+    return _remove_row(request, pk, Attachment, item, domain.remove_attachment, "vedlegg")
 
 
 @login_required
