@@ -111,6 +111,9 @@ TEMPLATES = [
 ]
 
 _default_sqlite = f"sqlite:///{DATA_DIR / 'rsportal.sqlite3'}"
+# Each test run gets a database of its own (RSPORTAL_TEST_DB_NAME chooses it), so two runs on
+# one machine or one PostgreSQL server never create and drop each other's.
+_TEST_RUN = "RSPORTAL_TEST_DB_NAME" in os.environ or "PYTEST_VERSION" in os.environ
 if "DATABASE_URL" not in os.environ:
     # SQLite does not create the folder its file lives in, and a fresh checkout has no var/.
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -120,19 +123,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # that both check a pot's headroom cannot both pass the check.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    if "RSPORTAL_TEST_DB_NAME" in os.environ or "PYTEST_VERSION" in os.environ:
+    if _TEST_RUN:
         # A file, not Django's in-memory default: the browser tests' live server answers from
         # other threads, and with an in-memory database every thread would share the test's
         # one connection, interleaving their transactions. With a file each has its own, as in
-        # production. WAL lets the test read while the server writes. Named per run, like the
-        # PostgreSQL test database below.
+        # production. WAL lets the test read while the server writes.
         DATABASES["default"]["TEST"] = {
             "NAME": os.environ.get("RSPORTAL_TEST_DB_NAME") or str(Path(tempfile.gettempdir()) / f"rsportal-test-{os.getpid()}.sqlite3")
         }
         DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
-elif "RSPORTAL_TEST_DB_NAME" in os.environ or "PYTEST_VERSION" in os.environ:
-    # Two test runs against one PostgreSQL server (a developer's two suites, CI beside a local
-    # run) would otherwise create and drop the same test_<name> database under each other.
+elif _TEST_RUN:
     DATABASES["default"]["TEST"] = {
         "NAME": os.environ.get("RSPORTAL_TEST_DB_NAME") or f"test_{DATABASES['default']['NAME']}_{os.getpid()}"
     }
