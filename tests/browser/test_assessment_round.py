@@ -92,10 +92,6 @@ def _alert(page: Page, text: str):
     return page.locator("main .ds-alert").filter(has_text=text)
 
 
-def _submit(page: Page, locator):
-    submit(page, locator)
-
-
 def _legend(criterion) -> str:
     """The start of a criterion's group name (the description follows it in the name)."""
     return f"{criterion.name} ({criterion.scale_min}–{criterion.scale_max})"
@@ -110,7 +106,7 @@ def _score_through_the_form(page: Page, application: Application, values: list[i
         group = page.get_by_role("group", name=_legend(criterion))
         group.get_by_role("radio", name=str(value), exact=True).check()
         group.get_by_label("Kommentar").fill(f"{who}: {criterion.name.lower()} gir {value}")
-    _submit(page, page.get_by_role("button", name="Lagre poeng"))
+    submit(page, page.get_by_role("button", name="Lagre poeng"))
     expect(_alert(page, "Poengene er lagret.")).to_be_visible()
     # The form shows what was saved.
     first = page.get_by_role("group", name=_legend(criteria[0]))
@@ -135,15 +131,15 @@ def _propose(page: Page, outcome: str, reason: str, amounts: dict[int, str], par
     if part:
         page.get_by_label(label("Hvilken del av prosjektet (ved delvis innvilgelse)")).fill(part)
     page.get_by_label(label("Begrunnelse")).fill(reason)
-    _submit(page, page.get_by_role("button", name="Legg fram forslaget"))
+    submit(page, page.get_by_role("button", name="Legg fram forslaget"))
 
 
 def _vote(page: Page, choice: str):
-    _submit(page, page.get_by_role("button", name=choice, exact=True))
+    submit(page, page.get_by_role("button", name=choice, exact=True))
 
 
 def _conclude(page: Page, explanation: str):
-    _submit(page, page.get_by_role("button", name="Avslutt avstemningen"))
+    submit(page, page.get_by_role("button", name="Avslutt avstemningen"))
     expect(_alert(page, explanation)).to_be_visible()
 
 
@@ -189,7 +185,7 @@ def test_assessment_round_from_forwarded_applications_to_decision_letters(page, 
     # --- conflicts: automatic detection, a self-declaration, the chair decides ---------------------
     secretariat.get_by_role("navigation", name="Behandling av utlysningen").get_by_role("link", name="Habilitet").click()
     expect(secretariat).to_have_url(f"{live_server.url}/vurdering/utlysning/{call.pk}/habilitet/")
-    _submit(secretariat, secretariat.get_by_role("button", name="Sjekk søknadene for navn og organisasjoner"))
+    submit(secretariat, secretariat.get_by_role("button", name="Sjekk søknadene for navn og organisasjoner"))
     expect(_alert(secretariat, "Sjekket: 1 nye mulige inhabiliteter.")).to_be_visible()
     conflicts = secretariat.get_by_role("table", name="Habilitetsspørsmål")
     flagged = conflicts.get_by_role("row").filter(has_text=A)
@@ -204,7 +200,7 @@ def test_assessment_round_from_forwarded_applications_to_decision_letters(page, 
     member.get_by_label(label("Søknad")).select_option(label=B)
     member.get_by_label(label("Medlem")).select_option(label=f"{member_seat.name} (Medlem)")
     member.get_by_label(label("Hvorfor")).fill("Søsteren min er ansatt i hjemmetjenesten i Harstad.")
-    _submit(member, member.get_by_role("button", name="Meld til leder"))
+    submit(member, member.get_by_role("button", name="Meld til leder"))
     expect(_alert(member, "Habilitetsspørsmålet er meldt til leder.")).to_be_visible()
     declared = Conflict.objects.get(application=apps[B])
     assert (declared.member, declared.source, declared.status, declared.raised_by) == (member_seat, "self", "pending", personas.member)
@@ -214,9 +210,9 @@ def test_assessment_round_from_forwarded_applications_to_decision_letters(page, 
 
     chair.goto(f"/vurdering/utlysning/{call.pk}/habilitet/")
     conflicts = chair.get_by_role("table", name="Habilitetsspørsmål")
-    _submit(chair, conflicts.get_by_role("row").filter(has_text=A).get_by_role("button", name="Inhabil", exact=True))
+    submit(chair, conflicts.get_by_role("row").filter(has_text=A).get_by_role("button", name="Inhabil", exact=True))
     expect(_alert(chair, "Habiliteten er avgjort.")).to_be_visible()
-    _submit(chair, conflicts.get_by_role("row").filter(has_text=B).get_by_role("button", name="Habil", exact=True))
+    submit(chair, conflicts.get_by_role("row").filter(has_text=B).get_by_role("button", name="Habil", exact=True))
     expect(conflicts.get_by_role("row").filter(has_text=A).locator(".ds-tag")).to_have_text("Inhabil")
     expect(conflicts.get_by_role("row").filter(has_text=B).locator(".ds-tag")).to_have_text("Habil")
     screenshot(chair, "assess-01-conflicts-decided")
@@ -341,7 +337,7 @@ def test_assessment_round_from_forwarded_applications_to_decision_letters(page, 
     secretariat.locator("summary", has_text="Sett opp møte med tidsplan").click()
     secretariat.get_by_label(label("Møtestart")).fill(f"06.05.{YEAR} 09:00")
     secretariat.get_by_label(label("Sted")).fill("Bodø")
-    _submit(secretariat, secretariat.get_by_role("button", name="Sett opp møtet"))
+    submit(secretariat, secretariat.get_by_role("button", name="Sett opp møtet"))
     expect(_alert(secretariat, "Møtet er satt opp med tidsplan.")).to_be_visible()
     meeting = Meeting.objects.get()
     assert (meeting.body, meeting.location, meeting.items.count()) == (world.stu, "Bodø", 4)
@@ -352,9 +348,9 @@ def test_assessment_round_from_forwarded_applications_to_decision_letters(page, 
     # A: the chair starts the item (the member leaves), proposes a full grant and concludes alone.
     item_a = _open_item(chair, meeting, apps[A])
     expect(chair.get_by_text(re.compile(rf"Forlater rommet:\s*{re.escape(member_seat.name)}"))).to_be_visible()
-    _submit(chair, chair.get_by_role("button", name="Start saken og tiden"))
+    submit(chair, chair.get_by_role("button", name="Start saken og tiden"))
     chair.get_by_label("Drøfting til protokollen").fill("Godt forankret i begge nivåer.")
-    _submit(chair, chair.get_by_role("button", name="Avslutt saken"))
+    submit(chair, chair.get_by_role("button", name="Avslutt saken"))
     expect(chair.get_by_label(label("Beløp 2027"))).to_have_value("4000000")  # what they applied for
     expect(chair.get_by_label(label("Beløp 2028"))).to_have_value("2000000")
     _propose(chair, "Innvilget", "Høy skår på prioriterte pasientgrupper og bærekraft.", {})

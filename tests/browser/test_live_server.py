@@ -12,15 +12,10 @@ import threading
 import urllib.parse
 import urllib.request
 
-import pytest
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
-from django.utils import timezone
+from django.test import Client
 
-from rsportal.applications import domain
-from rsportal.applications.criteria import add_default_criteria
-from rsportal.applications.models import Application, Call, SectionVersion
-from rsportal.funding.models import Pot
+from rsportal.applications.models import Application, SectionVersion
+from tests.test_applications import call, draft, trust_applicant  # noqa: F401  (fixtures)
 
 ROUNDS = 3
 CSRF = "c" * 32
@@ -34,23 +29,10 @@ SECTIONS = {
 }
 
 
-@pytest.fixture
-def draft(world, personas):
-    root = Pot.objects.create(rhf=world.rhf, kind=Pot.Kind.ROOT, name="Samlet")
-    pot = Pot.objects.create(rhf=world.rhf, kind=Pot.Kind.APPLICATION, name="Regional pott", parent=root)
-    call = Call.objects.create(pot=pot, title="Utlysning", status=Call.Status.PUBLISHED, purpose="Formål", max_project_years=5, frame_amount=1_000_000, frame_year=2028)
-    call.deadlines.create(at=timezone.now() + timezone.timedelta(days=30))
-    add_default_criteria(call)
-    return domain.start_application(personas.applicant, call=call, title="Samtidig lagring", type="project", helsefellesskap=world.hf)
-
-
 def _session_cookie(user) -> str:
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return f"sessionid={session.session_key}; csrftoken={CSRF}"
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}; csrftoken={CSRF}"
 
 
 def test_overlapping_autosaves_are_all_saved(live_server, world, personas, draft):
