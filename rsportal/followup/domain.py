@@ -143,12 +143,17 @@ def submit_report(actor, grant: Grant, *, form, spending: dict[int, tuple[int, o
 def record_payment(actor, grant: Grant, *, year: int, amount: int, paid_on: datetime.date, note: str = "") -> Payment:
     if not manages(actor, grant):
         raise PermissionDenied(_("Bare sekretariatet registrerer utbetalinger."))
-    # Locked before summing: two payments registered at once must not together pay out more than the commitment.
+    # Locked before summing: two payments registered at once must not together pay out more than
+    # the commitment, and a release (funding.domain.release_commitment takes the same lock) must
+    # not free money while it is being paid.
     Grant.objects.select_for_update(of=("self",)).filter(pk=grant.pk).first()
+    # Only active commitments count: released money is back in the pot and may be promised again.
     committed = grant.commitments.filter(status__in=Commitment.ACTIVE, pot_year__year=year).aggregate(s=Sum("amount"))["s"] or 0
     paid = grant.payments.filter(year=year).aggregate(s=Sum("amount"))["s"] or 0
     if amount <= 0:
         raise FollowupError(_("Beløpet må være større enn null."))
+    if not committed:
+        raise FollowupError(_("Prosjektet har ikke noe gjeldende tilsagn for %(year)s (det kan være frigjort), så ingenting kan betales ut for året.") % {"year": year})
     if paid + amount > committed:
         raise FollowupError(
             _("Utbetalingen gjør at det betales ut %(total)s for %(year)s, mer enn tilsagnet på %(committed)s.")

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from rsportal.accounts import permissions as account_permissions
 from rsportal.core.decorators import role_required
+from rsportal.core.formatting import kroner
 from rsportal.funding import domain as funding
 from rsportal.funding.models import Commitment, Grant, Pot
 from rsportal.funding.queries import money_scope
@@ -78,11 +79,19 @@ def _grant_page(request, grant, *, payment_form=None, payment_error: str = "", r
             "release_for": release_for,
             "release_reason": release_form.data.get("reason", "") if release_form is not None else "",
             "release_field_errors": " ".join(release_form.errors.get("reason", [])) if release_form is not None else "",
-            "commitments": grant.commitments.select_related("pot_year").order_by("pot_year__year"),
+            "commitments": _commitments(grant) if manages else [],
             "today": timezone.localdate(),
         },
         status=400 if payment_error or release_error else 200,
     )
+
+
+def _commitments(grant: Grant) -> list[Commitment]:
+    """The grant's commitments, each with `unpaid`: what releasing it would free."""
+    commitments = list(grant.commitments.select_related("pot_year__pot").order_by("pot_year__year", "created_at", "pk"))
+    for commitment in commitments:
+        commitment.unpaid = funding.releasable(commitment)
+    return commitments
 
 
 def _prefill(grant: Grant) -> dict:
@@ -187,10 +196,14 @@ def commitment_release(request, pk: int):
         return _grant_page(request, grant, release_form=form, release_error=_("Oppgi hvorfor tilsagnet frigjøres."))
     commitment = get_object_or_404(Commitment, pk=form.cleaned_data["commitment"], grant=grant)
     try:
-        funding.release_commitment(request.user, commitment, form.cleaned_data["reason"])
+        released = funding.release_commitment(request.user, commitment, form.cleaned_data["reason"])
     except funding.FundingError as exc:
         return _grant_page(request, grant, release_form=form, release_error=str(exc))
-    messages.success(request, _("Tilsagnet er frigjort og kan tildeles på nytt."))
+    messages.success(
+        request,
+        _("%(amount)s av tilsagnet for %(year)s er frigjort og kan tildeles på nytt.")
+        % {"amount": kroner(released.amount), "year": released.pot_year.year},
+    )
     return redirect("followup:grant", pk=grant.pk)
 
 
