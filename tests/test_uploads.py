@@ -13,8 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from rsportal.applications.models import Attachment
 from rsportal.applications import uploads  # the checks every upload goes through (rsportal.core.uploads)
+from rsportal.applications.models import Attachment
 from rsportal.followup import domain
 from rsportal.followup.forms import ReportForm
 from rsportal.followup.models import Report, Spending
