@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from rsportal.accounts import permissions as account_permissions
 from rsportal.accounts.models import OrganisationRole
-from rsportal.core.audit import notify, record
 from rsportal.core import uploads
+from rsportal.core.audit import notify, record
 from rsportal.core.formatting import kroner
 from rsportal.funding.models import Commitment, Grant, Pot
 from rsportal.registry.models import Body, BodyMember
