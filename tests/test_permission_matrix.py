@@ -25,6 +25,7 @@ from types import SimpleNamespace
 from typing import Callable
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -44,7 +45,7 @@ from rsportal.registry.models import BodyMember
 from rsportal.security.testing import force_verified_login
 
 from . import factories as f
-from .matrix_helpers import complete_and_submit, response_text
+from .matrix_helpers import PDF, complete_and_submit, response_text
 
 M = 1_000_000
 
@@ -328,6 +329,8 @@ MATRIX: dict[str, Row] = {
         {"GET": only({"applicant": 200}), "POST": only({"applicant": 400})},
     ),
     "followup:report": Row(lambda c: f"/oppfolging/rapport/{c.report.pk}/", {"GET": only(these(200, ("applicant", *MANAGERS)))}),
+    # The report's accounts file follows the grant, like the report itself.
+    "followup:accounts": Row(lambda c: f"/oppfolging/regnskap/{c.report.spending.get().pk}/", {"GET": only(these(200, ("applicant", *MANAGERS)))}),
     # More than the commitment: refused after the permission check (the page again, 400).
     "followup:payment-add": Row(
         lambda c: f"/oppfolging/tilskudd/{c.grant.pk}/utbetaling/",
@@ -493,7 +496,7 @@ def ctx(world, personas, settings, tmp_path):
     released = domain.release_commitment(personas.secretariat, grant.commitments.get(pot_year__year=year + 1), "Andre år innvilges ikke")
     form = ReportForm({"progress": "on_track", "progress_text": "Teamet er i gang", "owner": "Tromsø kommune", "agreements": "formal", "user_involvement": "Brukerråd"})
     assert form.is_valid(), form.errors
-    report = followup.submit_report(personas.applicant, grant, form=form, spending={}, contributions=[])
+    report = followup.submit_report(personas.applicant, grant, form=form, spending={year: (100_000, SimpleUploadedFile("regnskap.pdf", PDF))}, contributions=[])
 
     return SimpleNamespace(
         world=world,

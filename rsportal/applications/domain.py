@@ -219,7 +219,7 @@ def upload_attachment(actor, application: Application, *, kind: str, uploaded) -
         application=application,
         kind=kind,
         token=uploads.new_token(),
-        original_name=uploaded.name[-255:],
+        original_name=uploads.display_name(uploaded.name),
         content_type=content_type,
         size=uploaded.size,
         uploaded_by=actor,

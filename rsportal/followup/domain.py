@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from rsportal.accounts import permissions as account_permissions
 from rsportal.accounts.models import OrganisationRole
+from rsportal.core import uploads
 from rsportal.core.audit import notify, record
 from rsportal.core.formatting import kroner
 from rsportal.funding.models import Commitment, Grant, Pot
@@ -119,6 +120,14 @@ def submit_report(actor, grant: Grant, *, form, spending: dict[int, tuple[int, o
                 _("Brukt beløp for %(year)s (%(used)s) er større enn tilsagnet for året (%(committed)s).")
                 % {"year": year, "used": kroner(amount), "committed": kroner(committed.get(year, 0))}
             )
+    # Accounts go through the same checks as every other upload, before anything is saved.
+    accounts_types = {}
+    for year, (_amount, accounts) in spending.items():
+        if accounts:
+            try:
+                accounts_types[year] = uploads.check(accounts)
+            except uploads.RejectedUpload as exc:
+                raise FollowupError(_("Prosjektregnskapet for %(year)s: %(reason)s") % {"year": year, "reason": exc}) from exc
     report = form.save(commit=False)
     report.grant = grant
     report.submitted_by = actor
@@ -128,7 +137,9 @@ def submit_report(actor, grant: Grant, *, form, spending: dict[int, tuple[int, o
         if amount is not None:
             row = Spending(report=report, year=year, amount=amount)
             if accounts:
-                row.accounts = accounts
+                row.accounts_name = uploads.display_name(accounts.name)
+                row.accounts_content_type = accounts_types[year]
+                row.accounts.save(accounts.name, accounts, save=False)  # stored under a random name (accounts_path)
             row.save()
     OwnContribution.objects.bulk_create(OwnContribution(report=report, **c) for c in contributions)
     record(actor, "followup.report_submitted", grant, _("Rapport levert: %(progress)s") % {"progress": report.get_progress_display()})

@@ -2,13 +2,14 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rsportal.accounts import permissions as account_permissions
+from rsportal.core import uploads
 from rsportal.core.decorators import role_required
 from rsportal.core.formatting import kroner
 from rsportal.funding import domain as funding
@@ -18,7 +19,7 @@ from rsportal.registry.models import RegionalHealthAuthority
 
 from . import domain, exports, money, queries
 from .forms import ContributionForm, PaymentForm, ReleaseForm, ReportForm, SpendingForm
-from .models import Report, ReportDue
+from .models import Report, ReportDue, Spending
 
 
 def _grant(request, pk) -> Grant:
@@ -168,6 +169,30 @@ def report_detail(request, pk: int):
     report = get_object_or_404(Report.objects.select_related("grant__pot__rhf", "grant__pot__helsefellesskap", "submitted_by"), pk=pk)
     _grant(request, report.grant_id)
     return render(request, "followup/report.html", {"report": report, "grant": report.grant})
+
+
+@role_required
+def accounts_download(request, pk: int):
+    """A report's accounts file, for those who may see the grant. Files live outside the web
+    root under random names and are only served here, as a download with the original name."""
+    spending = get_object_or_404(Spending.objects.select_related("report").exclude(accounts=""), pk=pk)
+    _grant(request, spending.report.grant_id)
+    content_type = spending.accounts_content_type
+    try:
+        file = spending.accounts.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("Filen finnes ikke lenger.")) from None
+    if not content_type:
+        # Stored before uploads were checked: served only if it passes the check now.
+        try:
+            content_type = uploads.check(file, name=spending.accounts_name)
+        except uploads.RejectedUpload:
+            file.close()
+            raise Http404(_("Filen er ikke kontrollert og kan ikke lastes ned.")) from None
+    response = FileResponse(file, as_attachment=True, filename=spending.accounts_name, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_POST
