@@ -2,10 +2,12 @@
 
 from django.conf import settings
 from django_otp import user_has_device
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from rsportal.accounts import permissions
 from rsportal.accounts.models import OrganisationRole
+
+PENDING_SESSION_KEY = "rsportal_pending_totp"
 
 
 def requires_two_factor(user) -> bool:
@@ -35,9 +37,17 @@ def must_verify(user) -> bool:
     return user_has_device(user) or requires_two_factor(user)
 
 
-def pending_device(user) -> TOTPDevice:
-    """The unconfirmed device being set up; reused so reloading the page keeps the same QR code."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Autentiseringsapp", confirmed=False)
-    return device
+def pending_key(request) -> str:
+    """The secret (hex) of the app being set up, kept in the session until it is confirmed.
+
+    Nothing is written to the database before the person proves the app works, so opening the
+    set-up page has no lasting effect, and reloading it shows the same QR code."""
+    pending = request.session.get(PENDING_SESSION_KEY)
+    if not pending or pending.get("user") != request.user.pk:
+        pending = {"user": request.user.pk, "key": random_hex(20)}
+        request.session[PENDING_SESSION_KEY] = pending
+    return pending["key"]
+
+
+def forget_pending_key(request) -> None:
+    request.session.pop(PENDING_SESSION_KEY, None)
