@@ -25,7 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rsportal.accounts import permissions
 from rsportal.core.audit import notify, record
 
-from .twofactor import requires_two_factor
+from .twofactor import must_use_two_factor
 
 DEVICE_NAME = "Autentiseringsapp"
 
@@ -55,7 +55,7 @@ def may_change_devices(user) -> bool:
 
 def may_remove(user) -> bool:
     """People who must use two-factor login may replace their app but never turn it off."""
-    return not requires_two_factor(user)
+    return not must_use_two_factor(user)
 
 
 def enrol_device(user, *, key: str, token: str) -> TOTPDevice:

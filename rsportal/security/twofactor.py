@@ -23,6 +23,12 @@ def requires_two_factor(user) -> bool:
     )
 
 
+def must_use_two_factor(user) -> bool:
+    """Those who require it by role, and anyone who may open Django's admin (staff without a
+    role included: the admin is where accounts and the audit trail are)."""
+    return requires_two_factor(user) or (user.is_authenticated and user.is_staff)
+
+
 def must_verify(user) -> bool:
     """A signed-in user who has not yet given a code in this session but has to.
 
@@ -34,7 +40,7 @@ def must_verify(user) -> bool:
     # accessors, and such a session has not given a code yet.
     if getattr(user, "is_verified", None) and user.is_verified():
         return False
-    return user_has_device(user) or requires_two_factor(user)
+    return user_has_device(user) or must_use_two_factor(user)
 
 
 def pending_key(request) -> str:

@@ -20,7 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import devices
 from .forms import RemoveForm, TokenForm
-from .twofactor import forget_pending_key, must_verify, pending_key, requires_two_factor
+from .twofactor import forget_pending_key, must_use_two_factor, must_verify, pending_key
 
 
 def _next_url(request) -> str:
@@ -95,7 +95,7 @@ def setup(request):
             "config_url": config_url,
             "qr_svg": mark_safe(qr_svg(config_url)),  # generated here from our own data, no user input
             "next": _next_url(request),
-            "required": requires_two_factor(user) and not replacing,
+            "required": must_use_two_factor(user) and not replacing,
             "replacing": replacing,
         },
         status=400 if form.errors else 200,
