@@ -80,6 +80,8 @@ def test_a_secret_fetched_before_the_owner_set_up_the_app_opens_nothing(client, 
     owner = force_verified_login(Client(), personas.sysadmin)
     owner_app = app_for(secret_on_page(owner.get(SETUP).content.decode()))
     assert owner.post(SETUP, {"token": code_for(owner_app)}).status_code == 302
+    # Each session has its own pending secret, so the owner's app does not hold the one seen.
+    assert owner_app.key != stolen.key
 
     response = client.post(SETUP, {"token": code_for(stolen), "next": "/admin/"})
     assert response.status_code == 302 and response["Location"].startswith(VERIFY)
