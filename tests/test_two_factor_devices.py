@@ -77,7 +77,8 @@ def test_a_secret_fetched_before_the_owner_set_up_the_app_opens_nothing(client, 
     their own app. A code from the stolen secret must not give a verified session."""
     password_login(client, personas.sysadmin)
     stolen = app_for(secret_on_page(client.get(SETUP).content.decode()))
-    owner = force_verified_login(Client(), personas.sysadmin)
+    owner = Client()
+    password_login(owner, personas.sysadmin)
     owner_app = app_for(secret_on_page(owner.get(SETUP).content.decode()))
     assert owner.post(SETUP, {"token": code_for(owner_app)}).status_code == 302
     # Each session has its own pending secret, so the owner's app does not hold the one seen.
@@ -132,9 +133,9 @@ def test_setting_up_an_app_is_audited_and_mailed(client, personas):
 
 
 def test_wrong_code_sets_up_nothing(personas):
-    user = personas.member
+    app = app_for("JBSWY3DPEHPK3PXP")
     with pytest.raises(devices.WrongCode):
-        devices.enrol_device(user, key=app_for("JBSWY3DPEHPK3PXP").key, token=wrong_code(app_for("JBSWY3DPEHPK3PXP")))
+        devices.enrol_device(personas.member, key=app.key, token=wrong_code(app))
     assert not TOTPDevice.objects.exists() and not AuditEvent.objects.exists() and not Notification.objects.exists()
 
 
@@ -246,6 +247,15 @@ def test_reset_without_a_reason_is_refused(personas):
     with pytest.raises(devices.TwoFactorError):
         devices.reset_device(admin, personas.member, "  ")
     assert TOTPDevice.objects.filter(user=personas.member).exists() and not AuditEvent.objects.exists()
+
+
+def test_an_administrator_cannot_reset_their_own_app(personas):
+    app_of(personas.sysadmin)
+    admin = personas.sysadmin
+    admin.is_verified = lambda: True
+    with pytest.raises(devices.TwoFactorError):
+        devices.reset_device(admin, admin, "Mistet telefonen")
+    assert TOTPDevice.objects.filter(user=admin).exists() and not AuditEvent.objects.exists()
 
 
 @pytest.mark.parametrize("name", ["secretariat", "rhf_admin", "applicant"])

@@ -2,8 +2,8 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
-from django.template.response import TemplateResponse
 from django.db.models import Exists, OuterRef
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -55,14 +55,14 @@ class UserAdmin(auth_admin.UserAdmin):
             for user in queryset.order_by("username"):
                 try:
                     devices.reset_device(request.user, user, form.cleaned_data["reason"])
-                except devices.TwoFactorError:
-                    skipped.append(user.get_username())
+                except devices.TwoFactorError as error:
+                    skipped.append(str(error))
                 else:
                     done.append(user.get_username())
             if done:
                 self.message_user(request, _("Tofaktorinnlogging nullstilt for: %(users)s") % {"users": ", ".join(done)}, messages.SUCCESS)
             if skipped:
-                self.message_user(request, _("Hadde ingen app: %(users)s") % {"users": ", ".join(skipped)}, messages.WARNING)
+                self.message_user(request, _("Ikke nullstilt: %(why)s") % {"why": " ".join(skipped)}, messages.WARNING)
             return None
         context = {
             **self.admin_site.each_context(request),

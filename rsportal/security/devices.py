@@ -118,6 +118,10 @@ def reset_device(actor, user, reason: str) -> int:
         raise PermissionDenied(_("Bare systemadministratorer kan nullstille tofaktorinnlogging."))
     if settings.RSPORTAL_REQUIRE_2FA and not session_verified(actor):
         raise PermissionDenied(_("Bekreft din egen innlogging med en engangskode først."))
+    if actor.pk == user.pk:
+        # Signing oneself out mid-request aside, a lost phone is for a second administrator to
+        # confirm; one who still has theirs replaces it on the "Tofaktorinnlogging" page.
+        raise TwoFactorError(_("Du kan ikke nullstille din egen tofaktorinnlogging; be en annen systemadministrator."))
     reason = reason.strip()
     if not reason:
         raise TwoFactorError(_("Skriv hvorfor tofaktorinnloggingen nullstilles."))
