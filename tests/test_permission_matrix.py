@@ -131,6 +131,13 @@ MATRIX: dict[str, Row] = {
     "logout": Row(lambda c: "/logg-ut/", {"GET": everyone(405)}),
     "security:setup": Row(lambda c: "/logg-inn/tofaktor/oppsett/", {"GET": signed_in(200)}),
     "security:verify": Row(lambda c: "/logg-inn/tofaktor/kode/", {"GET": signed_in(200)}),
+    "security:manage": Row(lambda c: "/logg-inn/tofaktor/", {"GET": signed_in(200)}),
+    # Only those whose role does not require two-factor login may turn it off; the empty body
+    # (no confirmation) gets the page again with 400, so nobody's app is removed here.
+    "security:remove": Row(
+        lambda c: "/logg-inn/tofaktor/fjern/",
+        {"GET": POST_ONLY, "POST": {**signed_in(403), **these(400, ("outsider", "other_applicant", "applicant"))}},
+    ),
     # --- registry
     "registry:helsefellesskap-list": Row(lambda c: "/helsefellesskap/", {"GET": role_page()}),
     "registry:helsefellesskap-detail": Row(lambda c: f"/helsefellesskap/{c.world.hf.code}/", {"GET": role_page()}),
