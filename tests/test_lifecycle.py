@@ -170,3 +170,101 @@ def test_every_change_in_every_state(state, action, application, personas, world
         with pytest.raises((domain.ApplicationError, assessment.AssessmentError), match="^Søknaden kan ikke"):
             attempt(action, application, personas, world)
         assert db_state(application) == before
+
+
+# --- the three attacks of the review, through the views --------------------------------------
+
+
+@pytest.fixture
+def granted(application, personas):
+    """Submitted, put to the vote and granted 1 MNOK for 2028, which committed the money."""
+    domain.submit(personas.applicant, application)
+    decision = assessment.propose_decision(personas.chair, application, outcome="full", amounts={YEAR: M}, reason="Godt forankret")
+    for voter in (personas.chair, personas.member):
+        assessment.cast_vote(voter, decision, "for")
+    assert assessment.conclude(personas.chair, decision).adopted
+    return Application.objects.get(pk=application.pk)
+
+
+def test_a_decided_application_cannot_be_reopened_and_then_given_a_bigger_budget(granted, personas, login):
+    before = db_state(granted)
+    response = login(personas.secretariat).post(f"/soknader/{granted.pk}/apne-for-revisjon/", {"reason": "Legg til et år"})
+    assert response.status_code == 400 and "Søknaden kan ikke åpnes for revisjon fordi den er innvilget." in response.content.decode()
+    response = login(personas.applicant).post(f"/soknader/{granted.pk}/budsjett/", {"year": str(YEAR), "kind": "grant", "amount": "5 000 000", "description": "Mer"})
+    assert response.status_code == 400 and "Søknaden kan ikke endres fordi den er innvilget." in response.content.decode()
+    assert db_state(granted) == before
+    assert not AuditEvent.objects.filter(action__in=["application.reopened", "application.budget_line_added"], object_id=str(granted.pk)).exists()
+
+
+def test_an_application_in_the_vote_cannot_be_reopened(application, personas, login):
+    domain.submit(personas.applicant, application)
+    assessment.propose_decision(personas.chair, application, outcome="rejected", amounts={}, reason="Utenfor formålet")
+    before = db_state(application)
+    response = login(personas.secretariat).post(f"/soknader/{application.pk}/apne-for-revisjon/", {"reason": "Rett opp"})
+    assert response.status_code == 400 and "fordi den er til avstemning" in response.content.decode()
+    assert db_state(application) == before
+
+
+def test_a_granted_application_cannot_be_withdrawn_and_its_grant_stays(granted, personas, login):
+    before = db_state(granted)
+    client = login(personas.applicant)
+    assert "Trekk søknaden" not in client.get(f"/soknader/{granted.pk}/vis/").content.decode()
+    response = client.post(f"/soknader/{granted.pk}/trekk/", follow=True)
+    assert "Søknaden kan ikke trekkes fordi den er innvilget." in response.content.decode()
+    assert db_state(granted) == before
+    assert Application.objects.get(pk=granted.pk).status == "submitted"
+    assert Commitment.objects.filter(grant__decision__application=granted, status__in=Commitment.ACTIVE).exists()
+    assert not AuditEvent.objects.filter(action="application.withdrawn", object_id=str(granted.pk)).exists()
+
+
+def test_a_co_applicant_cannot_remove_the_project_owner(application, personas, co_applicant, world, login):
+    owner = application.participants.get(municipality=world.tromso)
+    client = login(co_applicant)
+    assert f"/deltakere/{owner.pk}/fjern/" not in client.get(f"/soknader/{application.pk}/").content.decode()
+    response = client.post(f"/soknader/{application.pk}/deltakere/{owner.pk}/fjern/", follow=True)
+    assert "Tromsø (5501) er prosjekteier og kan ikke fjernes fra søknaden." in response.content.decode()
+    assert Participant.objects.filter(pk=owner.pk, is_owner=True).exists()
+    assert login(personas.applicant).get(f"/soknader/{application.pk}/").status_code == 200
+
+
+# --- who removes and adds whom -------------------------------------------------------------------
+
+
+def test_the_owner_removes_others_but_not_itself(application, personas, world):
+    with pytest.raises(domain.ApplicationError, match="prosjekteier"):
+        domain.remove_participant(personas.applicant, application.participants.get(municipality=world.tromso))
+    domain.remove_participant(personas.applicant, application.participants.get(municipality=world.harstad))
+    assert not application.participants.filter(municipality=world.harstad).exists()
+
+
+def test_a_co_applicant_removes_only_itself_and_what_it_added(application, co_applicant, world, login):
+    harstad = application.participants.get(municipality=world.harstad)  # added by the owner's applicant
+    with pytest.raises(domain.ApplicationError, match="Bare prosjekteieren"):
+        domain.remove_participant(co_applicant, harstad)
+    alta = domain.add_participant(co_applicant, application, municipality=world.alta, contact_name="Anne", contact_email="anne@example.invalid")
+    domain.remove_participant(co_applicant, alta)
+    client = login(co_applicant)
+    own = application.participants.get(trust=world.trust)
+    response = client.post(f"/soknader/{application.pk}/deltakere/{own.pk}/fjern/")
+    assert response.status_code == 302 and response.url == "/soknader/"
+    assert set(application.participants.values_list("municipality", flat=True)) == {world.tromso.pk, world.harstad.pk}
+    assert client.get(f"/soknader/{application.pk}/").status_code == 403
+
+
+def test_only_an_owner_adds_another_owner(application, personas, co_applicant, world):
+    with pytest.raises(domain.ApplicationError, match="ny prosjekteier"):
+        domain.add_participant(co_applicant, application, municipality=world.alta, is_owner=True, contact_name="Anne", contact_email="anne@example.invalid")
+    assert not application.participants.filter(municipality=world.alta).exists()
+    domain.add_participant(personas.applicant, application, municipality=world.alta, is_owner=True, contact_name="Anne", contact_email="anne@example.invalid")
+    assert application.participants.get(municipality=world.alta).is_owner
+
+
+def test_a_proposal_on_a_withdrawn_application_is_never_concluded(application, personas):
+    domain.submit(personas.applicant, application)
+    decision = assessment.propose_decision(personas.chair, application, outcome="full", amounts={YEAR: M}, reason="Godt")
+    for voter in (personas.chair, personas.member):
+        assessment.cast_vote(voter, decision, "for")
+    domain.withdraw(personas.applicant, Application.objects.get(pk=application.pk))
+    with pytest.raises(assessment.AssessmentError, match="kan ikke avgjøres fordi den er trukket"):
+        assessment.conclude(personas.chair, decision)
+    assert not Grant.objects.exists() and Decision.objects.get(pk=decision.pk).status == "proposed"

@@ -307,6 +307,12 @@ class Application(models.Model):
         return self.status in (self.Status.DRAFT, self.Status.REVISION) and lifecycle.state(self) in lifecycle.EDITABLE
 
     @property
+    def lifecycle_state(self) -> str:
+        from . import lifecycle
+
+        return lifecycle.state(self)
+
+    @property
     def state_label(self) -> str:
         from . import lifecycle
 
