@@ -5,9 +5,11 @@ The expected outcomes are written out here, not read from the module under test,
 of the state machine has to change this table too."""
 
 import datetime
+import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
@@ -268,3 +270,44 @@ def test_a_proposal_on_a_withdrawn_application_is_never_concluded(application, p
     with pytest.raises(assessment.AssessmentError, match="kan ikke avgjøres fordi den er trukket"):
         assessment.conclude(personas.chair, decision)
     assert not Grant.objects.exists() and Decision.objects.get(pk=decision.pk).status == "proposed"
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_withdrawal_racing_the_conclusion_never_leaves_a_grant_on_a_withdrawn_application(application, personas):
+    """The conclusion locks the application row, as the withdrawal does: it waits for the
+    withdrawal to commit and then refuses, instead of booking a grant next to it."""
+    domain.submit(personas.applicant, application)
+    decision = assessment.propose_decision(personas.chair, application, outcome="full", amounts={YEAR: M}, reason="Godt")
+    for voter in (personas.chair, personas.member):
+        assessment.cast_vote(voter, decision, "for")
+    withdrawn, release, outcome = threading.Event(), threading.Event(), {}
+
+    def withdraw():
+        try:
+            with transaction.atomic():
+                domain.withdraw(personas.applicant, Application.objects.get(pk=application.pk))
+                withdrawn.set()
+                release.wait(10)  # the withdrawal holds its locks until the conclusion has tried
+        finally:
+            connection.close()
+
+    def conclude():
+        try:
+            outcome["result"] = assessment.conclude(personas.chair, decision)
+        except assessment.AssessmentError as exc:
+            outcome["refused"] = str(exc)
+        finally:
+            connection.close()
+
+    withdrawal = threading.Thread(target=withdraw)
+    withdrawal.start()
+    assert withdrawn.wait(10)
+    conclusion = threading.Thread(target=conclude)
+    conclusion.start()
+    conclusion.join(1)
+    release.set()
+    withdrawal.join(10)
+    conclusion.join(10)
+    assert "kan ikke avgjøres fordi den er trukket" in outcome.get("refused", "")
+    assert not Grant.objects.exists() and Application.objects.get(pk=application.pk).status == "withdrawn"

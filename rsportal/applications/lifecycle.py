@@ -21,6 +21,7 @@ Transitions: who may make each, and from which states. Anything not in this tabl
     transition          from                              to           who
     ------------------  --------------------------------  -----------  ----------------------------------------
     edit                draft, revision                   (same)       applicant of a participating organisation
+    (sections, budget lines, benefit rows, attachments)
     add_participant     draft, revision                   (same)       applicant of a participating organisation;
                                                                        only a project owner's applicant adds an owner
     remove_participant  draft, revision                   (same)       applicant of a participating organisation;
@@ -118,6 +119,8 @@ def _state(status: str, decisions) -> str:
 
 def state(application: Application) -> str:
     """The application's state now. Uses prefetched decisions when the caller has them."""
+    if application.pk is None:
+        return application.status  # not saved yet, so nothing can have been decided
     return _state(application.status, list(application.decisions.all()))
 
 

@@ -599,7 +599,7 @@ def cast_vote(actor, decision: Decision, choice: str) -> Vote:
 @transaction.atomic
 def conclude(actor, decision: Decision, *, later_years_conditional: bool = True) -> voting.Result:
     """Count the votes by the body's rule; an adopted grant books the money against the pot."""
-    # The application row first, as reopening and withdrawal lock it: they wait for the decision, or it for them.
+    # The application row first, in the order proposals, reopenings and withdrawals lock: no deadlock, and whichever waits sees the state that won.
     Application.objects.select_for_update().only("pk").get(pk=decision.application_id)
     decision = Decision.objects.select_for_update().select_related("application__call__pot", "body").get(pk=decision.pk)
     if not runs_meeting(actor, decision.body):
