@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rsportal.accounts import permissions as account_permissions
+from rsportal.applications import lifecycle
 from rsportal.applications.models import Application, Call, Criterion, ProcessStep
 from rsportal.core.audit import notify, record
 from rsportal.core.models import AuditEvent
@@ -158,8 +159,8 @@ def record_formal_check(
         raise PermissionDenied(_("Du utfører ikke formell kontroll for denne utlysningen."))
     # The application row serialises the checkers, also when there is no check to lock yet.
     locked = Application.objects.select_for_update().get(pk=application.pk)
-    if locked.status != Application.Status.SUBMITTED:
-        raise AssessmentError(_("Bare innsendte søknader kontrolleres."))
+    if refusal := lifecycle.refusal(locked, lifecycle.FORMAL_CHECK):
+        raise AssessmentError(refusal)
     if outcome != FormalCheck.Outcome.ELIGIBLE and not note.strip():
         raise AssessmentError(_("Begrunn resultatet når søknaden ikke oppfyller kravene fullt ut."))
     current = FormalCheck.objects.filter(application=application).select_related("checked_by").first()
@@ -598,11 +599,15 @@ def cast_vote(actor, decision: Decision, choice: str) -> Vote:
 @transaction.atomic
 def conclude(actor, decision: Decision, *, later_years_conditional: bool = True) -> voting.Result:
     """Count the votes by the body's rule; an adopted grant books the money against the pot."""
+    # The application row first, in the order proposals, reopenings and withdrawals lock: no deadlock, and whichever waits sees the state that won.
+    Application.objects.select_for_update().only("pk").get(pk=decision.application_id)
     decision = Decision.objects.select_for_update().select_related("application__call__pot", "body").get(pk=decision.pk)
     if not runs_meeting(actor, decision.body):
         raise PermissionDenied(_("Bare leder eller sekretær avslutter avstemningen."))
     if decision.status != Decision.Status.PROPOSED:
         raise AssessmentError(_("Avstemningen er allerede avsluttet."))
+    if refusal := lifecycle.refusal(decision.application, lifecycle.DECIDE):
+        raise AssessmentError(refusal)
     chair = BodyMember.objects.active_on(timezone.localdate()).filter(body=decision.body, role=BodyMember.Role.LEADER).first()
     votes = dict(decision.votes.values_list("member_id", "choice"))
     result = voting.tally(decision.body.decision_rule, votes, eligible_voters(decision), chair.pk if chair else None)
