@@ -267,5 +267,22 @@ WELFARE_TECH = Project(
     coauthor="applicant",
 )
 
-ROUND_2028_SUBMITTED = [NURSE_EXCHANGE, REHAB]
+MIDWIFE = Project(
+    key="midwife",
+    starter="applicant_vefsn",
+    helsefellesskap="helgeland",
+    title="Delte jordmorstillinger og følgetjeneste på Helgeland",
+    type="project",
+    municipalities=["Hemnes", "Grane"],
+    trusts=["HSYK"],
+    goal="Trygg svangerskaps- og barselomsorg nær hjemmet, og en følgetjeneste som holder når fødeavdelingen er langt unna.",
+    target_group="Gravide og nybakte mødre i Vefsn, Hemnes og Grane, og jordmødrene som følger dem.",
+    activities="Delte jordmorstillinger mellom kommunene og Helgelandssykehuset, felles vaktordning for følgetjenesten og felles opplæring.",
+    grant_by_year={2028: 1_700_000, 2029: 1_700_000},
+    patient_groups=["maternity"],
+    themes=["recruitment", "pathways"],
+)
+
+ROUND_2028_SUBMITTED = [NURSE_EXCHANGE, REHAB]  # Troms og Ofoten has not prioritised them yet
+ROUND_2028_FORWARDED = [MIDWIFE]  # Helgeland forwards as applications come in; waiting for the formal check
 ROUND_2028_DRAFTS = [PREGNANCY, WELFARE_TECH]

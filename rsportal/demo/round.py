@@ -8,8 +8,8 @@
   members have scored, one conflict is decided and others wait for the chair; the meeting
   is set for 14 December.
 - Tilskudd for 2028 (open until 1 October 2027): drafts written by Tromsø kommune and UNN
-  together, and submitted applications waiting for the formal check and for Troms og
-  Ofoten's prioritisation.
+  together; submitted applications waiting for Troms og Ofoten's prioritisation, and one
+  Helgeland has forwarded, waiting for the RHF secretariat's formal check.
 - Follow-up of earlier grants (Fafo table 18): payments, one final report delivered,
   others overdue.
 
@@ -321,15 +321,13 @@ class Round:
             )
 
     def open_round(self, call: Call) -> None:
-        submitted = [self.write(call, p, started=D(2026, 11, 2), submitted=D(2026, 11, 24)) for p in projects.ROUND_2028_SUBMITTED]
+        for project in projects.ROUND_2028_SUBMITTED:
+            self.write(call, project, started=D(2026, 11, 2), submitted=D(2026, 11, 24))
+        forwarded = [self.write(call, p, started=D(2026, 10, 19), submitted=D(2026, 11, 16)) for p in projects.ROUND_2028_FORWARDED]
+        with demo_clock(moment(D(2026, 11, 26), 12)):
+            assessment.forward(self.people["secretariat_helgeland"], call, self.communities["helgeland"], ranked=forwarded, joint=[])
         for project in projects.ROUND_2028_DRAFTS:
             self.write(call, project, started=D(2026, 11, 23), submitted=None)
-        # The secretariat has checked the first one; both wait for Troms og Ofoten's prioritisation.
-        with demo_clock(moment(D(2026, 11, 27), 10)):
-            rehab = next(a for a in submitted if a.title == projects.REHAB.title)
-            assessment.record_formal_check(
-                self.people["secretariat"], rehab, outcome=FormalCheck.Outcome.ELIGIBLE, efficient_use=True, not_ordinary_operation=True, digital_compliant=None, note=""
-            )
 
     # --- follow-up of the grants of table 18 ---------------------------------
 
