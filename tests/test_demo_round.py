@@ -173,3 +173,14 @@ def test_grants_have_payments_and_delivered_and_overdue_reports(as_user):
     assert "Levert" in response.content.decode()
     late = overdue.filter(grant__trusts__code="UNN").first().grant
     assert "Forsinket" in page(as_user("soker.unn"), f"/oppfolging/tilskudd/{late.pk}/")
+
+
+def test_the_rhf_the_observer_and_the_outsider(as_user):
+    calls = page(as_user("rhf.nord"), "/vurdering/")
+    for title in ("tilskudd for 2027", "ekstra tildelingsrunde 2027", "tilskudd for 2028"):
+        assert title in calls
+    assert "Regional søknadsbasert ordning Helse Nord" in page(as_user("rhf.nord"), "/oppfolging/")
+    meeting = Meeting.objects.get(call=call("tilskudd for 2027"))
+    html = page(as_user("stu.observator"), f"/vurdering/mote/{meeting.pk}/")
+    assert "Felles kompetanseteam for palliasjon" in html and "Rekruttering av sykepleiere" in html
+    assert as_user("utenforstaende").get("/vurdering/").status_code == 403

@@ -3,10 +3,13 @@
 Figures come from the sources in shared seeds (board case 154-2024, the 2026 STU
 minutes, Fafo appendix table 18). Where the sources leave something open, the
 loader says so in the object's description instead of inventing a figure.
+
+On top of that, round.py builds a fictional round of the regional scheme at every stage
+(drafts, checks, scores, a held STU meeting with decisions, follow-up), through the
+domain functions, so every persona finds work to do.
 """
 
 import datetime
-import functools
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -32,22 +35,16 @@ FAFO18 = "Fafo 2026, vedleggstabell 18"
 SCHEME_START = datetime.date(2025, 1, 1)
 
 
-def _user(username: str, first: str, last: str, **extra):
+def _make_user(username: str, first: str, last: str, password: str = "", **extra):
+    """`password` is the already hashed demo password (see load_people)."""
     User = get_user_model()
     user, created = User.objects.get_or_create(
         username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.invalid", **extra}
     )
     if created:
-        user.password = _demo_password_hash()
+        user.password = password or make_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
     return user
-
-
-@functools.cache
-def _demo_password_hash() -> str:
-    # Hashed once for all demo users: the password is published and the same for everyone, so one
-    # salt hides nothing, and it saves a deliberately slow hash per user on every load.
-    return make_password(DEMO_PASSWORD)
 
 
 def _seat(body: Body, user, *, side: str, role: str = BodyMember.Role.MEMBER, **extra) -> BodyMember:
@@ -87,6 +84,13 @@ def load_people() -> dict:
     def local_secretariat(code):
         return Body.objects.get(kind=Body.Kind.SECRETARIAT, helsefellesskap=community[code])
 
+    # Hashed once for all demo users: the password is published and the same for everyone, so one
+    # salt hides nothing, and it saves a deliberately slow hash per user on every load.
+    hashed = make_password(DEMO_PASSWORD)
+
+    def _user(username, first, last, **extra):
+        return _make_user(username, first, last, password=hashed, **extra)
+
     people = {
         "admin": _user("admin", "Systemadministrator", "Demo", is_staff=True, is_superuser=True),
         "rhf_admin": _user("rhf.nord", "Randi", "Regionsen"),
@@ -99,7 +103,7 @@ def load_people() -> dict:
         "member": _user("stu.medlem", "Mats", "Medlemsen"),
         "member_finnmark": _user("stu.finnmark", "Hanne", "Hammerfjell"),
         "member_lvs": _user("stu.lvs", "Bjørn", "Bodøsen"),
-        "member_helgeland": _user("stu.helgeland", "Randi", "Ranberg"),
+        "member_helgeland": _user("stu.helgeland", "Rita", "Ranberg"),
         "member_fin": _user("stu.finnmarkssykehuset", "Frode", "Foretaksen"),
         "member_unn": _user("stu.unn", "Una", "Universitetsen"),
         "observer": _user("stu.observator", "Olga", "Observatørsen"),

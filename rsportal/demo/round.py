@@ -108,8 +108,10 @@ class Round:
         return application
 
     def _contact(self, organisation: str) -> dict:
+        """A fictional contact person for a partner organisation (a municipality name or a trust code)."""
         slug = organisation.lower().replace("ø", "o").replace("å", "a").replace("æ", "ae").replace(" ", "-")
-        return {"contact_name": f"Kontaktperson {organisation}", "contact_email": f"post@{slug}.demo.invalid"}
+        name = CONTACTS[sum(map(ord, organisation)) % len(CONTACTS)]
+        return {"contact_name": name, "contact_email": f"{name.split()[0].lower()}@{slug}.demo.invalid"}
 
     def _section(self, author, application, name: str, data: dict) -> None:
         form = SECTIONS[name]({f"{name}-{k}": v for k, v in data.items()}, instance=application, prefix=name)
@@ -282,11 +284,12 @@ class Round:
                 self.people[proposer], item.application, outcome=outcome, amounts=amounts, reason=reason, part_description=part, item=item
             )
             seats = self.seats()
-            voters = sorted((seats[user_id] for user_id in seats if seats[user_id].pk in assessment.eligible_voters(decision)), key=lambda s: s.pk)
+            eligible = assessment.eligible_voters(decision)
+            voters = sorted((seat for seat in seats.values() if seat.pk in eligible), key=lambda s: s.pk, reverse=True)
             choices = ["against"] * against + ["abstain"] * abstain
             for seat in voters:
-                # The chair votes for; dissent comes from the other members.
-                choice = choices.pop() if choices and seat.user_id != chair.pk else "for"
+                # Dissent comes from the members last appointed; the two RHF seats vote for.
+                choice = choices.pop() if choices and seat.side != "rhf" else "for"
                 assessment.cast_vote(seat.user, decision, choice)
             result = assessment.conclude(chair, decision)
             if not result.adopted:
@@ -413,6 +416,9 @@ DECISIONS_2027 = {
         deliberation="Medlemmet fra Bodø kommune forlot rommet. Ett medlem avsto.",
     ),
 }
+
+# Fictional contact people of the partner organisations (none shares a name with a committee member).
+CONTACTS = ["Ingrid Nilsen", "Ole Johansen", "Kari Olsen", "Nils Pedersen", "Marit Hansen", "Ragnhild Karlsen", "Jon Eriksen", "Solveig Berg", "Per Mikkelsen"]
 
 # The extra round: who has scored so far. stu.medlem has not: that is their work today.
 SCORED_BY = {"stu.leder", "sekretariat.nord", "stu.finnmark", "stu.helgeland"}
