@@ -16,10 +16,10 @@ from django.test.utils import override_settings
 from rsportal.applications.models import Application, Call
 from rsportal.assessment.models import Conflict, Decision, Meeting, Score
 from rsportal.followup.models import Payment, ReportDue
+from rsportal.core.models import AuditEvent
+from rsportal.demo.round import DEMO_TODAY
 from rsportal.registry.models import Body, BodyMember
 from rsportal.security.testing import force_verified_login
-
-DEMO_TODAY = datetime.date(2026, 12, 1)
 
 
 @pytest.fixture(scope="module")
@@ -154,10 +154,14 @@ def test_the_chair_finds_conflicts_to_decide_and_the_member_finds_scoring_to_do(
     assert Score.objects.filter(application__call=extra).values("member").distinct().count() >= 3  # others have scored
 
 
-def test_the_next_meeting_is_set_and_the_held_one_is_in_the_past(demo, db):
+def test_the_next_meeting_is_set_and_the_round_happened_before_the_demo_day(demo, db):
     upcoming = Meeting.objects.get(call=call("ekstra tildelingsrunde"))
     assert upcoming.starts_at.date() > DEMO_TODAY and upcoming.items.count() == 4
     assert not upcoming.items.filter(started_at__isnull=False).exists()
+    # Every application event was recorded by the domain functions, at its own date before the demo day.
+    trail = AuditEvent.objects.filter(object_type="applications.application")
+    assert trail.filter(action="application.submitted").count() == Application.objects.filter(submitted_at__isnull=False).count() == 12
+    assert all(at.date() < DEMO_TODAY for at in trail.values_list("at", flat=True))
 
 
 def test_grants_have_payments_and_delivered_and_overdue_reports(as_user):

@@ -36,7 +36,7 @@ from rsportal.registry.models import Body, HealthTrust, Helsefellesskap, Municip
 from . import projects
 from .clock import demo_clock, moment
 
-DEMO_TODAY = datetime.date(2026, 12, 1)
+DEMO_TODAY = datetime.date(2026, 12, 1)  # every event of the round lies before this day
 D = datetime.date
 
 
@@ -65,7 +65,6 @@ def build(people: dict, money: dict, calls: dict) -> dict:
 class Round:
     def __init__(self, people: dict):
         self.people = people
-        self.admin = people["admin"]
         nord = Helsefellesskap.objects.filter(rhf__code="HN")
         self.communities = {hf.code: hf for hf in nord}
         self.municipalities = {m.name: m for m in Municipality.objects.filter(memberships__helsefellesskap__in=nord).distinct()}
@@ -268,10 +267,9 @@ class Round:
             meeting = assessment.schedule_meeting(
                 secretariat, call, starts_at=moment(D(2026, 11, 18), 9), location="Helse Nord RHF, Bodø, og Teams", pitch_minutes=15, changeover_minutes=5
             )
-        outcomes = DECISIONS_2027
         for item in meeting.items.select_related("application").order_by("order"):
             key = next(k for k, a in written.items() if a.pk == item.application_id)
-            self.hold_item(item, **outcomes[key])
+            self.hold_item(item, **DECISIONS_2027[key])
         call.status = Call.Status.CLOSED  # all applications decided: the secretariat closes the call
         call.save(update_fields=["status"])
 
