@@ -15,7 +15,6 @@ from django.urls import reverse
 from ninja import Field, Path, Query, Router, Schema
 
 from rsportal.applications.models import PatientGroup, Theme
-from rsportal.assessment import visibility
 from rsportal.registry.models import RegionalHealthAuthority
 
 from . import queries
@@ -314,7 +313,7 @@ def get_project(request, project_id: int = Path(..., ge=1, le=MAX_ID)):
     grant = queries.public_grant(project_id)
     if grant is None:
         raise Http404("No such published project")
-    decision = visibility.published_decision(grant=grant)  # the public part of the assessment: never proposals or votes
+    decision = queries.published_decision(grant)
     return {
         **_project(grant),
         "description": grant.description,
