@@ -88,6 +88,8 @@ DECIDED_TITLE = "Felles ambulant rusteam"
 DECIDED_DELIBERATION = "Drøfting av rusteamet etter avstemningen"
 FALLEN_REASON = "Forslag om å innvilge rusteamet som falt"
 ADOPTED_REASON = "Rusteamet avslås fordi finansieringen etter prosjektet mangler"
+OWN_CONFLICT = "Jeg er styreleder hos søkeren."
+OTHERS_CONFLICT = "Observatøren er nabo til prosjektlederen."
 
 
 def everyone(status):
@@ -404,6 +406,17 @@ VARIANTS: dict[str, Row] = {
     "applications:version (decided, conflicted)": Row(
         lambda c: f"/soknader/{c.decided.pk}/versjon/1/", {"GET": only(these(200, READS_APPLICATION))}, hidden=PUBLIC_SECRETS, shown={"conflicted": lambda c: [DECIDED_TITLE]}
     ),
+    "assessment:formal-check (decided, conflicted)": Row(
+        lambda c: f"/vurdering/soknad/{c.decided.pk}/formell-kontroll/", {"GET": only(these(200, ("member", "observer", *MANAGERS)))}
+    ),
+    # Everyone in the process reads the conflicts page; the conflicted member sees their own
+    # conflict on the decided application, but not the others' conflicts on it.
+    "assessment:conflicts (decided, conflicted)": Row(
+        lambda c: f"/vurdering/utlysning/{c.call.pk}/habilitet/",
+        {"GET": only(these(200, TAKES_PART))},
+        hidden={"conflicted": lambda c: [OTHERS_CONFLICT]},
+        shown={"member": lambda c: [OTHERS_CONFLICT], "conflicted": lambda c: [OWN_CONFLICT]},
+    ),
     "assessment:score (decided, conflicted)": Row(
         lambda c: f"/vurdering/soknad/{c.decided.pk}/poeng/", {"GET": only(these(200, ("member", "observer", *MANAGERS)))}
     ),
@@ -517,7 +530,9 @@ def ctx(world, personas, settings, tmp_path):
     conflict = assessment.declare_conflict(conflicted, assessed, conflicted_seat, "Jeg er prosjektleder i søknaden.")
     assessment.decide_conflict(personas.chair, conflict, conflicted=True)
     # On the decided application the conflict is still pending: the chair never ruled on it.
-    assessment.declare_conflict(conflicted, decided, conflicted_seat, "Jeg er styreleder hos søkeren.")
+    assessment.declare_conflict(conflicted, decided, conflicted_seat, OWN_CONFLICT)
+    observer_seat = BodyMember.objects.get(body=world.stu, user=personas.observer)
+    assessment.decide_conflict(personas.chair, assessment.declare_conflict(personas.chair, decided, observer_seat, OTHERS_CONFLICT), conflicted=False)
     for scored in (assessed, decided):
         assessment.save_scores(personas.member, scored, {c.pk: (c.scale_min, SCORE_NOTE) for c in assessment.criteria_of(call)})
 

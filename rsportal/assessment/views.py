@@ -150,6 +150,8 @@ def prioritise(request, pk: int, code: str):
 @role_required
 def formal_check(request, pk: int):
     application = _application(request, pk)
+    if not visibility.what_may_see(request.user, application).handling:
+        raise PermissionDenied(_("Du er inhabil i denne saken."))
     existing = getattr(application, "formal_check", None)
     initial = {}
     if existing:
@@ -247,7 +249,12 @@ def _conflict_form(call, data=None):
 
 
 def _conflicts_page(request, call, form, bodies, *, decide_error: str = ""):
-    rows = Conflict.objects.filter(application__call=call).select_related("application", "member__body", "decided_by").order_by("application__title", "member__name")
+    rows = list(Conflict.objects.filter(application__call=call).select_related("application", "member__body", "decided_by").order_by("application__title", "member__name"))
+    # The conflicts on an application are part of its handling: a member conflicted on it sees their own only.
+    applications = list(call.applications.filter(pk__in={r.application_id for r in rows}).prefetch_related("participants", "conflicts"))
+    seen = visibility.what_may_see_all(request.user, call, applications)
+    mine = {s.pk for s in account_permissions.active_seats(request.user)}
+    rows = [r for r in rows if seen[r.application_id].handling or r.member_id in mine]
     chair_of = {b.pk for b in bodies if domain.seat(request.user, b) and domain.seat(request.user, b).role == BodyMember.Role.LEADER}
     context = {"call": call, "rows": rows, "form": form, "chair_of": chair_of, "decide_error": decide_error}
     return render(request, "assessment/conflicts.html", context, status=400 if form.errors or decide_error else 200)
