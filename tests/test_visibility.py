@@ -158,7 +158,7 @@ def test_ranking_workbook_leaves_out_the_application_for_everyone_conflicted_on_
 def test_the_rule_for_a_conflicted_member_after_the_decision(personas, decided):
     seen = visibility.what_may_see(decided.konrad, decided.application)
     assert seen.conflicted and seen.application and seen.decision
-    assert not (seen.scores or seen.ranking or seen.optimiser or seen.proposals or seen.votes or seen.deliberation or seen.handling or seen.draft)
+    assert not (seen.scores or seen.optimiser or seen.proposals or seen.votes or seen.deliberation or seen.handling or seen.draft)
     assert visibility.what_may_see(personas.secretariat, decided.application).conflicted  # a pending conflict counts
     assert not assessment.may_see_scores(personas.secretariat, decided.application)
     member = visibility.what_may_see(personas.member, decided.application)

@@ -395,12 +395,6 @@ def save_scores(actor, application: Application, values: dict[int, tuple[int, st
     return saved
 
 
-def has_scored_all(member: BodyMember | None, application: Application) -> bool:
-    if member is None:
-        return False
-    return Score.objects.filter(application=application, member=member).count() >= application.call.criteria.count()
-
-
 def may_see_scores(user, application: Application) -> bool:
     """Whether the user may see the members' scores on the application: the `scores` part of
     `visibility.what_may_see`, where the rule lives (conflicted members never; the secretariat

@@ -18,7 +18,8 @@ The rule, in order:
    the item). That holds before and after the decision, and also when the member is on
    the secretariat side as well. They keep what is public: the adopted decision.
 3. The secretariat side (the pot's managers: RHF administrators and secretariats) sees the
-   whole assessment.
+   whole assessment. A community secretariat that receives the application but does not
+   manage the pot reads the case papers only.
 4. Other seats in the call's bodies see the handling, proposals, votes and deliberation;
    scores (and what is computed from them: the ranking and the optimiser's proposal) as
    the call says: observers always, members once they have scored every criterion
@@ -49,8 +50,7 @@ class Visibility:
     application: bool = False  # its content: the case papers and submitted versions
     draft: bool = False  # its unsubmitted state and its authors' edit history (titles, attachment names)
     handling: bool = False  # formal check, conflicts, the agenda item, the audit trail of the assessment
-    scores: bool = False  # every member's scores and comments, and the number who scored
-    ranking: bool = False  # its place in the ranking tables (computed from the scores)
+    scores: bool = False  # every member's scores and comments, the number who scored, its place in the ranking
     optimiser: bool = False  # its place in the optimiser's proposal
     proposals: bool = False  # proposals put to the vote, also those not adopted, with their reasons
     votes: bool = False  # who voted how
@@ -74,6 +74,7 @@ class Viewer:
     secretariat_rhfs: set[int] = field(default_factory=set)
     secretariat_hfs: set[int] = field(default_factory=set)
     seats: dict[int, BodyMember] = field(default_factory=dict)  # body id -> the user's active seat
+    seat_ids: set[int] = field(default_factory=set)  # every active seat, for the conflicts
 
 
 def viewer(user) -> Viewer:
@@ -89,6 +90,7 @@ def viewer(user) -> Viewer:
             facts.admin_rhfs.add(rhf)
     for seat in account_permissions.active_seats(user).select_related("body"):
         facts.seats[seat.body_id] = seat
+        facts.seat_ids.add(seat.pk)
         if seat.body.kind == Body.Kind.SECRETARIAT:
             if seat.body.helsefellesskap_id:
                 facts.secretariat_hfs.add(seat.body.helsefellesskap_id)
@@ -151,8 +153,7 @@ def _decide(facts: Viewer, call: CallFacts, application: Application, *, scored_
     handles = manages or seated or application.helsefellesskap_id in facts.secretariat_hfs or call.call.pot.rhf_id in facts.admin_rhfs
     if not handles:
         return own
-    seat_ids = {s.pk for s in facts.seats.values()}
-    if any(c.blocks and c.member_id in seat_ids for c in application.conflicts.all()):
+    if any(c.blocks and c.member_id in facts.seat_ids for c in application.conflicts.all()):
         return replace(own, application=True, decision=True, conflicted=True)
     if not (manages or seated):
         return replace(own, application=True)  # reads the case papers, takes no part in the assessment
@@ -170,7 +171,6 @@ def _decide(facts: Viewer, call: CallFacts, application: Application, *, scored_
         draft=author,
         handling=True,
         scores=sees_scores,
-        ranking=sees_scores,
         optimiser=sees_scores,
         proposals=True,
         votes=True,
@@ -199,7 +199,8 @@ def what_may_see(user, application: Application, *, facts: Viewer | None = None)
 def what_may_see_all(user, call: Call, applications, *, criteria_count: int | None = None) -> dict[int, Visibility]:
     """`what_may_see` for every application of one call, in a fixed number of queries.
 
-    The applications must belong to `call` and have `participants` and `conflicts` prefetched. Returns application id -> Visibility."""
+    The applications must belong to `call` and have `participants` and `conflicts` prefetched.
+    Returns application id -> Visibility."""
     facts = viewer(user)
     callf = call_facts(call, criteria_count)
     applications = list(applications)
