@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rsportal.core.decorators import role_required
+from rsportal.assessment.visibility import published_decision
 from rsportal.privacy.domain import record_view
 from rsportal.registry.models import Helsefellesskap, Membership, Municipality
 
@@ -387,7 +388,7 @@ def _detail_page(request, application, *, number: int | None = None, reopen_form
             "can_withdraw": lifecycle.allowed(application, lifecycle.WITHDRAW, request.user),
             "reopen_form": reopen_form or ReopenForm(),
             "reopen_error": reopen_error,
-            "decision": application.decisions.filter(status="adopted").first(),
+            "decision": published_decision(application.decisions.all()),
             "readable": _readable(version.data if version else domain.snapshot(application)),
         },
         status=400 if reopen_error else 200,

@@ -291,6 +291,9 @@ def declare_conflict(actor, application: Application, member: BodyMember, reason
         raise AssessmentError(_("Habiliteten til %(name)s i denne saken er allerede meldt.") % {"name": member.name})
     record(actor, "assessment.conflict_declared", application, _("%(name)s meldt mulig inhabil: %(reason)s") % {"name": member.name, "reason": reason})
     chairs = BodyMember.objects.active_on(timezone.localdate()).filter(body=member.body, role=BodyMember.Role.LEADER, user__isnull=False).select_related("user")
+    from .visibility import may_notify
+
+    chairs = [c for c in chairs if may_notify(c.user, application)]  # a chair conflicted on the case is not told about it
     notify([c.user.email for c in chairs], _("Habilitet må vurderes: %(t)s") % {"t": application.title}, _("%(name)s: %(reason)s") % {"name": member.name, "reason": reason})
     return conflict
 
@@ -393,26 +396,13 @@ def save_scores(actor, application: Application, values: dict[int, tuple[int, st
     return saved
 
 
-def has_scored_all(member: BodyMember | None, application: Application) -> bool:
-    if member is None:
-        return False
-    return Score.objects.filter(application=application, member=member).count() >= application.call.criteria.count()
-
-
 def may_see_scores(user, application: Application) -> bool:
-    """Conflicted members never see; members see others' scores when they have scored
-    themselves (if the call says so); the secretariat side always sees."""
-    body = scoring_body(application.call)
-    member = seat(user, body)
-    if member is not None and is_conflicted(member, application):
-        return False
-    if manages(user, application.call):
-        return True
-    if member is None:
-        return takes_part(user, application.call) and not application.call.hide_scores_until_scored
-    if member.role == BodyMember.Role.OBSERVER or not application.call.hide_scores_until_scored:
-        return True
-    return has_scored_all(member, application)
+    """Whether the user may see the members' scores on the application: the `scores` part of
+    `visibility.what_may_see`, where the rule lives (conflicted members never; the secretariat
+    side always; members once they have scored themselves, if the call says so)."""
+    from .visibility import what_may_see
+
+    return what_may_see(user, application).scores
 
 
 # --- the meeting -----------------------------------------------------------
