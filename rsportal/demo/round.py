@@ -473,13 +473,15 @@ def simple_pdf(lines: list[str]) -> bytes:
 def budget_xlsx(application: Application) -> bytes:
     from openpyxl import Workbook
 
+    from rsportal.core.spreadsheets import append_row
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Budsjett"
-    sheet.append([application.title])
-    sheet.append(["År", "Type", "Part", "Beløp (kr)", "Timer", "Beskrivelse"])
+    append_row(sheet, [application.title])
+    append_row(sheet, ["År", "Type", "Part", "Beløp (kr)", "Timer", "Beskrivelse"])
     for line in application.budget_lines.select_related("participant__municipality", "participant__trust").order_by("year", "pk"):
-        sheet.append([line.year, line.get_kind_display(), str(line.participant.organisation) if line.participant else "", line.amount, line.hours, line.description])
+        append_row(sheet, [line.year, line.get_kind_display(), str(line.participant.organisation) if line.participant else "", line.amount, line.hours, line.description])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
