@@ -1,15 +1,189 @@
 """Issue 9, items 8, 9 and 11: malformed input, private caching and dropped database connections.
 
+- Control characters (NUL above all, which PostgreSQL refuses with a server error) in the path,
+  the query string or a form field, and form data that is not UTF-8, are answered with 404 or
+  400 by MalformedRequestMiddleware, for every URL of the site; nothing reaches a view.
 - A request that finds its persistent database connection dropped opens a new one (health checks).
+
+The open API's own probes and its schema checks are in tests/test_api_fuzz.py.
 """
 
+import datetime
+import logging
 import time
+from urllib.parse import quote
 from wsgiref.util import setup_testing_defaults
 
 import pytest
+from axes.models import AccessAttempt
 from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from rsportal.applications import domain as applications
+from rsportal.applications.models import Call, Participant, SectionVersion
+from rsportal.funding.models import Pot
+from rsportal.security.testing import force_verified_login
 
 from . import factories as f
+# The permission matrix's world and its row per URL; `ctx` and `printed` are fixtures.
+from .test_permission_matrix import MATRIX, VARIANTS, ctx, printed, project_url_names  # noqa: F401
+
+# The text query parameters the views and the API read, probed one at a time (a NUL in a
+# number is refused by its validation, which would hide the text parameters behind it) ...
+TEXT_PARAMS = (
+    "q", "rhf", "helsefellesskap", "kommune", "municipality", "tema", "theme", "pasientgruppe",
+    "patient_group", "gruppe", "person", "objekt", "next", "level",
+)
+# ... and the others, all in one probe.
+OTHER_PARAMS = ("ar", "uten", "side", "sak", "grupper", "balanse", "bonus", "on", "year", "page", "page_size", "exclude")
+# Django's admin is left out of the matrix; a few of its pages (a search runs a query) are probed here.
+ADMIN_URLS = ("/admin/", "/admin/auth/user/?q=x", "/admin/applications/application/?q=x", "/admin/registry/municipality/?q=x")
+PROBE_PERSONAS = ("anonymous", "applicant", "sysadmin")
+MESSAGES = ("ugyldige tegn", "kontrolltegn", "UTF-8")
+
+
+def get_urls(ctx) -> dict[str, str]:
+    """A working URL for every URL pattern of the project that answers GET (from its matrix row)."""
+    urls = {}
+    for name in sorted(project_url_names()):
+        row = MATRIX[name]  # test_every_url_has_a_row keeps this complete
+        if any(status != 405 for status in row.expect.get("GET", {}).values()):
+            urls[name] = row.url(ctx)
+    for name, row in VARIANTS.items():
+        if "GET" in row.expect:
+            urls[name] = row.url(ctx)
+    return urls
+
+
+def nul_probes(url: str) -> list[tuple[str, str]]:
+    """(where, url): NUL appended to each path segment, added to each of the URL's own query
+    values, and in each query parameter the site reads."""
+    path, _, query = url.partition("?")
+    segments = path.split("/")
+    probes = []
+    for i, segment in enumerate(segments):
+        if segment:
+            probes.append(("path", "/".join(segments[:i] + [segment + "%00"] + segments[i + 1 :]) + (f"?{query}" if query else "")))
+    for pair in filter(None, query.split("&")):
+        probes.append(("query", f"{path}?{query.replace(pair, pair + '%00')}"))
+    probes += [("query", f"{path}?{name}=a%00") for name in TEXT_PARAMS]
+    probes.append(("query", f"{path}?" + "&".join(f"{name}=%00" for name in OTHER_PARAMS)))
+    return probes
+
+
+def refused(response, status: int) -> bool:
+    return response.status_code == status and any(m in response.content.decode() for m in MESSAGES)
+
+
+def test_nul_in_every_url(ctx, settings, printed):
+    """Every URL, as anonymous, an applicant and a system administrator (who between them reach
+    every page), with NUL in each path segment and in the query. Before the middleware this gave
+    500 on PostgreSQL for nine API operations, the attachment download and the RHF's Excel reports."""
+    settings.RSPORTAL_REQUIRE_2FA = True
+    clients = {}
+    for who in PROBE_PERSONAS:
+        clients[who] = Client(raise_request_exception=False)  # a crash is a 500 in the list, not the end of the run
+        if who != "anonymous":
+            force_verified_login(clients[who], getattr(ctx.personas, who))
+    urls = list(get_urls(ctx).items()) + [(f"admin {url}", url) for url in ADMIN_URLS]
+    probed, wrong = 0, []
+    for name, url in urls:
+        for where, probe in nul_probes(url):
+            for who, client in clients.items():
+                response = client.get(probe)
+                probed += 1
+                if response.streaming:
+                    b"".join(response.streaming_content)
+                if not refused(response, 404 if where == "path" else 400):
+                    wrong.append(f"{name} {probe} as {who}: {response.status_code}")
+    logging.getLogger(__name__).info("NUL probes: %s URLs, %s requests", len(urls), probed)
+    assert {"applications:attachment-download", "followup:annual", "api:get_helsefellesskap"} <= {name for name, _url in urls}
+    assert probed > 700, probed
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_control_character_in_a_query_and_a_path(client, db):
+    """Not only NUL: every character the exports cannot hold is refused; tab and line breaks are
+    ordinary text in a query, but have no place in a path."""
+    for code in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)]:
+        assert refused(client.get(f"/prosjekter/?q={quote(chr(code))}"), 400), hex(code)
+    for text in ("\t", "\n", "\r"):
+        assert client.get(f"/prosjekter/?q=a{quote(text)}b").status_code == 200
+        assert refused(client.get(f"/prosjekter{quote(text)}/"), 404)
+    assert client.get("/prosjekter/?q=Tromsø").status_code == 200
+    assert refused(client.get("/prosjekter/?q=Troms%F8"), 400)  # Latin-1, not UTF-8
+
+
+# --- form data that is not UTF-8, or holds control characters ----------------------------
+
+
+@pytest.fixture
+def draft(world, personas):
+    root = Pot.objects.create(rhf=world.rhf, kind=Pot.Kind.ROOT, name="Samlet")
+    pot = Pot.objects.create(rhf=world.rhf, kind=Pot.Kind.APPLICATION, name="Regional pott", parent=root)
+    call = Call.objects.create(pot=pot, title="Regional utlysning", status=Call.Status.PUBLISHED, purpose="Formål", frame_amount=1_000_000, frame_year=2028)
+    call.deadlines.create(at=timezone.now() + datetime.timedelta(days=30))
+    return applications.start_application(personas.applicant, call=call, title="Felles legevakt", type="project", helsefellesskap=world.hf)
+
+
+def multipart(fields: dict[str, bytes]) -> bytes:
+    parts = [b'--B\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n' % (name.encode(), value) for name, value in fields.items()]
+    return b"".join(parts) + b"--B--\r\n"
+
+
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data; boundary=B"
+
+
+def section(title: bytes) -> bytes:
+    return b"version=0&prosjektet-type=project&prosjektet-title=" + title
+
+
+def participant(name: bytes, trust) -> bytes:
+    return multipart({"trust": str(trust.pk).encode(), "contact_name": name, "contact_email": b"trond@example.invalid"})
+
+
+# (what, body, content type); each would have saved something garbled, or something the Excel
+# and PDF exports cannot hold, before the middleware.
+BAD_FORMS = [
+    ("title in raw Latin-1 bytes", lambda w: section(b"Hjemmeoppf\xf8lging"), FORM),
+    ("title percent-encoded Latin-1", lambda w: section(b"Hjemmeoppf%F8lging"), FORM),
+    ("title as UTF-16", lambda w: section("Tittel".encode("utf-16")), FORM),
+    ("title with a vertical tab", lambda w: section(b"Felles%0Blegevakt"), FORM),
+    ("contact person in Latin-1, multipart", lambda w: participant(b"Tr\xf8nd", w.trust), MULTIPART),
+    ("contact person with a control character, multipart", lambda w: participant(b"Tr\x01nd", w.trust), MULTIPART),
+]
+
+
+@pytest.mark.parametrize("what,body,content_type", BAD_FORMS, ids=[case[0] for case in BAD_FORMS])
+def test_bad_form_data_is_refused_and_nothing_saved(login, world, personas, draft, what, body, content_type):
+    client = login(personas.applicant)
+    url = f"/soknader/{draft.pk}/del/prosjektet/" if content_type == FORM else f"/soknader/{draft.pk}/deltakere/"
+    participants = Participant.objects.filter(application=draft).count()
+    response = client.generic("POST", url, body(world), content_type=content_type)
+    assert refused(response, 400), (response.status_code, response.content[:200])
+    draft.refresh_from_db()
+    assert draft.title == "Felles legevakt"
+    assert not SectionVersion.objects.filter(application=draft, section="prosjektet").exists()
+    assert Participant.objects.filter(application=draft).count() == participants
+
+
+def test_the_same_forms_in_utf8_are_saved(login, world, personas, draft):
+    """The refusals above are about the bytes, not the forms: the same posts in UTF-8 save."""
+    client = login(personas.applicant)
+    assert client.generic("POST", f"/soknader/{draft.pk}/del/prosjektet/", section(quote("Hjemmeoppfølging").encode()), content_type=FORM).status_code == 302
+    assert client.generic("POST", f"/soknader/{draft.pk}/deltakere/", participant("Trønd".encode(), world.trust), content_type=MULTIPART).status_code == 302
+    draft.refresh_from_db()
+    assert draft.title == "Hjemmeoppfølging"
+    assert Participant.objects.get(application=draft, trust=world.trust).contact_name == "Trønd"
+
+
+def test_login_form_not_utf8(client, personas):
+    """Refused before django-axes records a failed login under a garbled username."""
+    response = client.generic("POST", "/logg-inn/", b"username=\xff\xfeapplicant&password=feil", content_type=FORM)
+    assert refused(response, 400)
+    assert not AccessAttempt.objects.exists()
 
 
 # --- dropped database connections ------------------------------------------------------------
