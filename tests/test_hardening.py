@@ -3,6 +3,7 @@
 - Control characters (NUL above all, which PostgreSQL refuses with a server error) in the path,
   the query string or a form field, and form data that is not UTF-8, are answered with 404 or
   400 by MalformedRequestMiddleware, for every URL of the site; nothing reaches a view.
+- Every response to a signed-in person, downloads included, says Cache-Control: private, no-store.
 - A request that finds its persistent database connection dropped opens a new one (health checks).
 
 The open API's own probes and its schema checks are in tests/test_api_fuzz.py.
@@ -184,6 +185,43 @@ def test_login_form_not_utf8(client, personas):
     response = client.generic("POST", "/logg-inn/", b"username=\xff\xfeapplicant&password=feil", content_type=FORM)
     assert refused(response, 400)
     assert not AccessAttempt.objects.exists()
+
+
+# --- Cache-Control -------------------------------------------------------------------------
+
+
+DOWNLOADS = ("application/pdf", "application/vnd.openxmlformats", "text/csv")
+
+
+def test_signed_in_responses_are_not_stored(ctx, settings, printed):
+    """Every page and download a signed-in persona opens (PDF and Excel among them) says
+    private, no-store; anonymous public pages are left as they were (no Cache-Control)."""
+    settings.RSPORTAL_REQUIRE_2FA = True
+    clients = {who: Client() for who in ("anonymous", "applicant", "member", "sysadmin")}
+    for who, client in clients.items():
+        if who != "anonymous":
+            force_verified_login(client, getattr(ctx.personas, who))
+    wrong, downloads, pages = [], 0, 0
+    for name, url in get_urls(ctx).items():
+        row = {**MATRIX, **VARIANTS}[name]
+        for who, client in clients.items():
+            if row.expect["GET"][who] != 200:
+                continue
+            response = client.get(url)
+            if response.streaming:
+                b"".join(response.streaming_content)
+            header = response.get("Cache-Control")
+            if who == "anonymous":
+                # The login page is never_cache; the rest had no header and keep none.
+                if header is not None and name != "login":
+                    wrong.append(f"{name} as anonymous: {header}")
+            else:
+                pages += 1
+                downloads += response["Content-Type"].startswith(DOWNLOADS) or "attachment" in response.get("Content-Disposition", "")
+                if not header or "no-store" not in header or "private" not in header:
+                    wrong.append(f"{name} {url} as {who}: {header}")
+    assert pages > 100 and downloads >= 15, (pages, downloads)
+    assert not wrong, "\n".join(wrong)
 
 
 # --- dropped database connections ------------------------------------------------------------

@@ -132,3 +132,18 @@ def _decodes(raw: bytes) -> bool:
         return False
     return True
 
+
+class PrivateCacheMiddleware:
+    """Pages and downloads for a signed-in person carry their name and often personal data: neither
+    a shared cache nor the browser may keep them (the back button on a shared computer after
+    logging out). A view that sets its own Cache-Control keeps it; anonymous pages are untouched.
+    After AuthenticationMiddleware in MIDDLEWARE, so request.user is known."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "private, no-store"
+        return response
