@@ -22,7 +22,7 @@ from django.test import Client
 from django.utils import timezone
 
 from rsportal.applications import domain as applications
-from rsportal.applications.models import Call, Participant, SectionVersion
+from rsportal.applications.models import BudgetLine, Call, Participant, SectionVersion
 from rsportal.funding.models import Pot
 from rsportal.security.testing import force_verified_login
 
@@ -141,42 +141,61 @@ def section(title: bytes) -> bytes:
     return b"version=0&prosjektet-type=project&prosjektet-title=" + title
 
 
+def budget(description: bytes) -> bytes:
+    return b"year=2028&kind=grant&amount=100000&description=" + description
+
+
 def participant(name: bytes, trust) -> bytes:
     return multipart({"trust": str(trust.pk).encode(), "contact_name": name, "contact_email": b"trond@example.invalid"})
 
 
-# (what, body, content type); each would have saved something garbled, or something the Excel
-# and PDF exports cannot hold, before the middleware.
+# (what, form, body, content type). Before the middleware six of these were saved: percent-encoded
+# Latin-1 and multipart Latin-1 with replacement characters, raw Latin-1 by Django's guess, and the
+# control characters as they were, which the Excel and PDF exports cannot hold. The forms refused
+# the UTF-16 title and the NUL themselves, without saying why.
 BAD_FORMS = [
-    ("title in raw Latin-1 bytes", lambda w: section(b"Hjemmeoppf\xf8lging"), FORM),
-    ("title percent-encoded Latin-1", lambda w: section(b"Hjemmeoppf%F8lging"), FORM),
-    ("title as UTF-16", lambda w: section("Tittel".encode("utf-16")), FORM),
-    ("title with a vertical tab", lambda w: section(b"Felles%0Blegevakt"), FORM),
-    ("contact person in Latin-1, multipart", lambda w: participant(b"Tr\xf8nd", w.trust), MULTIPART),
-    ("contact person with a control character, multipart", lambda w: participant(b"Tr\x01nd", w.trust), MULTIPART),
+    ("title in raw Latin-1 bytes", "del/prosjektet", lambda w: section(b"Hjemmeoppf\xf8lging"), FORM),
+    ("title percent-encoded Latin-1", "del/prosjektet", lambda w: section(b"Hjemmeoppf%F8lging"), FORM),
+    ("title as UTF-16", "del/prosjektet", lambda w: section("Tittel".encode("utf-16")), FORM),
+    ("title with a vertical tab", "del/prosjektet", lambda w: section(b"Felles%0Blegevakt"), FORM),
+    ("budget line in raw Latin-1 bytes", "budsjett", lambda w: budget(b"L\xf8nn+prosjektleder"), FORM),
+    ("budget line with NUL", "budsjett", lambda w: budget(b"L%C3%B8nn%00"), FORM),
+    ("contact person in Latin-1, multipart", "deltakere", lambda w: participant(b"Tr\xf8nd", w.trust), MULTIPART),
+    ("contact person with a control character, multipart", "deltakere", lambda w: participant(b"Tr\x01nd", w.trust), MULTIPART),
 ]
 
 
-@pytest.mark.parametrize("what,body,content_type", BAD_FORMS, ids=[case[0] for case in BAD_FORMS])
-def test_bad_form_data_is_refused_and_nothing_saved(login, world, personas, draft, what, body, content_type):
-    client = login(personas.applicant)
-    url = f"/soknader/{draft.pk}/del/prosjektet/" if content_type == FORM else f"/soknader/{draft.pk}/deltakere/"
-    participants = Participant.objects.filter(application=draft).count()
-    response = client.generic("POST", url, body(world), content_type=content_type)
-    assert refused(response, 400), (response.status_code, response.content[:200])
+def saved(draft) -> tuple:
     draft.refresh_from_db()
-    assert draft.title == "Felles legevakt"
-    assert not SectionVersion.objects.filter(application=draft, section="prosjektet").exists()
-    assert Participant.objects.filter(application=draft).count() == participants
+    return (
+        draft.title,
+        list(SectionVersion.objects.filter(application=draft).values_list("section", "version")),
+        list(Participant.objects.filter(application=draft).values_list("pk", "contact_name")),
+        list(BudgetLine.objects.filter(application=draft).values_list("pk", "description")),
+    )
+
+
+@pytest.mark.parametrize("what,form,body,content_type", BAD_FORMS, ids=[case[0] for case in BAD_FORMS])
+def test_bad_form_data_is_refused_and_nothing_saved(login, world, personas, draft, what, form, body, content_type):
+    client = login(personas.applicant)
+    before = saved(draft)
+    response = client.generic("POST", f"/soknader/{draft.pk}/{form}/", body(world), content_type=content_type)
+    assert refused(response, 400), (response.status_code, response.content[:200])
+    assert saved(draft) == before
 
 
 def test_the_same_forms_in_utf8_are_saved(login, world, personas, draft):
     """The refusals above are about the bytes, not the forms: the same posts in UTF-8 save."""
     client = login(personas.applicant)
-    assert client.generic("POST", f"/soknader/{draft.pk}/del/prosjektet/", section(quote("Hjemmeoppfølging").encode()), content_type=FORM).status_code == 302
-    assert client.generic("POST", f"/soknader/{draft.pk}/deltakere/", participant("Trønd".encode(), world.trust), content_type=MULTIPART).status_code == 302
+    for form, body, content_type in (
+        ("del/prosjektet", section(quote("Hjemmeoppfølging").encode()), FORM),
+        ("budsjett", budget(quote("Lønn prosjektleder").encode()), FORM),
+        ("deltakere", participant("Trønd".encode(), world.trust), MULTIPART),
+    ):
+        assert client.generic("POST", f"/soknader/{draft.pk}/{form}/", body, content_type=content_type).status_code == 302, form
     draft.refresh_from_db()
     assert draft.title == "Hjemmeoppfølging"
+    assert BudgetLine.objects.get(application=draft).description == "Lønn prosjektleder"
     assert Participant.objects.get(application=draft, trust=world.trust).contact_name == "Trønd"
 
 
