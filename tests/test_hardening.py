@@ -80,7 +80,8 @@ def refused(response, status: int) -> bool:
 def test_nul_in_every_url(ctx, settings, printed):
     """Every URL, as anonymous, an applicant and a system administrator (who between them reach
     every page), with NUL in each path segment and in the query. Before the middleware this gave
-    500 on PostgreSQL for nine API operations, the attachment download and the RHF's Excel reports."""
+    500 on PostgreSQL in 33 of the 3 444 requests: nine parameters of seven API operations, the
+    attachment download and the RHF's two Excel reports."""
     settings.RSPORTAL_REQUIRE_2FA = True
     clients = {}
     for who in PROBE_PERSONAS:
@@ -100,7 +101,7 @@ def test_nul_in_every_url(ctx, settings, printed):
                     wrong.append(f"{name} {probe} as {who}: {response.status_code}")
     logging.getLogger(__name__).info("NUL probes: %s URLs, %s requests", len(urls), probed)
     assert {"applications:attachment-download", "followup:annual", "api:get_helsefellesskap"} <= {name for name, _url in urls}
-    assert probed > 700, probed
+    assert probed > 3000, probed
     assert not wrong, "\n".join(wrong)
 
 
