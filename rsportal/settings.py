@@ -72,11 +72,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the request: refuses control characters and form data that is not UTF-8.
+    "rsportal.security.middleware.MalformedRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "rsportal.security.middleware.PrivateCacheMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -117,7 +120,11 @@ _TEST_RUN = "RSPORTAL_TEST_DB_NAME" in os.environ or "PYTEST_VERSION" in os.envi
 if "DATABASE_URL" not in os.environ:
     # SQLite does not create the folder its file lives in, and a fresh checkout has no var/.
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60)}
+# Connections live for a minute; the health check makes a request that finds its connection
+# dropped (a database restart, a failover) open a new one instead of failing with a 500.
+DATABASES = {
+    "default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60, conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock when a transaction starts, so two requests
     # that both check a pot's headroom cannot both pass the check.

@@ -8,11 +8,13 @@ from decimal import Decimal
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Field, NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Path, Query, Schema
 
 from rsportal.funding.queries import allocation_per_inhabitant
 from rsportal.registry import services
 from rsportal.registry.models import Helsefellesskap, Membership, Municipality, RegionalHealthAuthority
+
+from .errors import PLAIN_TEXT, responses
 
 api = NinjaAPI(
     title="RS-portalen API",
@@ -120,25 +122,25 @@ def _communities(day: datetime.date):
     )
 
 
-@api.get("/rhf", response=list[RHFOut], summary="Regional health authorities")
+@api.get("/rhf", response=responses(list[RHFOut], params=False), summary="Regional health authorities")
 def list_rhf(request):
     return RegionalHealthAuthority.objects.order_by("name")
 
 
-@api.get("/helsefellesskap", response=list[HelsefellesskapOut], summary="All helsefellesskap with members and population")
+@api.get("/helsefellesskap", response=responses(list[HelsefellesskapOut]), summary="All helsefellesskap with members and population")
 def list_helsefellesskap(request, filters: Query[AsOf]):
     day = filters.on or timezone.localdate()
     return _serialise_communities(list(_communities(day).order_by("rhf__name", "name")), day)
 
 
-@api.get("/helsefellesskap/{code}", response=HelsefellesskapOut, summary="One helsefellesskap")
-def get_helsefellesskap(request, code: str, filters: Query[AsOf]):
+@api.get("/helsefellesskap/{code}", response=responses(HelsefellesskapOut, not_found=True), summary="One helsefellesskap")
+def get_helsefellesskap(request, filters: Query[AsOf], code: str = Path(..., pattern=PLAIN_TEXT)):
     day = filters.on or timezone.localdate()
     hf = get_object_or_404(_communities(day), code=code)
     return _serialise_communities([hf], day)[0]
 
 
-@api.get("/municipalities", response=list[MunicipalityOut], summary="All municipalities with population")
+@api.get("/municipalities", response=responses(list[MunicipalityOut]), summary="All municipalities with population")
 def list_municipalities(request, filters: Query[AsOf]):
     day = filters.on or timezone.localdate()
     rows = Municipality.objects.select_related("county").with_population(day).order_by("number")
@@ -157,7 +159,7 @@ def list_municipalities(request, filters: Query[AsOf]):
 
 @api.get(
     "/allocation-per-inhabitant",
-    response=list[PerInhabitantOut],
+    response=responses(list[PerInhabitantOut]),
     summary="Grant per inhabitant per RHF for a year",
     description="The ministry's appropriations booked to each RHF for the year, divided by the population of "
     "the RHF's catchment (its helsefellesskap' municipalities) on 1 January of that year.",

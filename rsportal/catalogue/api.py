@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import Field, Path, Query, Router, Schema
 
+from rsportal.api.errors import PLAIN_TEXT, responses
 from rsportal.applications.models import PatientGroup, Theme
 from rsportal.registry.models import RegionalHealthAuthority
 
@@ -120,13 +121,13 @@ class ProjectDetailOut(ProjectOut):
 
 
 class ProjectFilters(Schema):
-    q: str = Field("", description="Search in title and description (Norwegian word stems)")
-    rhf: str = Field("", description="RHF code, e.g. HN")
-    helsefellesskap: str = Field("", description="Helsefellesskap code, e.g. helgeland")
+    q: str = Field("", pattern=PLAIN_TEXT, description="Search in title and description (Norwegian word stems)")
+    rhf: str = Field("", pattern=PLAIN_TEXT, description="RHF code, e.g. HN")
+    helsefellesskap: str = Field("", pattern=PLAIN_TEXT, description="Helsefellesskap code, e.g. helgeland")
     theme: Theme | None = Field(None, description="Fafo table 10 theme")
     patient_group: PatientGroup | None = Field(None, description="Prioritised patient group")
     year: int | None = Field(None, ge=MIN_YEAR, le=MAX_YEAR, description="Only projects with money committed in this year")
-    municipality: str = Field("", description="Kommunenummer of an owner municipality")
+    municipality: str = Field("", pattern=PLAIN_TEXT, description="Kommunenummer of an owner municipality")
     page: int = Field(1, ge=1, le=MAX_ID)
     page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
@@ -222,7 +223,7 @@ class EqualityOut(Schema):
 
 
 class StatsFilters(Schema):
-    rhf: str = Field("", description="RHF code; empty: all regions")
+    rhf: str = Field("", pattern=PLAIN_TEXT, description="RHF code; empty: all regions")
 
 
 class ThemeFilters(StatsFilters):
@@ -272,7 +273,7 @@ def _breakdown(result: stats.Breakdown) -> dict:
 
 @router.get(
     "/projects",
-    response=ProjectPage,
+    response=responses(ProjectPage),
     summary="Funded projects (the open catalogue)",
     description="Every published project with a grant, with owners, amounts per year and classification. "
     "Search with q (title and description, Norwegian word stems) and filter by region, helsefellesskap, theme, "
@@ -303,7 +304,7 @@ def list_projects(request, filters: Query[ProjectFilters]):
 
 @router.get(
     "/projects/{project_id}",
-    response=ProjectDetailOut,
+    response=responses(ProjectDetailOut, not_found=True),
     summary="One funded project",
     description="Description, participants, amounts per year with status, status updates (newest first), the "
     "published decision with its reason (or the source of the decision) and similar projects in all regions. "
@@ -346,7 +347,7 @@ def get_project(request, project_id: int = Path(..., ge=1, le=MAX_ID)):
 
 @router.get(
     "/statistics/per-inhabitant",
-    response=PerInhabitantStatsOut,
+    response=responses(PerInhabitantStatsOut, not_found=True),
     summary="Project money per inhabitant per helsefellesskap or RHF",
     description="Money committed to projects in the year divided by the population on 1 January that year "
     "(the newest figure on or before that day), per helsefellesskap or per RHF. With exclude, the *_without "
@@ -389,7 +390,7 @@ def per_inhabitant(request, filters: Query[PerInhabitantFilters]):
 
 @router.get(
     "/statistics/themes",
-    response=ThemesOut,
+    response=responses(ThemesOut, not_found=True),
     summary="Projects and money by theme and by target group",
     description="Themes as in Fafo table 10 and target groups as in Fafo table 11. Target groups are derived "
     "from the prioritised patient groups (mental illness and integrated mental health and substance abuse -> "
@@ -411,7 +412,7 @@ def themes(request, filters: Query[ThemeFilters]):
 
 @router.get(
     "/statistics/size-bands",
-    response=SizeBandsOut,
+    response=responses(SizeBandsOut, not_found=True),
     summary="Projects by size of the total grant",
     description="Total committed per project over all years, in the bands of Fafo appendix table 10 "
     "(under 0.5, 0.5-1, 1-2, 2-4, 4-11 MNOK, and above 11 MNOK when any project is that large).",
@@ -428,7 +429,7 @@ def size_bands(request, filters: Query[StatsFilters]):
 
 @router.get(
     "/statistics/coverage",
-    response=CoverageOut,
+    response=responses(CoverageOut, not_found=True),
     summary="Coverage of the prioritised patient groups",
     description="Every prioritised patient group with its number of projects; covered is false for groups no project addresses.",
 )
@@ -440,7 +441,7 @@ def coverage(request, filters: Query[StatsFilters]):
 
 @router.get(
     "/statistics/equality",
-    response=EqualityOut,
+    response=responses(EqualityOut, not_found=True),
     summary="Equality between municipalities and trusts",
     description="Who took the initiative, who owns the projects and the money per side, inter-municipal "
     "cooperation (projects with two or more municipalities), and the share of small (<5 000), middle "
