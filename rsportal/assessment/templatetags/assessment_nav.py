@@ -2,6 +2,7 @@
 
 from django import template
 
+from rsportal.accounts import permissions
 from rsportal.assessment import domain
 
 register = template.Library()
@@ -11,3 +12,10 @@ register = template.Library()
 def call_access(context, call) -> dict:
     user = context["request"].user
     return {"takes_part": domain.takes_part(user, call), "manages": domain.manages(user, call)}
+
+
+@register.simple_tag(takes_context=True)
+def may_prioritise(context, call, helsefellesskap) -> bool:
+    """The rule of the prioritisation page: the community's secretariat or the call's managers."""
+    user = context["request"].user
+    return permissions.is_secretariat(user, helsefellesskap) or domain.manages(user, call)
