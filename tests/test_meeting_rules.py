@@ -332,7 +332,7 @@ class TestConflictsAlwaysResolvable:
         forward_all(world, personas, call, apps)
         BodyMember.objects.filter(body=world.stu).exclude(user=personas.chair).delete()
         conflict = domain.declare_conflict(personas.chair, apps[1], personas.chair.seats.get(), "Navnet står i søknaden")
-        assert meeting_rules.conflict_decider(conflict) is None and meeting_rules.conflict_voters(conflict) == []
+        assert meeting_rules.conflict_deciders(conflict) == [] and meeting_rules.conflict_voters(conflict) == []
         assert domain.may_decide_conflict(personas.rhf_admin, conflict)
         domain.decide_conflict(personas.rhf_admin, conflict, conflicted=True)
         conflict.refresh_from_db()

@@ -316,9 +316,9 @@ def declare_conflict(actor, application: Application, member: BodyMember, reason
 def may_decide_conflict(user, conflict: Conflict) -> bool:
     """Whether the conflicts page offers `user` the buttons: the deciding leader or deputy, a
     voter when the body decides, or the secretariat when no other voting member exists."""
-    decider = meeting_rules.conflict_decider(conflict)
-    if decider is not None:
-        return decider.user_id == user.pk
+    deciders = meeting_rules.conflict_deciders(conflict)
+    if deciders:
+        return any(d.user_id == user.pk for d in deciders)
     voters = meeting_rules.conflict_voters(conflict)
     if voters:
         return any(v.user_id == user.pk for v in voters)
@@ -338,6 +338,17 @@ def decide_conflict(actor, conflict: Conflict, *, conflicted: bool, expected_sta
     own = seat(actor, conflict.member.body)
     if own is not None and own.pk == conflict.member_id and own.role in (BodyMember.Role.LEADER, BodyMember.Role.DEPUTY):
         raise AssessmentError(_("Du kan ikke avgjøre din egen habilitet; nestleder eller organet avgjør."))
+    deciders = meeting_rules.conflict_deciders(conflict)
+    voters = []
+    if deciders:
+        if own is None or own.pk not in {d.pk for d in deciders}:
+            raise PermissionDenied(_("%(name)s (%(role)s) avgjør denne habiliteten.") % {"name": deciders[0].name, "role": deciders[0].get_role_display().lower()})
+    else:
+        voters = meeting_rules.conflict_voters(conflict)
+        if not voters and not manages(actor, conflict.application.call):
+            raise PermissionDenied(_("Organet har ingen andre stemmeberettigede; sekretariatet avgjør habiliteten."))
+        if voters and (own is None or own.pk not in {v.pk for v in voters}):
+            raise PermissionDenied(_("Organet avgjør denne habiliteten ved avstemning, uten medlemmet det gjelder, og du er ikke blant dem som stemmer."))
     if expected_status is not None and conflict.status != expected_status:
         raise StaleEdit(
             _(
@@ -352,27 +363,16 @@ def decide_conflict(actor, conflict: Conflict, *, conflicted: bool, expected_sta
                 "choice": (Conflict.Status.CONFIRMED.label if conflicted else Conflict.Status.DISMISSED.label).lower(),
             }
         )
-    decider = meeting_rules.conflict_decider(conflict)
     how = ""
-    if decider is not None:
-        if own is None or own.pk != decider.pk:
-            raise PermissionDenied(_("%(name)s (%(role)s) avgjør denne habiliteten.") % {"name": decider.name, "role": decider.get_role_display().lower()})
-    else:
-        voters = meeting_rules.conflict_voters(conflict)
-        if not voters:
-            if not manages(actor, conflict.application.call):
-                raise PermissionDenied(_("Organet har ingen andre stemmeberettigede; sekretariatet avgjør habiliteten."))
-        else:
-            if own is None or own.pk not in {v.pk for v in voters}:
-                raise PermissionDenied(_("Organet avgjør denne habiliteten ved avstemning, uten medlemmet det gjelder, og du er ikke blant dem som stemmer."))
-            ConflictVote.objects.update_or_create(conflict=conflict, member=own, defaults={"conflicted": conflicted})
-            record(actor, "assessment.conflict_vote", conflict.application, _("%(voter)s stemte om habiliteten til %(name)s") % {"voter": own.name, "name": conflict.member.name})
-            votes = dict(conflict.votes.values_list("member_id", "conflicted"))
-            outcome = meeting_rules.conflict_vote_outcome(votes, {v.pk for v in voters})
-            if outcome is None:
-                return conflict
-            conflicted = outcome
-            how = _(" av organet ved avstemning (%(yes)s inhabil, %(no)s habil)") % {"yes": sum(votes.values()), "no": len(votes) - sum(votes.values())}
+    if voters:
+        ConflictVote.objects.update_or_create(conflict=conflict, member=own, defaults={"conflicted": conflicted})
+        record(actor, "assessment.conflict_vote", conflict.application, _("%(voter)s stemte om habiliteten til %(name)s") % {"voter": own.name, "name": conflict.member.name})
+        votes = dict(conflict.votes.values_list("member_id", "conflicted"))
+        outcome = meeting_rules.conflict_vote_outcome(votes, {v.pk for v in voters})
+        if outcome is None:
+            return conflict
+        conflicted = outcome
+        how = _(" av organet ved avstemning (%(yes)s inhabil, %(no)s habil)") % {"yes": sum(votes.values()), "no": len(votes) - sum(votes.values())}
     conflict.status = Conflict.Status.CONFIRMED if conflicted else Conflict.Status.DISMISSED
     conflict.decided_by = actor
     conflict.decided_at = timezone.now()

@@ -97,15 +97,17 @@ def acting_chair(item) -> BodyMember | None:
     return None
 
 
-def conflict_decider(conflict) -> BodyMember | None:
-    """The leader decides a member's conflict; the deputy when the conflict is about the leader
-    or the leader is conflicted in the same application. None: the body decides by vote."""
+def conflict_deciders(conflict) -> list[BodyMember]:
+    """The leader decides a member's conflict (any of them, where a body has co-leaders); the
+    deputy when the conflict is about the leader or the leader is conflicted in the same
+    application. Empty: the body decides by vote."""
     taken = blocked(conflict.application) | {conflict.member_id}
+    seats = BodyMember.objects.active_on(timezone.localdate()).filter(body=conflict.member.body).select_related("user")
     for role in (BodyMember.Role.LEADER, BodyMember.Role.DEPUTY):
-        member = _seat_with_role(conflict.member.body, role)
-        if member is not None and member.pk not in taken:
-            return member
-    return None
+        free = [m for m in seats.filter(role=role) if m.pk not in taken]
+        if free:
+            return free
+    return []
 
 
 def conflict_voters(conflict) -> list[BodyMember]:
