@@ -14,7 +14,7 @@ from rsportal.assessment import domain, meeting_rules
 from rsportal.assessment.forms import MeetingForm
 from rsportal.assessment.models import AgendaItem, Conflict, Decision, Vote
 from rsportal.core.dates import parse_datetime
-from rsportal.core.models import AuditEvent
+from rsportal.core.models import AuditEvent, Notification
 from rsportal.registry.models import Body, BodyMember
 
 from . import factories as f
@@ -302,6 +302,8 @@ class TestConflictsAlwaysResolvable:
         forward_all(world, personas, call, apps)
         people = conflict_body(world, personas, deputy=True)
         conflict = domain.declare_conflict(personas.member, apps[1], personas.chair.seats.get(), "Navnet står i søknaden")
+        assert Notification.objects.filter(recipient=people["deputy"].email, subject__startswith="Habilitet må vurderes").exists()
+        assert not Notification.objects.filter(recipient=personas.chair.email).exists()
         with pytest.raises(domain.AssessmentError, match="egen habilitet"):
             domain.decide_conflict(personas.chair, conflict, conflicted=False)
         with pytest.raises(PermissionDenied):

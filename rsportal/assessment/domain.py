@@ -308,8 +308,9 @@ def declare_conflict(actor, application: Application, member: BodyMember, reason
     if not created:
         raise AssessmentError(_("Habiliteten til %(name)s i denne saken er allerede meldt.") % {"name": member.name})
     record(actor, "assessment.conflict_declared", application, _("%(name)s meldt mulig inhabil: %(reason)s") % {"name": member.name, "reason": reason})
-    chairs = BodyMember.objects.active_on(timezone.localdate()).filter(body=member.body, role=BodyMember.Role.LEADER, user__isnull=False).select_related("user")
-    notify([c.user.email for c in chairs], _("Habilitet må vurderes: %(t)s") % {"t": application.title}, _("%(name)s: %(reason)s") % {"name": member.name, "reason": reason})
+    # Those who decide it: the leader, the deputy when it concerns the leader, or the body's voters.
+    deciders = meeting_rules.conflict_deciders(conflict) or meeting_rules.conflict_voters(conflict)
+    notify([d.user.email for d in deciders if d.user_id], _("Habilitet må vurderes: %(t)s") % {"t": application.title}, _("%(name)s: %(reason)s") % {"name": member.name, "reason": reason})
     return conflict
 
 
