@@ -722,7 +722,8 @@ def cast_vote(actor, decision: Decision, choice: str) -> Vote:
 @transaction.atomic
 def conclude(actor, decision: Decision, *, later_years_conditional: bool = True) -> voting.Result:
     """Count the votes by the body's rule; an adopted grant books the money against the pot."""
-    decision = Decision.objects.select_for_update().select_related("application__call__pot", "body", "item__meeting__body", "item__application").get(pk=decision.pk)
+    # item is nullable (an outer join): lock only the decision's own row.
+    decision = Decision.objects.select_for_update(of=("self",)).select_related("application__call__pot", "body", "item__meeting__body", "item__application").get(pk=decision.pk)
     if decision.item is None or not runs_item(actor, decision.item):
         raise PermissionDenied(_("Bare den som leder saken, sekretær eller referent avslutter avstemningen."))
     if decision.status != Decision.Status.PROPOSED:
