@@ -258,6 +258,8 @@ def settle(people, conflict, outcome):
         concerned = conflict.member.user
         assert allowed, f"nobody may decide the conflict of {conflict.member.name}"
         assert concerned.username not in allowed
+        # The body decides itself; the secretariat only where no other voting member exists.
+        assert "secretariat" not in allowed, f"the secretariat decides the conflict of {conflict.member.name}"
         for name, user in people.items():
             if name not in allowed:
                 with pytest.raises((PermissionDenied, domain.AssessmentError)):
