@@ -175,6 +175,12 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = DATA_DIR / "uploads"
+# Uploads are held in memory, never in temporary files: a worker killed mid-upload leaves
+# nothing behind, and a file over the limit is dropped as it streams in instead of being
+# written to disk first. Memory per request is capped (20 MB a file, 50 MB a form); see
+# rsportal/core/uploads.py. Attachments are stored under MEDIA_ROOT by random names and served
+# only through views that check permissions; MEDIA_URL is deliberately not served.
+FILE_UPLOAD_HANDLERS = ["rsportal.core.uploads.LimitedMemoryUploadHandler"]
 
 EMAIL_BACKEND = os.environ.get("RSPORTAL_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("RSPORTAL_FROM_EMAIL", "RS-portalen <ikke-svar@rsportal.invalid>")

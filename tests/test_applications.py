@@ -255,7 +255,7 @@ class TestUploads:
         assert not Attachment.objects.exists()
 
     def test_size_limit(self, login, draft, personas, settings, tmp_path, monkeypatch):
-        from rsportal.applications import uploads
+        from rsportal.core import uploads
 
         settings.MEDIA_ROOT = tmp_path
         monkeypatch.setattr(uploads, "MAX_BYTES", 10)

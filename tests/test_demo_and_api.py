@@ -8,18 +8,24 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 
 from rsportal.funding.models import Appropriation, Commitment, Grant, Pot, PotYear
 
 M = 1_000_000
 
 
-@pytest.fixture
-def demo(db):
-    call_command("load_demo", stdout=io.StringIO())
+@pytest.fixture(scope="class")
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo, loaded once for the tests of a class inside a transaction rolled back after
+    them; each test runs in its own savepoint. Loading it per test cost most of this file's time."""
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("uploads")):
+        with transaction.atomic():
+            call_command("load_demo", stdout=io.StringIO())
+            yield
+            transaction.set_rollback(True)
 
 
 def per_inhabitant(client, year):
@@ -28,72 +34,82 @@ def per_inhabitant(client, year):
     return {row["rhf"]["code"]: row for row in response.json()}
 
 
-def test_2024_per_inhabitant_comes_out_as_in_the_board_case(demo, client):
-    rows = per_inhabitant(client, 2024)
-    assert {code: row["per_inhabitant_rounded"] for code, row in rows.items()} == {"HSO": 29, "HV": 29, "HMN": 32, "HN": 267}
-    assert rows["HSO"]["amount"] == 92_850_000 and rows["HV"]["amount"] == 32_850_000 and rows["HMN"]["amount"] == 24_300_000
-    assert rows["HN"]["amount"] == 130 * M
-    assert rows["HN"]["population_date"] == "2024-01-01"
+@pytest.mark.usefixtures("demo")
+class TestDemoData:
+    def test_2024_per_inhabitant_comes_out_as_in_the_board_case(self, db, client):
+        rows = per_inhabitant(client, 2024)
+        assert {code: row["per_inhabitant_rounded"] for code, row in rows.items()} == {"HSO": 29, "HV": 29, "HMN": 32, "HN": 267}
+        assert rows["HSO"]["amount"] == 92_850_000 and rows["HV"]["amount"] == 32_850_000 and rows["HMN"]["amount"] == 24_300_000
+        assert rows["HN"]["amount"] == 130 * M
+        assert rows["HN"]["population_date"] == "2024-01-01"
 
+    def test_helse_nord_40_and_90_separately(self, db):
+        from rsportal.funding.queries import allocation_per_inhabitant
 
-def test_helse_nord_40_and_90_separately(demo):
-    from rsportal.funding.queries import allocation_per_inhabitant
+        def nord(name):
+            ids = list(Appropriation.objects.filter(name__startswith=name).values_list("pk", flat=True))
+            return [r for r in allocation_per_inhabitant(2024, ids) if r.rhf.code == "HN"][0].per_inhabitant_rounded
 
-    def nord(name):
-        ids = list(Appropriation.objects.filter(name__startswith=name).values_list("pk", flat=True))
-        return [r for r in allocation_per_inhabitant(2024, ids) if r.rhf.code == "HN"][0].per_inhabitant_rounded
+        assert nord("Saldert") == 82
+        assert nord("Revidert") == 185
 
-    assert nord("Saldert") == 82
-    assert nord("Revidert") == 185
+    def test_expected_years_are_not_counted_as_granted(self, db, client):
+        assert per_inhabitant(client, 2027) == {}
 
+    def test_table_18_grants_with_yearly_commitments(self, db):
+        table18 = Grant.objects.filter(reference__startswith="Fafo")
+        assert table18.count() == 27
+        first_round_2025 = Commitment.objects.filter(grant__in=table18, grant__round_label="1/25", pot_year__year=2025)
+        assert first_round_2025.aggregate(s=Sum("amount"))["s"] == 41_124_000
+        nurse = Grant.objects.get(title__startswith="Helgelandssykepleieren")
+        assert list(nurse.commitments.order_by("pot_year__year").values_list("pot_year__year", "amount", "status")) == [
+            (2025, 2_000_000, "firm"),
+            (2026, 2_000_000, "firm"),
+            (2027, 2_000_000, "conditional"),
+            (2028, 2_000_000, "conditional"),
+            (2029, 2_000_000, "conditional"),
+        ]
+        assert set(nurse.municipalities.values_list("name", flat=True)) == {"Vefsn", "Rana", "Lurøy", "Hemnes", "Leirfjord"}
+        assert list(nurse.trusts.values_list("code", flat=True)) == ["HSYK"]
 
-def test_expected_years_are_not_counted_as_granted(demo, client):
-    assert per_inhabitant(client, 2027) == {}
+    def test_helse_nord_2026_money(self, db):
+        regional = Pot.objects.get(name="Regional søknadsbasert ordning Helse Nord")
+        year = PotYear.objects.get(pot=regional, year=2026)
+        # 90 MNOK, minus Vefsn 21 MNOK, minus 2026 commitments of table 18 (7 044 + 13 250 thousand)
+        assert year.frame == 90 * M
+        assert year.committed() == 21 * M + 20_294_000
+        assert year.available() >= 46_300_000  # the second round's frame in the 2026 minutes fits
+        prosjekt_x = PotYear.objects.get(pot__name="Prosjekt X", year=2026)
+        assert (prosjekt_x.frame, prosjekt_x.committed()) == (10 * M, 5 * M)
+        for pot_year in PotYear.objects.all():
+            assert pot_year.committed() + pot_year.reserved() <= pot_year.frame, pot_year
 
+    def test_demo_can_be_loaded_twice(self, db):
+        before = Commitment.objects.count()
+        call_command("load_demo", stdout=io.StringIO())
+        assert Commitment.objects.count() == before
 
-def test_table_18_grants_with_yearly_commitments(demo):
-    table18 = Grant.objects.filter(reference__startswith="Fafo")
-    assert table18.count() == 27
-    first_round_2025 = Commitment.objects.filter(grant__in=table18, grant__round_label="1/25", pot_year__year=2025)
-    assert first_round_2025.aggregate(s=Sum("amount"))["s"] == 41_124_000
-    nurse = Grant.objects.get(title__startswith="Helgelandssykepleieren")
-    assert list(nurse.commitments.order_by("pot_year__year").values_list("pot_year__year", "amount", "status")) == [
-        (2025, 2_000_000, "firm"),
-        (2026, 2_000_000, "firm"),
-        (2027, 2_000_000, "conditional"),
-        (2028, 2_000_000, "conditional"),
-        (2029, 2_000_000, "conditional"),
-    ]
-    assert set(nurse.municipalities.values_list("name", flat=True)) == {"Vefsn", "Rana", "Lurøy", "Hemnes", "Leirfjord"}
-    assert list(nurse.trusts.values_list("code", flat=True)) == ["HSYK"]
+    def test_helsefellesskap_api(self, db, client):
+        response = client.get("/api/v1/helsefellesskap/helgeland?on=2026-01-01")
+        data = response.json()
+        assert data["municipality_count"] == 17
+        assert data["population"] == sum(m["population"] for m in data["municipalities"])
+        assert {"number": "1824", "name": "Vefsn"}.items() <= next(m for m in data["municipalities"] if m["number"] == "1824").items()
+        assert client.get("/api/v1/helsefellesskap/finnes-ikke").status_code == 404
 
+    def test_demo_applicants_can_start_in_the_open_calls_of_their_community(self, db, client):
+        """The demo's promise: a new user signs in as the Tromsø or UNN applicant and applies."""
+        from django.contrib.auth import get_user_model
 
-def test_helse_nord_2026_money(demo):
-    regional = Pot.objects.get(name="Regional søknadsbasert ordning Helse Nord")
-    year = PotYear.objects.get(pot=regional, year=2026)
-    # 90 MNOK, minus Vefsn 21 MNOK, minus 2026 commitments of table 18 (7 044 + 13 250 thousand)
-    assert year.frame == 90 * M
-    assert year.committed() == 21 * M + 20_294_000
-    assert year.available() >= 46_300_000  # the second round's frame in the 2026 minutes fits
-    prosjekt_x = PotYear.objects.get(pot__name="Prosjekt X", year=2026)
-    assert (prosjekt_x.frame, prosjekt_x.committed()) == (10 * M, 5 * M)
-    for pot_year in PotYear.objects.all():
-        assert pot_year.committed() + pot_year.reserved() <= pot_year.frame, pot_year
+        from rsportal.applications.models import Call
 
-
-def test_demo_can_be_loaded_twice(demo):
-    before = Commitment.objects.count()
-    call_command("load_demo", stdout=io.StringIO())
-    assert Commitment.objects.count() == before
-
-
-def test_helsefellesskap_api(demo, client):
-    response = client.get("/api/v1/helsefellesskap/helgeland?on=2026-01-01")
-    data = response.json()
-    assert data["municipality_count"] == 17
-    assert data["population"] == sum(m["population"] for m in data["municipalities"])
-    assert {"number": "1824", "name": "Vefsn"}.items() <= next(m for m in data["municipalities"] if m["number"] == "1824").items()
-    assert client.get("/api/v1/helsefellesskap/finnes-ikke").status_code == 404
+        for username in ("soker.tromso", "soker.unn"):
+            client.force_login(get_user_model().objects.get(username=username))
+            open_calls = [call for call in Call.objects.filter(kind=Call.Kind.OPEN, status=Call.Status.PUBLISHED) if call.is_open()]
+            assert len(open_calls) >= 2
+            for call in open_calls:
+                html = client.get(f"/soknader/utlysninger/{call.pk}/").content.decode()
+                assert "Start søknad" in html and "Ingen av organisasjonene du søker for" not in html, (username, call.title)
 
 
 def test_api_list_has_constant_query_count(world, client):
@@ -120,21 +136,6 @@ def test_openapi_documents_every_endpoint(client):
 def test_api_rejects_bad_input_without_server_error(db, client):
     assert client.get("/api/v1/allocation-per-inhabitant?year=tjue").status_code == 422
     assert client.get("/api/v1/helsefellesskap?on=2026-13-40").status_code == 422
-
-
-def test_demo_applicants_can_start_in_the_open_calls_of_their_community(demo, client):
-    """The demo's promise: a new user signs in as the Tromsø or UNN applicant and applies."""
-    from django.contrib.auth import get_user_model
-
-    from rsportal.applications.models import Call
-
-    for username in ("soker.tromso", "soker.unn"):
-        client.force_login(get_user_model().objects.get(username=username))
-        open_calls = [call for call in Call.objects.filter(kind=Call.Kind.OPEN, status=Call.Status.PUBLISHED) if call.is_open()]
-        assert len(open_calls) >= 2
-        for call in open_calls:
-            html = client.get(f"/soknader/utlysninger/{call.pk}/").content.decode()
-            assert "Start søknad" in html and "Ingen av organisasjonene du søker for" not in html, (username, call.title)
 
 
 def test_a_fresh_checkout_migrates_into_a_data_folder_that_does_not_exist_yet(tmp_path):

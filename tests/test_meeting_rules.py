@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from rsportal.assessment import domain, meeting_rules
 from rsportal.assessment.forms import MeetingForm
-from rsportal.assessment.models import AgendaItem, Conflict, Decision, Vote
+from rsportal.assessment.models import AgendaItem, Conflict, Decision, Meeting, Vote
 from rsportal.core.dates import parse_datetime
 from rsportal.core.models import AuditEvent, Notification
 from rsportal.registry.models import Body, BodyMember
@@ -191,6 +191,19 @@ class TestAttendance:
         decision = propose(personas.chair, apps[1], item)
         with pytest.raises(domain.AssessmentError, match="ikke registrert som til stede"):
             domain.cast_vote(personas.member, decision, "for")
+
+    def test_votes_count_the_attendance_as_saved_not_as_an_old_copy_of_the_meeting(self, world, personas, round_):
+        call, apps = round_
+        forward_all(world, personas, call, apps)
+        meeting = meeting_now(personas, call)
+        item = next(i for i in meeting.items.all() if i.application_id == apps[1].pk)  # carries the meeting as loaded before the attendance
+        domain.record_attendance(personas.chair, Meeting.objects.get(pk=meeting.pk), list(world.stu.members.all()))  # another copy, as a second tab
+        domain.start_item(personas.chair, item)
+        decision = propose(personas.chair, apps[1], item)
+        assert domain.eligible_voters(decision) == {personas.chair.seats.get().pk, personas.member.seats.get().pk}
+        domain.cast_vote(personas.chair, decision, "for")
+        domain.cast_vote(personas.member, decision, "for")
+        assert domain.conclude(personas.chair, decision).explanation == "Vedtatt med 2 mot 0 stemmer."
 
     def test_attendance_form_on_the_chair_page(self, world, personas, round_, login):
         call, apps = round_

@@ -25,6 +25,7 @@ from types import SimpleNamespace
 from typing import Callable
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -44,7 +45,7 @@ from rsportal.registry.models import BodyMember
 from rsportal.security.testing import force_verified_login
 
 from . import factories as f
-from .matrix_helpers import complete_and_submit, response_text
+from .matrix_helpers import PDF, complete_and_submit, response_text
 
 M = 1_000_000
 
@@ -81,6 +82,15 @@ SCORE_NOTE = "Poengkommentar om hjemkomstprosjektet"
 DELIBERATION = "Drøfting av hjemkomstprosjektet i utvalget"
 PROPOSAL_REASON = "Forslag om avslag på hjemkomstprosjektet"
 ASSESSED_TITLE = "Trygg hjemkomst etter sykehusopphold"
+# A second application the conflicted member is conflicted on, already DECIDED: deliberated,
+# a proposal to grant it fell on named votes, and a rejection was adopted. Its adopted decision
+# is public; the rest stays out of every page, document and export the conflicted member opens.
+DECIDED_TITLE = "Felles ambulant rusteam"
+DECIDED_DELIBERATION = "Drøfting av rusteamet etter avstemningen"
+FALLEN_REASON = "Forslag om å innvilge rusteamet som falt"
+ADOPTED_REASON = "Rusteamet avslås fordi finansieringen etter prosjektet mangler"
+OWN_CONFLICT = "Jeg er styreleder hos søkeren."
+OTHERS_CONFLICT = "Observatøren er nabo til prosjektlederen."
 
 
 def everyone(status):
@@ -120,7 +130,18 @@ POST_ONLY = everyone(405)
 
 
 def conflicted_must_not_see(c):
-    return [SCORE_NOTE, DELIBERATION, PROPOSAL_REASON]
+    """Before and after the decision: scores, deliberation, proposals (also those that fell) and
+    who voted how on the applications the conflicted member is conflicted on."""
+    return [SCORE_NOTE, DELIBERATION, PROPOSAL_REASON, DECIDED_DELIBERATION, FALLEN_REASON, c.fallen_vote]
+
+
+def decided_is_shown(c):
+    """What a member who is not conflicted reads of the decided application in the minutes."""
+    return [DECIDED_DELIBERATION, FALLEN_REASON, c.fallen_vote, ADOPTED_REASON]
+
+
+# Documents and exports everyone may open: the conflicted member gets them without the secrets.
+PUBLIC_SECRETS = {"conflicted": conflicted_must_not_see}
 
 
 MATRIX: dict[str, Row] = {
@@ -130,6 +151,13 @@ MATRIX: dict[str, Row] = {
     "logout": Row(lambda c: "/logg-ut/", {"GET": everyone(405)}),
     "security:setup": Row(lambda c: "/logg-inn/tofaktor/oppsett/", {"GET": signed_in(200)}),
     "security:verify": Row(lambda c: "/logg-inn/tofaktor/kode/", {"GET": signed_in(200)}),
+    "security:manage": Row(lambda c: "/logg-inn/tofaktor/", {"GET": signed_in(200)}),
+    # Only those whose role does not require two-factor login may turn it off; the empty body
+    # (no confirmation) gets the page again with 400, so nobody's app is removed here.
+    "security:remove": Row(
+        lambda c: "/logg-inn/tofaktor/fjern/",
+        {"GET": POST_ONLY, "POST": {**signed_in(403), **these(400, ("outsider", "other_applicant", "applicant"))}},
+    ),
     # --- registry
     "registry:helsefellesskap-list": Row(lambda c: "/helsefellesskap/", {"GET": role_page()}),
     "registry:helsefellesskap-detail": Row(lambda c: f"/helsefellesskap/{c.world.hf.code}/", {"GET": role_page()}),
@@ -220,7 +248,7 @@ MATRIX: dict[str, Row] = {
     # managers); applicants and the other helsefellesskap's secretariat are refused.
     # Everyone with a role gets the page; it lists only the calls they take part in (tests/test_assessment.py).
     "assessment:index": Row(lambda c: "/vurdering/", {"GET": role_page()}),
-    "assessment:call": Row(lambda c: f"/vurdering/utlysning/{c.call.pk}/", {"GET": only(these(200, TAKES_PART))}),
+    "assessment:call": Row(lambda c: f"/vurdering/utlysning/{c.call.pk}/", {"GET": only(these(200, TAKES_PART))}, hidden=PUBLIC_SECRETS),
     # Local prioritisation is the helsefellesskap's secretariat's; a rank that is not a number is
     # refused after the permission check (400), so nothing is forwarded.
     "assessment:prioritise": Row(
@@ -250,14 +278,14 @@ MATRIX: dict[str, Row] = {
     "assessment:ranking": Row(
         lambda c: f"/vurdering/utlysning/{c.call.pk}/rangering/",
         {"GET": only(these(200, TAKES_PART))},
-        hidden={"conflicted": lambda c: [ASSESSED_TITLE, *conflicted_must_not_see(c)]},
-        shown={"member": lambda c: [ASSESSED_TITLE]},
+        hidden={"conflicted": lambda c: [ASSESSED_TITLE, DECIDED_TITLE, *conflicted_must_not_see(c)]},
+        shown={"member": lambda c: [ASSESSED_TITLE, DECIDED_TITLE]},
     ),
     "assessment:ranking-xlsx": Row(
         lambda c: f"/vurdering/utlysning/{c.call.pk}/rangering.xlsx",
         {"GET": only(these(200, TAKES_PART))},
-        hidden={"conflicted": lambda c: [ASSESSED_TITLE, *conflicted_must_not_see(c)]},
-        shown={"member": lambda c: [ASSESSED_TITLE]},
+        hidden={"conflicted": lambda c: [ASSESSED_TITLE, DECIDED_TITLE, *conflicted_must_not_see(c)]},
+        shown={"member": lambda c: [ASSESSED_TITLE, DECIDED_TITLE]},
     ),
     # The secretariat or the chair sets up meetings. This row has an effect: the managers each
     # schedule a new meeting of the call; no other row reads those meetings.
@@ -294,14 +322,14 @@ MATRIX: dict[str, Row] = {
         hidden={"conflicted": conflicted_must_not_see},
         shown={"member": lambda c: [DELIBERATION, PROPOSAL_REASON]},
     ),
-    # The minutes are for everyone in the process, but the conflicted member must not read the
-    # deliberation of their item here either (the meeting view hides it). Fails today: see
-    # minutes_pdf in rsportal/assessment/views.py.
+    # The minutes are for everyone in the process, but on their items the conflicted member reads
+    # only who left the room and the adopted decision: no deliberation, no proposal that fell and
+    # no named votes, also once the item is decided (rsportal/assessment/visibility.py).
     "assessment:minutes-pdf": Row(
         lambda c: f"/vurdering/mote/{c.meeting.pk}/protokoll.pdf",
         {"GET": only(these(200, TAKES_PART))},
-        hidden={"conflicted": lambda c: [DELIBERATION]},
-        shown={"member": lambda c: [DELIBERATION]},
+        hidden={"conflicted": conflicted_must_not_see},
+        shown={"member": lambda c: [DELIBERATION, *decided_is_shown(c)], "conflicted": lambda c: [DECIDED_TITLE, ADOPTED_REASON]},
     ),
     # Only the chair or the secretary runs the meeting (neither is a persona here). The item has
     # already started, and an empty deliberation keeps the recorded one.
@@ -321,7 +349,7 @@ MATRIX: dict[str, Row] = {
     "assessment:vote": Row(lambda c: f"/vurdering/vedtak/{c.proposal.pk}/stem/", {"GET": POST_ONLY, "POST": only({"member": 302})}),
     "assessment:decision-conclude": Row(lambda c: f"/vurdering/vedtak/{c.proposal.pk}/avslutt/", {"GET": POST_ONLY, "POST": role_page(403)}),
     # The decision letter: the applicants and those in the process.
-    "assessment:letter-pdf": Row(lambda c: f"/vurdering/vedtak/{c.decision.pk}/brev.pdf", {"GET": only(these(200, READS_APPLICATION))}),
+    "assessment:letter-pdf": Row(lambda c: f"/vurdering/vedtak/{c.decision.pk}/brev.pdf", {"GET": only(these(200, READS_APPLICATION))}, hidden=PUBLIC_SECRETS),
     # --- follow-up: the grant's owners report; the pot's managers follow up and pay
     "followup:overview": Row(lambda c: "/oppfolging/", {"GET": role_page()}),
     "followup:grant": Row(lambda c: f"/oppfolging/tilskudd/{c.grant.pk}/", {"GET": only(these(200, ("applicant", *MANAGERS)))}),
@@ -330,6 +358,8 @@ MATRIX: dict[str, Row] = {
         {"GET": only({"applicant": 200}), "POST": only({"applicant": 400})},
     ),
     "followup:report": Row(lambda c: f"/oppfolging/rapport/{c.report.pk}/", {"GET": only(these(200, ("applicant", *MANAGERS)))}),
+    # The report's accounts file follows the grant, like the report itself.
+    "followup:accounts": Row(lambda c: f"/oppfolging/regnskap/{c.report.spending.get().pk}/", {"GET": only(these(200, ("applicant", *MANAGERS)))}),
     # More than the commitment: refused after the permission check (the page again, 400).
     "followup:payment-add": Row(
         lambda c: f"/oppfolging/tilskudd/{c.grant.pk}/utbetaling/",
@@ -353,11 +383,11 @@ MATRIX: dict[str, Row] = {
     "privacy:anonymise": Row(lambda c: "/personvern/anonymisering/", {"GET": only({"sysadmin": 200}), "POST": only({"sysadmin": 400})}),
     "privacy:view-log": Row(lambda c: "/personvern/visningslogg/", {"GET": only(these(200, ("secretariat", "other_secretariat", "sysadmin")))}),
     # --- the open catalogue and statistics: public for everyone
-    "catalogue:project-list": Row(lambda c: "/prosjekter/", {"GET": everyone(200)}),
-    "catalogue:project-detail": Row(lambda c: f"/prosjekter/{c.grant.pk}/", {"GET": everyone(200)}),
-    "catalogue:statistics": Row(lambda c: "/statistikk/", {"GET": everyone(200)}),
-    "catalogue:statistics-export": Row(lambda c: "/statistikk/storrelse.csv", {"GET": everyone(200)}),
-    "catalogue:statistics-workbook": Row(lambda c: "/statistikk/alle.xlsx", {"GET": everyone(200)}),
+    "catalogue:project-list": Row(lambda c: "/prosjekter/", {"GET": everyone(200)}, hidden=PUBLIC_SECRETS),
+    "catalogue:project-detail": Row(lambda c: f"/prosjekter/{c.grant.pk}/", {"GET": everyone(200)}, hidden=PUBLIC_SECRETS),
+    "catalogue:statistics": Row(lambda c: "/statistikk/", {"GET": everyone(200)}, hidden=PUBLIC_SECRETS),
+    "catalogue:statistics-export": Row(lambda c: "/statistikk/storrelse.csv", {"GET": everyone(200)}, hidden=PUBLIC_SECRETS),
+    "catalogue:statistics-workbook": Row(lambda c: "/statistikk/alle.xlsx", {"GET": everyone(200)}, hidden=PUBLIC_SECRETS),
     # --- the open API: public for everyone
     "api:api-root": Row(lambda c: "/api/v1/", {"GET": everyone(404)}),
     "api:openapi-json": Row(lambda c: "/api/v1/openapi.json", {"GET": everyone(200)}),
@@ -368,8 +398,8 @@ MATRIX: dict[str, Row] = {
     "api:list_municipalities": Row(lambda c: "/api/v1/municipalities", {"GET": everyone(200)}),
     # Two endpoints share this name; the catalogue's /statistics/per-inhabitant is in VARIANTS.
     "api:per_inhabitant": Row(lambda c: f"/api/v1/allocation-per-inhabitant?year={c.year}", {"GET": everyone(200)}),
-    "api:list_projects": Row(lambda c: "/api/v1/projects", {"GET": everyone(200)}),
-    "api:get_project": Row(lambda c: f"/api/v1/projects/{c.grant.pk}", {"GET": everyone(200)}),
+    "api:list_projects": Row(lambda c: "/api/v1/projects", {"GET": everyone(200)}, hidden=PUBLIC_SECRETS),
+    "api:get_project": Row(lambda c: f"/api/v1/projects/{c.grant.pk}", {"GET": everyone(200)}, hidden=PUBLIC_SECRETS),
     "api:themes": Row(lambda c: "/api/v1/statistics/themes", {"GET": everyone(200)}),
     "api:size_bands": Row(lambda c: "/api/v1/statistics/size-bands", {"GET": everyone(200)}),
     "api:coverage": Row(lambda c: "/api/v1/statistics/coverage", {"GET": everyone(200)}),
@@ -380,6 +410,41 @@ MATRIX: dict[str, Row] = {
 # URL name and what differs; checked by test_matrix like the rows above.
 VARIANTS: dict[str, Row] = {
     "api:per_inhabitant (catalogue statistics)": Row(lambda c: "/api/v1/statistics/per-inhabitant", {"GET": everyone(200)}),
+    # --- the application the conflicted member is conflicted on, after its decision. They may
+    # read the case papers and the adopted decision (it is public), nothing of its assessment.
+    "applications:detail (decided, conflicted)": Row(
+        lambda c: f"/soknader/{c.decided.pk}/vis/", {"GET": only(these(200, READS_APPLICATION))}, hidden=PUBLIC_SECRETS, shown={"conflicted": lambda c: [DECIDED_TITLE]}
+    ),
+    "applications:version (decided, conflicted)": Row(
+        lambda c: f"/soknader/{c.decided.pk}/versjon/1/", {"GET": only(these(200, READS_APPLICATION))}, hidden=PUBLIC_SECRETS, shown={"conflicted": lambda c: [DECIDED_TITLE]}
+    ),
+    "assessment:formal-check (decided, conflicted)": Row(
+        lambda c: f"/vurdering/soknad/{c.decided.pk}/formell-kontroll/", {"GET": only(these(200, ("member", "observer", *MANAGERS)))}
+    ),
+    # Everyone in the process reads the conflicts page; the conflicted member sees their own
+    # conflict on the decided application, but not the others' conflicts on it.
+    "assessment:conflicts (decided, conflicted)": Row(
+        lambda c: f"/vurdering/utlysning/{c.call.pk}/habilitet/",
+        {"GET": only(these(200, TAKES_PART))},
+        hidden={"conflicted": lambda c: [OTHERS_CONFLICT]},
+        shown={"member": lambda c: [OTHERS_CONFLICT], "conflicted": lambda c: [OWN_CONFLICT]},
+    ),
+    "assessment:score (decided, conflicted)": Row(
+        lambda c: f"/vurdering/soknad/{c.decided.pk}/poeng/", {"GET": only(these(200, ("member", "observer", *MANAGERS)))}
+    ),
+    "assessment:chair (decided, conflicted)": Row(
+        lambda c: f"/vurdering/mote/{c.meeting.pk}/leder/?sak={c.decided_item.order}",
+        {"GET": only(these(200, TAKES_PART))},
+        hidden=PUBLIC_SECRETS,
+        shown={"member": lambda c: [DECIDED_TITLE, DECIDED_DELIBERATION]},
+    ),
+    "assessment:letter-pdf (decided, conflicted)": Row(
+        lambda c: f"/vurdering/vedtak/{c.decided_decision.pk}/brev.pdf",
+        {"GET": only(these(200, READS_APPLICATION))},
+        hidden=PUBLIC_SECRETS,
+        shown={"conflicted": lambda c: [ADOPTED_REASON]},
+    ),
+
     # A draft withdrawn before it was ever submitted is still its authors' alone. Fails today:
     # can_view in rsportal/applications/permissions.py only keeps status "draft" private.
     "applications:detail (draft withdrawn unsubmitted)": Row(
@@ -426,8 +491,9 @@ def test_every_row_names_every_persona():
 @pytest.fixture
 def ctx(world, personas, settings, tmp_path):
     """One world for every row: a helsefellesskap pot with two calls, the applicant's
-    applications in every state, an assessment with a conflicted member, a meeting, a decided
-    grant with a report. Built with the domain functions, as the people would."""
+    applications in every state, an assessment with a conflicted member (on one application
+    still up for the vote and on one already decided), a meeting, a decided grant with a
+    report. Built with the domain functions, as the people would."""
     settings.MEDIA_ROOT = str(tmp_path)  # uploaded attachments
     year = timezone.localdate().year
     root = domain.root_pot(world.rhf)
@@ -470,10 +536,17 @@ def ctx(world, personas, settings, tmp_path):
     withdrawn_draft = start("Forlatt idé om pasientreiser")
     applications.withdraw(personas.applicant, withdrawn_draft)
     draft = start("Utkast til legevaktsamarbeid")
+    decided = start(DECIDED_TITLE)
+    complete_and_submit(personas.applicant, decided, trust=world.trust, owners=f"Tromsø kommune, styreleder {conflicted.get_full_name()}", grant_by_year={year: 250_000})
 
     conflict = assessment.declare_conflict(conflicted, assessed, conflicted_seat, "Jeg er prosjektleder i søknaden.")
     assessment.decide_conflict(personas.chair, conflict, conflicted=True)
-    assessment.save_scores(personas.member, assessed, {c.pk: (c.scale_min, SCORE_NOTE) for c in assessment.criteria_of(call)})
+    # On the decided application the conflict is still pending: the chair never ruled on it.
+    assessment.declare_conflict(conflicted, decided, conflicted_seat, OWN_CONFLICT)
+    observer_seat = BodyMember.objects.get(body=world.stu, user=personas.observer)
+    assessment.decide_conflict(personas.chair, assessment.declare_conflict(personas.chair, decided, observer_seat, OTHERS_CONFLICT), conflicted=False)
+    for scored in (assessed, decided):
+        assessment.save_scores(personas.member, scored, {c.pk: (c.scale_min, SCORE_NOTE) for c in assessment.criteria_of(call)})
 
     # The meeting: the assessed application was deliberated (the conflicted member out of the
     # room) and a proposal is up for the vote; the other was granted, which booked the grant.
@@ -492,12 +565,24 @@ def ctx(world, personas, settings, tmp_path):
         assessment.cast_vote(voter, decision, "for")
     assert assessment.conclude(personas.chair, decision).adopted
     decision.refresh_from_db()
+    # The decided application: deliberated, a grant voted down by name, a rejection adopted.
+    decided_item = items[decided.pk]
+    assessment.start_item(personas.chair, decided_item)
+    assessment.end_item(personas.chair, decided_item, DECIDED_DELIBERATION)
+    fallen = assessment.propose_decision(personas.chair, decided, outcome="full", amounts={year: 250_000}, reason=FALLEN_REASON, item=decided_item)
+    for voter in (personas.chair, personas.member):
+        assessment.cast_vote(voter, fallen, "against")
+    assert not assessment.conclude(personas.chair, fallen).adopted
+    decided_decision = assessment.propose_decision(personas.chair, decided, outcome="rejected", amounts={}, reason=ADOPTED_REASON, item=decided_item)
+    for voter in (personas.chair, personas.member):
+        assessment.cast_vote(voter, decided_decision, "for")
+    assert assessment.conclude(personas.chair, decided_decision).adopted
     grant = decision.grant
     # The second year was not granted after all: its conditional commitment is released.
     released = domain.release_commitment(personas.secretariat, grant.commitments.get(pot_year__year=year + 1), "Andre år innvilges ikke")
     form = ReportForm({"progress": "on_track", "progress_text": "Teamet er i gang", "owner": "Tromsø kommune", "agreements": "formal", "user_involvement": "Brukerråd"})
     assert form.is_valid(), form.errors
-    report = followup.submit_report(personas.applicant, grant, form=form, spending={}, contributions=[])
+    report = followup.submit_report(personas.applicant, grant, form=form, spending={year: (100_000, SimpleUploadedFile("regnskap.pdf", PDF))}, contributions=[])
 
     return SimpleNamespace(
         world=world,
@@ -514,6 +599,11 @@ def ctx(world, personas, settings, tmp_path):
         withdrawn=withdrawn,
         withdrawn_draft=withdrawn_draft,
         draft=draft,
+        decided=decided,
+        decided_item=decided_item,
+        decided_decision=decided_decision,
+        # a named vote, as the minutes write it: only the proposal that fell was voted against
+        fallen_vote=f"{BodyMember.objects.get(body=world.stu, user=personas.member).name} mot",
         own_participant=draft.participants.get(municipality=world.tromso),
         conflict=conflict,
         meeting=meeting,

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from rsportal.security.testing import force_verified_login
+from rsportal.security.testing import app_for, force_verified_login, secret_on_page
 from rsportal.security.twofactor import requires_two_factor
 
 from . import factories as f
@@ -67,23 +67,21 @@ def test_password_login_sends_secretariat_to_setup_and_a_confirmed_code_opens_th
     assert "otpauth://totp/" in html and "secret=" in html
     assert "<svg" in html and "<?xml" not in html
 
-    device = TOTPDevice.objects.get(user=personas.secretariat, confirmed=False)
-    done = client.post(SETUP, {"token": code_for(device), "next": "/midler/"})
+    app = app_for(secret_on_page(html))
+    done = client.post(SETUP, {"token": code_for(app), "next": "/midler/"})
     assert done.status_code == 302 and done["Location"] == "/midler/"
-    device.refresh_from_db()
-    assert device.confirmed
+    device = TOTPDevice.objects.get(user=personas.secretariat)
+    assert device.confirmed and device.key == app.key
     assert client.get("/midler/").status_code == 200
 
 
 def test_wrong_code_at_setup_gives_a_norwegian_error_and_no_device(client, personas):
     client.force_login(personas.member)
-    client.get(SETUP)
-    device = TOTPDevice.objects.get(user=personas.member)
-    response = client.post(SETUP, {"token": wrong_code(device)})
+    app = app_for(secret_on_page(client.get(SETUP).content.decode()))
+    response = client.post(SETUP, {"token": wrong_code(app)})
     assert response.status_code == 400
     assert "Koden er feil eller utløpt" in response.content.decode()
-    device.refresh_from_db()
-    assert not device.confirmed
+    assert not TOTPDevice.objects.filter(user=personas.member).exists()
     assert client.get("/midler/")["Location"].startswith(SETUP)
 
 
@@ -93,7 +91,8 @@ def test_reloading_setup_keeps_the_same_secret(client, personas):
     second = client.get(SETUP).content
     secret = re.compile(rb"secret=([A-Z2-7]+)")
     assert secret.search(first).group(1) == secret.search(second).group(1)
-    assert TOTPDevice.objects.filter(user=personas.chair).count() == 1
+    # The secret waits in the session: no device row until the person confirms a code.
+    assert not TOTPDevice.objects.filter(user=personas.chair).exists()
 
 
 def test_user_with_a_device_must_give_a_code_after_the_password(client, personas):
@@ -155,8 +154,9 @@ def test_applicant_may_turn_it_on_and_is_then_asked_for_the_code(client, persona
     client.force_login(personas.applicant)
     page = client.get(SETUP)
     assert page.status_code == 200
-    device = TOTPDevice.objects.get(user=personas.applicant)
-    assert client.post(SETUP, {"token": code_for(device)}).status_code == 302
+    app = app_for(secret_on_page(page.content.decode()))
+    assert client.post(SETUP, {"token": code_for(app)}).status_code == 302
+    assert TOTPDevice.objects.get(user=personas.applicant).confirmed
     client.logout()
     assert password_login(client, personas.applicant)["Location"].startswith(VERIFY)
 

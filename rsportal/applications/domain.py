@@ -1,6 +1,7 @@
 """State changes of calls and applications. One function per change: each runs
 in a transaction, checks permission, writes an audit record and queues
-notifications where someone needs to know."""
+notifications where someone needs to know. Whether a change is allowed in the
+application's current state, and for whom, is decided by lifecycle.require()."""
 
 import datetime
 import hashlib
@@ -18,8 +19,9 @@ from rsportal.core.audit import notify, record
 from rsportal.core.formatting import kroner
 from rsportal.registry.models import Body, BodyMember
 
-from . import permissions, uploads
+from . import lifecycle, permissions, uploads
 from .forms import SECTIONS
+from .lifecycle import ApplicationError
 from .models import (
     Application,
     ApplicationType,
@@ -35,26 +37,11 @@ from .models import (
 )
 
 
-class ApplicationError(Exception):
-    """A rule was broken; the message is shown to the user as it is."""
-
-
 class SectionConflict(ApplicationError):
     def __init__(self, message, saved_by, saved_at):
         super().__init__(message)
         self.saved_by = saved_by
         self.saved_at = saved_at
-
-
-def _require_editor(actor, application: Application) -> None:
-    """Called inside the caller's transaction. The status is re-read under a row lock: a row added
-    while a co-author submits must wait for the submission and then be refused, not slip in after
-    the version was frozen."""
-    if not permissions.is_participant(actor, application):
-        raise PermissionDenied(_("Du er ikke med på denne søknaden."))
-    application.status = Application.objects.select_for_update().filter(pk=application.pk).values_list("status", flat=True).get()
-    if not application.editable:
-        raise ApplicationError(_("Søknaden er sendt inn og kan ikke endres. Be sekretariatet åpne den for revisjon."))
 
 
 @transaction.atomic
@@ -81,6 +68,7 @@ def start_application(actor, *, call: Call, title: str, type: str, helsefellessk
     Participant.objects.create(
         application=application,
         is_owner=True,
+        added_by=actor,
         contact_name=actor.get_full_name(),
         contact_email=actor.email,
         **organisation,
@@ -114,7 +102,7 @@ def section_version(application: Application, section: str) -> SectionVersion:
 def save_section(actor, application: Application, section: str, form, expected_version: int) -> SectionVersion:
     """Save one section from a valid form, unless someone else saved it since `expected_version`."""
     application = Application.objects.select_for_update().get(pk=application.pk)
-    _require_editor(actor, application)
+    lifecycle.require(application, lifecycle.EDIT, actor)
     if section not in SECTIONS:
         raise ApplicationError(_("Ukjent del av skjemaet."))
     version = SectionVersion.objects.select_for_update().get_or_create(application=application, section=section)[0]
@@ -143,7 +131,7 @@ def save_section(actor, application: Application, section: str, form, expected_v
 def add_participant(
     actor, application: Application, *, municipality=None, trust=None, is_owner=False, contact_name="", contact_email="", contact_phone="", publish_contact=False
 ) -> Participant:
-    _require_editor(actor, application)
+    lifecycle.require(application, lifecycle.ADD_PARTICIPANT, actor, is_owner=is_owner)
     organisation = municipality or trust
     if application.participants.filter(municipality=municipality, trust=trust).exists():
         raise ApplicationError(_("%(org)s er allerede med i søknaden.") % {"org": organisation})
@@ -152,6 +140,7 @@ def add_participant(
         municipality=municipality,
         trust=trust,
         is_owner=is_owner,
+        added_by=actor,
         contact_name=contact_name,
         contact_email=contact_email,
         contact_phone=contact_phone,
@@ -163,12 +152,11 @@ def add_participant(
 
 @transaction.atomic
 def remove_participant(actor, participant: Participant) -> None:
+    """Project owners stay: nobody removes them, so an application always keeps its owner and the
+    owner never loses access. An owner's applicants remove the others; a co-applicant removes
+    their own organisation (leaving the application) or participants they added themselves."""
     application = participant.application
-    _require_editor(actor, application)
-    remaining = application.participants.exclude(pk=participant.pk)
-    municipalities, trusts = permissions.applicant_scopes(actor)
-    if not any(p.municipality_id in municipalities or p.trust_id in trusts for p in remaining):
-        raise ApplicationError(_("Du kan ikke fjerne din egen organisasjon: da mister du tilgangen til søknaden."))
+    lifecycle.require(application, lifecycle.REMOVE_PARTICIPANT, actor, participant=participant)
     name = str(participant.organisation)
     participant.delete()
     record(actor, "application.participant_removed", application, _("%(org)s fjernet som deltaker") % {"org": name})
@@ -176,7 +164,7 @@ def remove_participant(actor, participant: Participant) -> None:
 
 @transaction.atomic
 def add_budget_line(actor, application: Application, form) -> BudgetLine:
-    _require_editor(actor, application)
+    lifecycle.require(application, lifecycle.EDIT, actor)
     line = form.save(commit=False)
     line.application = application
     line.save()
@@ -186,14 +174,14 @@ def add_budget_line(actor, application: Application, form) -> BudgetLine:
 
 @transaction.atomic
 def remove_budget_line(actor, line: BudgetLine) -> None:
-    _require_editor(actor, line.application)
+    lifecycle.require(line.application, lifecycle.EDIT, actor)
     record(actor, "application.budget_line_removed", line.application, _("Budsjettlinje %(year)s fjernet: %(amount)s") % {"year": line.year, "amount": kroner(line.amount)})
     line.delete()
 
 
 @transaction.atomic
 def add_benefit(actor, application: Application, form) -> BenefitRow:
-    _require_editor(actor, application)
+    lifecycle.require(application, lifecycle.EDIT, actor)
     row = form.save(commit=False)
     row.application = application
     row.save()
@@ -203,14 +191,14 @@ def add_benefit(actor, application: Application, form) -> BenefitRow:
 
 @transaction.atomic
 def remove_benefit(actor, row: BenefitRow) -> None:
-    _require_editor(actor, row.application)
+    lifecycle.require(row.application, lifecycle.EDIT, actor)
     record(actor, "application.benefit_removed", row.application, _("Nytterad fjernet: %(benefit)s") % {"benefit": row.get_benefit_display()})
     row.delete()
 
 
 @transaction.atomic
 def upload_attachment(actor, application: Application, *, kind: str, uploaded) -> Attachment:
-    _require_editor(actor, application)
+    lifecycle.require(application, lifecycle.EDIT, actor)
     try:
         content_type = uploads.check(uploaded, pdf_only=kind == Attachment.Kind.AGREEMENT)
     except uploads.RejectedUpload as exc:
@@ -219,7 +207,7 @@ def upload_attachment(actor, application: Application, *, kind: str, uploaded) -
         application=application,
         kind=kind,
         token=uploads.new_token(),
-        original_name=uploaded.name[-255:],
+        original_name=uploads.display_name(uploaded.name),
         content_type=content_type,
         size=uploaded.size,
         uploaded_by=actor,
@@ -233,7 +221,7 @@ def upload_attachment(actor, application: Application, *, kind: str, uploaded) -
 @transaction.atomic
 def remove_attachment(actor, attachment: Attachment) -> None:
     application = attachment.application
-    _require_editor(actor, application)
+    lifecycle.require(application, lifecycle.EDIT, actor)
     name = attachment.original_name
     storage, path = attachment.file.storage, attachment.file.name
     attachment.delete()
@@ -368,8 +356,8 @@ def submit(actor, application: Application, expected_fingerprint: str | None = N
 
     `expected_fingerprint` is the fingerprint of the application the submitter looked at; if a
     co-author changed anything since, nothing is submitted, so what is frozen is what was read."""
-    application = Application.objects.select_for_update().get(pk=application.pk)
-    _require_editor(actor, application)
+    lifecycle.require(application, lifecycle.SUBMIT, actor)
+    application = Application.objects.get(pk=application.pk)
     problems = submission_problems(application)
     if problems:
         raise ApplicationError(_("Søknaden kan ikke sendes inn ennå: %(first)s") % {"first": problems[0].message})
@@ -398,12 +386,10 @@ def submit(actor, application: Application, expected_fingerprint: str | None = N
 
 @transaction.atomic
 def reopen_for_revision(actor, application: Application, reason: str) -> Application:
-    """The secretariat asks the applicants to revise; the submitted version stays readable."""
-    application = Application.objects.select_for_update().get(pk=application.pk)
-    if not permissions.can_reopen(actor, application):
-        raise PermissionDenied(_("Bare sekretariatet kan åpne en søknad for revisjon."))
-    if application.status != Application.Status.SUBMITTED:
-        raise ApplicationError(_("Bare innsendte søknader kan åpnes for revisjon."))
+    """The secretariat asks the applicants to revise; the submitted version stays readable.
+    Refused once a proposal for a decision is up for the vote or a decision is adopted."""
+    lifecycle.require(application, lifecycle.REOPEN, actor)
+    application = Application.objects.get(pk=application.pk)
     if not reason.strip():
         raise ApplicationError(_("Skriv hva søkerne skal endre."))
     application.status = Application.Status.REVISION
@@ -419,11 +405,10 @@ def reopen_for_revision(actor, application: Application, reason: str) -> Applica
 
 @transaction.atomic
 def withdraw(actor, application: Application) -> Application:
-    application = Application.objects.select_for_update().get(pk=application.pk)
-    if not permissions.is_participant(actor, application):
-        raise PermissionDenied(_("Du er ikke med på denne søknaden."))
-    if application.status == Application.Status.WITHDRAWN:
-        raise ApplicationError(_("Søknaden er allerede trukket."))
+    """The applicants withdraw until a decision is adopted; a granted application is ended by
+    releasing its grant on the money side, so the decision and the accounts stay true."""
+    lifecycle.require(application, lifecycle.WITHDRAW, actor)
+    application = Application.objects.get(pk=application.pk)
     application.status = Application.Status.WITHDRAWN
     application.save(update_fields=["status", "updated_at"])
     record(actor, "application.withdrawn", application, _("Søknad trukket: %(title)s") % {"title": application.title})

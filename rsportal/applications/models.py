@@ -301,7 +301,22 @@ class Application(models.Model):
 
     @property
     def editable(self) -> bool:
-        return self.status in (self.Status.DRAFT, self.Status.REVISION)
+        """Open for its authors' changes; the lifecycle (lifecycle.py) decides."""
+        from . import lifecycle
+
+        return self.status in (self.Status.DRAFT, self.Status.REVISION) and lifecycle.state(self) in lifecycle.EDITABLE
+
+    @property
+    def lifecycle_state(self) -> str:
+        from . import lifecycle
+
+        return lifecycle.state(self)
+
+    @property
+    def state_label(self) -> str:
+        from . import lifecycle
+
+        return lifecycle.label(self)
 
     def applied_total(self) -> int:
         return sum(line.amount for line in self.budget_lines.all() if line.kind == BudgetLine.Kind.GRANT)
@@ -344,6 +359,8 @@ class Participant(models.Model):
     publish_contact = models.BooleanField(
         _("kontaktpersonen samtykker til å vises i den åpne prosjektkatalogen"), default=False
     )
+    # Who added the organisation: a co-applicant may remove the participants they added themselves.
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False)
 
     class Meta:
         ordering = ["application", "trust", "municipality__name"]

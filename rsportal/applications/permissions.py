@@ -56,11 +56,11 @@ def handles(user, application: Application) -> bool:
 
 
 def can_view(user, application: Application) -> bool:
-    if is_participant(user, application):
-        return True
-    if application.submitted_at is None:
-        return False  # a draft belongs to its authors until it is submitted, also when withdrawn unsent
-    return handles(user, application)
+    """The application's content: its authors, and once submitted those who handle it. A draft
+    belongs to its authors, also when withdrawn unsent. The rule is in assessment.visibility."""
+    from rsportal.assessment.visibility import what_may_see
+
+    return what_may_see(user, application).application
 
 
 def can_reopen(user, application: Application) -> bool:

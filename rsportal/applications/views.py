@@ -10,10 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rsportal.core.decorators import role_required
+from rsportal.assessment.visibility import published_decision
 from rsportal.privacy.domain import record_view
 from rsportal.registry.models import Helsefellesskap, Membership, Municipality
 
-from . import domain, permissions
+from . import domain, lifecycle, permissions
 from .forms import SECTIONS, AttachmentForm, BenefitRowForm, BudgetLineForm, JoinRequestForm, ParticipantForm, ReopenForm, StartForm
 from .models import Application, Attachment, BenefitRow, BudgetLine, Call, Participant
 from .similar import find_similar
@@ -119,7 +120,7 @@ def my_applications(request):
     applications = (
         permissions.own_applications(request.user)
         .select_related("call__pot", "helsefellesskap")
-        .prefetch_related(Prefetch("call__deadlines"), "participants__municipality", "participants__trust", "budget_lines")
+        .prefetch_related(Prefetch("call__deadlines"), "participants__municipality", "participants__trust", "budget_lines", "decisions")
         .order_by("-updated_at")
     )
     return render(request, "applications/my_applications.html", {"applications": applications, "is_applicant": permissions.is_applicant(request.user)})
@@ -128,7 +129,7 @@ def my_applications(request):
 def _application(request, pk, *, edit=False):
     application = get_object_or_404(
         Application.objects.select_related("call__pot__rhf", "call__pot__helsefellesskap", "helsefellesskap").prefetch_related(
-            "participants__municipality", "participants__trust"
+            "participants__municipality", "participants__trust", "decisions"
         ),
         pk=pk,
     )
@@ -145,15 +146,21 @@ def _edit_context(request, application, **overrides):
         form = overrides.pop(f"form_{key}", None) or form_class(instance=application, prefix=key)
         version = versions.get(key)
         sections.append({"key": key, "form": form, "version": version.version if version else 0, "saved": version})
+    participants = list(application.participants.all())
+    for participant in participants:
+        participant.removable = lifecycle.allowed(application, lifecycle.REMOVE_PARTICIPANT, request.user, participant=participant)
+    participant_form = ParticipantForm(auto_id="participant_%s")
+    if not lifecycle.allowed(application, lifecycle.ADD_PARTICIPANT, request.user, is_owner=True):
+        del participant_form.fields["is_owner"]  # only a project owner's applicants add another owner
     context = {
         "application": application,
         "sections": sections,
-        "participants": application.participants.all(),
+        "participants": participants,
         "budget_lines": application.budget_lines.select_related("participant__municipality", "participant__trust"),
         "applied_by_year": application.applied_by_year(),
         "benefits": application.benefits.all(),
         "attachments": application.attachments.all(),
-        "participant_form": ParticipantForm(auto_id="participant_%s"),
+        "participant_form": participant_form,
         "budget_form": BudgetLineForm(application, auto_id="budget_%s"),
         "benefit_form": BenefitRowForm(auto_id="benefit_%s"),
         "attachment_form": AttachmentForm(auto_id="attachment_%s"),
@@ -255,7 +262,11 @@ def participant_add(request, pk: int):
 @require_POST
 @role_required
 def participant_remove(request, pk: int, item: int):
-    return _remove_row(request, pk, Participant, item, domain.remove_participant, "deltakere", _("Deltakeren er fjernet."))
+    response = _remove_row(request, pk, Participant, item, domain.remove_participant, "deltakere", _("Deltakeren er fjernet."))
+    application = Application.objects.prefetch_related("participants").get(pk=pk)
+    if not permissions.is_participant(request.user, application):
+        return redirect("applications:mine")  # the user removed their own organisation and left the application
+    return response
 
 
 @require_POST
@@ -373,11 +384,11 @@ def _detail_page(request, application, *, number: int | None = None, reopen_form
             "version": version,
             "data": version.data if version else domain.snapshot(application),
             "can_edit": permissions.can_edit(request.user, application),
-            "can_reopen": permissions.can_reopen(request.user, application) and application.status == Application.Status.SUBMITTED,
-            "is_participant": permissions.is_participant(request.user, application),
+            "can_reopen": lifecycle.allowed(application, lifecycle.REOPEN, request.user),
+            "can_withdraw": lifecycle.allowed(application, lifecycle.WITHDRAW, request.user),
             "reopen_form": reopen_form or ReopenForm(),
             "reopen_error": reopen_error,
-            "decision": application.decisions.filter(status="adopted").first(),
+            "decision": published_decision(application.decisions.all()),
             "readable": _readable(version.data if version else domain.snapshot(application)),
         },
         status=400 if reopen_error else 200,

@@ -25,20 +25,24 @@ def ranking_workbook(call, rows: list[ranking.Row], criteria, member_scores) -> 
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    # Titles, names and score comments are user text: append_row keeps them from becoming formulas.
+    from rsportal.core.spreadsheets import append_row
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Rangering"
-    sheet.append([call.title])
+    append_row(sheet, [call.title])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append(["Poeng per kriterium er gjennomsnitt av medlemmenes poeng. Hvert kriterium normaliseres til 0-1 etter sin skala før vekting; vektet skår vises på 0-100."])
-    sheet.append([])
+    append_row(sheet, ["Poeng per kriterium er gjennomsnitt av medlemmenes poeng. Hvert kriterium normaliseres til 0-1 etter sin skala før vekting; vektet skår vises på 0-100."])
+    append_row(sheet, [])
     header = ["Søknad", "Helsefellesskap", "Antall som har gitt poeng"] + [f"{c.name} ({c.scale_min}-{c.scale_max}, ×{c.weight:g})" for c in criteria]
     header += ["Skår, like vekter", "Rang, like vekter", "Skår, utvalgets vekter", "Rang, utvalgets vekter"]
-    sheet.append(header)
+    append_row(sheet, header)
     for cell in sheet[4]:
         cell.font = Font(bold=True)
     for row in sorted(rows, key=lambda r: (r.weighted_rank or 10_000, r.application.title)):
-        sheet.append(
+        append_row(
+            sheet,
             [row.application.title, row.application.helsefellesskap.name, row.scorers]
             + [float(row.means[c.pk]) if row.means.get(c.pk) is not None else None for c in criteria]
             + [float(row.equal) if row.equal is not None else None, row.equal_rank, float(row.weighted) if row.weighted is not None else None, row.weighted_rank]
@@ -46,11 +50,11 @@ def ranking_workbook(call, rows: list[ranking.Row], criteria, member_scores) -> 
     sheet.column_dimensions["A"].width = 60
     sheet.column_dimensions["B"].width = 28
     detail = workbook.create_sheet("Poeng per medlem")
-    detail.append(["Søknad", "Medlem", "Kriterium", "Poeng", "Kommentar"])
+    append_row(detail, ["Søknad", "Medlem", "Kriterium", "Poeng", "Kommentar"])
     for cell in detail[1]:
         cell.font = Font(bold=True)
     for score in member_scores:
-        detail.append([score.application.title, score.member.name, score.criterion.name, score.value, score.comment])
+        append_row(detail, [score.application.title, score.member.name, score.criterion.name, score.value, score.comment])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rsportal.accounts import permissions as account_permissions
+from rsportal.applications import lifecycle
 from rsportal.applications.models import Application, Call, Criterion, ProcessStep
 from rsportal.core.audit import notify, record
 from rsportal.core.models import AuditEvent
@@ -177,8 +178,8 @@ def record_formal_check(
         raise PermissionDenied(_("Du utfører ikke formell kontroll for denne utlysningen."))
     # The application row serialises the checkers, also when there is no check to lock yet.
     locked = Application.objects.select_for_update().get(pk=application.pk)
-    if locked.status != Application.Status.SUBMITTED:
-        raise AssessmentError(_("Bare innsendte søknader kontrolleres."))
+    if refusal := lifecycle.refusal(locked, lifecycle.FORMAL_CHECK):
+        raise AssessmentError(refusal)
     if outcome != FormalCheck.Outcome.ELIGIBLE and not note.strip():
         raise AssessmentError(_("Begrunn resultatet når søknaden ikke oppfyller kravene fullt ut."))
     current = FormalCheck.objects.filter(application=application).select_related("checked_by").first()
@@ -310,7 +311,10 @@ def declare_conflict(actor, application: Application, member: BodyMember, reason
     record(actor, "assessment.conflict_declared", application, _("%(name)s meldt mulig inhabil: %(reason)s") % {"name": member.name, "reason": reason})
     # Those who decide it: the leader, the deputy when it concerns the leader, or the body's voters.
     deciders = meeting_rules.conflict_deciders(conflict) or meeting_rules.conflict_voters(conflict)
-    notify([d.user.email for d in deciders if d.user_id], _("Habilitet må vurderes: %(t)s") % {"t": application.title}, _("%(name)s: %(reason)s") % {"name": member.name, "reason": reason})
+    from .visibility import may_notify
+
+    deciders = [d for d in deciders if d.user_id and may_notify(d.user, application)]  # one conflicted on the case is not told about it
+    notify([d.user.email for d in deciders], _("Habilitet må vurderes: %(t)s") % {"t": application.title}, _("%(name)s: %(reason)s") % {"name": member.name, "reason": reason})
     return conflict
 
 
@@ -452,26 +456,13 @@ def save_scores(actor, application: Application, values: dict[int, tuple[int, st
     return saved
 
 
-def has_scored_all(member: BodyMember | None, application: Application) -> bool:
-    if member is None:
-        return False
-    return Score.objects.filter(application=application, member=member).count() >= application.call.criteria.count()
-
-
 def may_see_scores(user, application: Application) -> bool:
-    """Conflicted members never see; members see others' scores when they have scored
-    themselves (if the call says so); the secretariat side always sees."""
-    body = scoring_body(application.call)
-    member = seat(user, body)
-    if member is not None and is_conflicted(member, application):
-        return False
-    if manages(user, application.call):
-        return True
-    if member is None:
-        return takes_part(user, application.call) and not application.call.hide_scores_until_scored
-    if member.role == BodyMember.Role.OBSERVER or not application.call.hide_scores_until_scored:
-        return True
-    return has_scored_all(member, application)
+    """Whether the user may see the members' scores on the application: the `scores` part of
+    `visibility.what_may_see`, where the rule lives (conflicted members never; the secretariat
+    side always; members once they have scored themselves, if the call says so)."""
+    from .visibility import what_may_see
+
+    return what_may_see(user, application).scores
 
 
 # --- the meeting -----------------------------------------------------------
@@ -523,6 +514,7 @@ def early_start(meeting: Meeting) -> bool:
 def record_attendance(actor, meeting: Meeting, present: list[BodyMember]) -> Meeting:
     """Who is present. Leader, deputy, secretary or minute-taker records it, and may record it
     again when someone arrives or leaves; the quorum of each vote counts who is present then."""
+    given = meeting
     meeting = Meeting.objects.select_for_update().select_related("body").get(pk=meeting.pk)
     if not runs_meeting(actor, meeting.body):
         raise PermissionDenied(_("Bare leder, nestleder, sekretær eller referent registrerer oppmøtet."))
@@ -533,6 +525,7 @@ def record_attendance(actor, meeting: Meeting, present: list[BodyMember]) -> Mee
     meeting.present.set([seats[m.pk] for m in present])
     meeting.attendance_recorded_at = timezone.now()
     meeting.save(update_fields=["attendance_recorded_at"])
+    given.attendance_recorded_at = meeting.attendance_recorded_at  # the caller's instance too
     names = sorted(seats[m.pk].name for m in present)
     record(actor, "assessment.attendance", meeting, _("Til stede: %(names)s") % {"names": ", ".join(names) or _("ingen")}, present=[m.pk for m in present])
     return meeting
@@ -722,12 +715,16 @@ def cast_vote(actor, decision: Decision, choice: str) -> Vote:
 @transaction.atomic
 def conclude(actor, decision: Decision, *, later_years_conditional: bool = True) -> voting.Result:
     """Count the votes by the body's rule; an adopted grant books the money against the pot."""
+    # The application row first, in the order proposals, reopenings and withdrawals lock: no deadlock, and whichever waits sees the state that won.
+    Application.objects.select_for_update().only("pk").get(pk=decision.application_id)
     # item is nullable (an outer join): lock only the decision's own row.
     decision = Decision.objects.select_for_update(of=("self",)).select_related("application__call__pot", "body", "item__meeting__body", "item__application").get(pk=decision.pk)
     if decision.item is None or not runs_item(actor, decision.item):
         raise PermissionDenied(_("Bare den som leder saken, sekretær eller referent avslutter avstemningen."))
     if decision.status != Decision.Status.PROPOSED:
         raise AssessmentError(_("Avstemningen er allerede avsluttet."))
+    if refusal := lifecycle.refusal(decision.application, lifecycle.DECIDE):
+        raise AssessmentError(refusal)
     item = _voting_open(decision)
     # The casting vote is the acting chair's: the deputy's when the leader had to leave.
     chair = meeting_rules.acting_chair(item)

@@ -28,8 +28,11 @@ def blocked(application) -> set[int]:
 
 
 def present(meeting) -> set[int] | None:
-    """Seats recorded as present; None while the attendance has not been recorded."""
-    if meeting.attendance_recorded_at is None:
+    """Seats recorded as present; None while the attendance has not been recorded. Read from
+    the database, not the instance: a vote must count the attendance as it is now."""
+    from .models import Meeting
+
+    if not Meeting.objects.filter(pk=meeting.pk, attendance_recorded_at__isnull=False).exists():
         return None
     return set(meeting.present.values_list("pk", flat=True))
 

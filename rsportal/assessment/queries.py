@@ -17,7 +17,7 @@ from rsportal.accounts.models import OrganisationRole
 from rsportal.applications.models import Application, Call, ProcessStep
 from rsportal.registry.models import Body, BodyMember
 
-from . import domain
+from . import domain, visibility
 from .models import Decision, Score
 
 
@@ -28,41 +28,21 @@ class ScoreAccess:
     member: BodyMember | None
     manages: bool
     visible: set[int] = field(default_factory=set)  # application ids
+    optimiser: bool = False  # may see the optimiser's proposal: it weighs every candidate, so none may be hidden
 
     def may_see(self, application: Application) -> bool:
         return application.pk in self.visible
 
 
 def score_access(user, call: Call, applications: list[Application], criteria_count: int | None = None) -> ScoreAccess:
-    """`domain.may_see_scores` for every application of one call, in at most five queries.
+    """`domain.may_see_scores` for every application of one call, in a fixed number of queries:
+    the `scores` part of `visibility.what_may_see_all`, where the rule lives.
 
-    The applications must belong to `call` and have their `conflicts` prefetched. The rule,
-    as in `domain.may_see_scores`: a conflicted member never sees; the secretariat side always
-    sees; someone without a seat sees when they take part and the call does not hide scores;
-    an observer, or anyone where the call does not hide scores, sees; a member otherwise sees
-    once they have scored every criterion of the application themselves."""
-    member = domain.seat(user, domain.scoring_body(call))
-    manages = domain.manages(user, call)
-    access = ScoreAccess(member=member, manages=manages)
-    candidates = [a for a in applications if member is None or member.pk not in domain.conflicted_members(a)]
-    if manages:
-        access.visible = {a.pk for a in candidates}
-    elif member is None:
-        if domain.takes_part(user, call) and not call.hide_scores_until_scored:
-            access.visible = {a.pk for a in candidates}
-    elif member.role == BodyMember.Role.OBSERVER or not call.hide_scores_until_scored:
-        access.visible = {a.pk for a in candidates}
-    elif candidates:
-        if criteria_count is None:
-            criteria_count = call.criteria.count()
-        scored = dict(
-            Score.objects.filter(application__in=[a.pk for a in candidates], member=member)
-            .order_by()
-            .values("application_id")
-            .annotate(n=Count("pk"))
-            .values_list("application_id", "n")
-        )
-        access.visible = {a.pk for a in candidates if scored.get(a.pk, 0) >= criteria_count}
+    The applications must belong to `call` and have `conflicts` and `participants` prefetched."""
+    seen = visibility.what_may_see_all(user, call, applications, criteria_count=criteria_count)
+    access = ScoreAccess(member=domain.seat(user, domain.scoring_body(call)), manages=domain.manages(user, call))
+    access.visible = {pk for pk, v in seen.items() if v.scores}
+    access.optimiser = all(v.optimiser for v in seen.values())
     return access
 
 

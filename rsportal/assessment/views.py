@@ -18,7 +18,7 @@ from rsportal.funding.models import Commitment
 from rsportal.registry.models import BodyMember, Helsefellesskap
 from rsportal.registry.services import population_by_helsefellesskap
 
-from . import agenda, documents, domain, meeting_rules, meeting_views, queries, ranking
+from . import agenda, documents, domain, meeting_rules, meeting_views, queries, ranking, visibility
 from .forms import ConflictDeclareForm, DecisionForm, FormalCheckForm, MeetingForm
 from .models import AgendaItem, Conflict, Decision, FormalCheck, Forwarding, Meeting, Score, Vote
 
@@ -65,14 +65,16 @@ def _overview_page(request, call, *, meeting_form=None, meeting_error: str = "")
     applications = list(
         domain.candidates(call)
         .select_related("helsefellesskap", "formal_check", "forwarding")
-        .prefetch_related("conflicts", "decisions")
+        .prefetch_related("conflicts", "decisions", "participants")
         .annotate(scorer_count=Count("scores__member", distinct=True))
         .order_by("helsefellesskap__name", "forwarding__joint", "forwarding__rank", "pk")
     )
     member = domain.seat(request.user, domain.scoring_body(call))
+    seen = visibility.what_may_see_all(request.user, call, applications)
     for application in applications:
-        application.blocked_for_me = member is not None and member.pk in domain.conflicted_members(application)
-        application.adopted = next((d for d in application.decisions.all() if d.status == Decision.Status.ADOPTED), None)
+        application.see = seen[application.pk]
+        application.blocked_for_me = application.see.conflicted
+        application.adopted = visibility.published_decision(list(application.decisions.all())) if application.see.decision else None
     waiting = []
     if call.steps.filter(step="local_prioritisation").exists():
         waiting = list(
@@ -151,6 +153,8 @@ def prioritise(request, pk: int, code: str):
 @role_required
 def formal_check(request, pk: int):
     application = _application(request, pk)
+    if not visibility.what_may_see(request.user, application).handling:
+        raise PermissionDenied(_("Du er inhabil i denne saken."))
     existing = getattr(application, "formal_check", None)
     initial = {}
     if existing:
@@ -188,7 +192,8 @@ def score(request, pk: int):
     application = _application(request, pk)
     call = application.call
     member = domain.seat(request.user, domain.scoring_body(call))
-    if member is not None and domain.is_conflicted(member, application):
+    see = visibility.what_may_see(request.user, application)
+    if see.conflicted:
         raise PermissionDenied(_("Du er inhabil i denne saken og kan ikke se poeng eller drøfting."))
     can_score = domain.scorer(request.user, application) is not None
     criteria = list(domain.criteria_of(call))
@@ -222,7 +227,7 @@ def score(request, pk: int):
         raw, comment = posted.get(criterion.pk, (str(mine[criterion.pk].value) if criterion.pk in mine else "", mine[criterion.pk].comment if criterion.pk in mine else ""))
         rows.append({"criterion": criterion, "value": raw, "comment": comment, "range": range(criterion.scale_min, criterion.scale_max + 1)})
     others = None
-    if domain.may_see_scores(request.user, application):
+    if see.scores:
         others = Score.objects.filter(application=application).select_related("member", "criterion").order_by("member__name", "criterion__order")
     return render(
         request,
@@ -247,7 +252,12 @@ def _conflict_form(call, data=None):
 
 
 def _conflicts_page(request, call, form, bodies, *, decide_error: str = ""):
-    rows = Conflict.objects.filter(application__call=call).select_related("application", "member__body", "decided_by").order_by("application__title", "member__name")
+    rows = list(Conflict.objects.filter(application__call=call).select_related("application", "member__body", "decided_by").order_by("application__title", "member__name"))
+    # The conflicts on an application are part of its handling: a member conflicted on it sees their own only.
+    applications = list(call.applications.filter(pk__in={r.application_id for r in rows}).prefetch_related("participants", "conflicts"))
+    seen = visibility.what_may_see_all(request.user, call, applications)
+    mine = {s.pk for s in account_permissions.active_seats(request.user)}
+    rows = [r for r in rows if seen[r.application_id].handling or r.member_id in mine]
     for row in rows:
         row.may_decide = domain.may_decide_conflict(request.user, row)
     context = {"call": call, "rows": rows, "form": form, "decide_error": decide_error}
@@ -313,7 +323,8 @@ def ranking_page(request, pk: int):
     call = _call(request, pk)
     rows, criteria, hidden, access, _scores = _ranking_rows(request, call)
     context = {"call": call, "rows_equal": sorted(rows, key=lambda r: (r.equal_rank or 10_000, r.application.title)), "rows_weighted": sorted(rows, key=lambda r: (r.weighted_rank or 10_000, r.application.title)), "criteria": criteria, "hidden": hidden}
-    if access.manages or (access.member and not hidden):
+    # The optimiser weighs every candidate, so its proposal is only for those who see them all.
+    if access.optimiser and (access.manages or access.member):
         context.update(_proposal(request, call, rows))
     return render(request, "assessment/ranking.html", context)
 
@@ -435,7 +446,7 @@ def _meeting(request, pk):
 
 
 def _agenda(meeting):
-    items = list(meeting.items.select_related("application__helsefellesskap").prefetch_related("application__conflicts__member", "left_room", "decisions__votes__member"))
+    items = list(meeting.items.select_related("application__helsefellesskap").prefetch_related("application__conflicts__member", "application__participants", "left_room", "decisions__votes__member"))
     members = {m.pk: m for m in BodyMember.objects.filter(body=meeting.body)}
     for item in items:
         item.out = [members[m] for m in domain.conflicted_members(item.application) if m in members]
@@ -477,7 +488,7 @@ def _chair_page(request, meeting, *, number: int = 1, item_pk: int | None = None
         index = max(0, min(len(items) - 1, number - 1))
     item = items[index]
     me = domain.seat(request.user, meeting.body)
-    conflicted = me is not None and me.pk in domain.conflicted_members(item.application)
+    see = visibility.what_may_see(request.user, item.application)
     decision = next((d for d in item.application.decisions.all() if d.status != Decision.Status.NOT_ADOPTED), None)
     years = sorted(item.application.applied_by_year()) or [meeting.call.frame_year or timezone.localdate().year]
     initial = {f"amount_{y}": a for y, a in item.application.applied_by_year().items()}
@@ -493,7 +504,8 @@ def _chair_page(request, meeting, *, number: int = 1, item_pk: int | None = None
             "index": index,
             "previous": index if index > 0 else None,
             "next": index + 2 if index + 1 < len(items) else None,
-            "conflicted": conflicted,
+            "conflicted": see.conflicted,
+            "see": see,
             "runs_meeting": domain.runs_meeting(request.user, meeting.body),
             "decision": decision,
             "decision_form": decision_form or DecisionForm(years, initial=initial),
@@ -608,12 +620,18 @@ def decision_conclude(request, pk: int):
 def minutes_pdf(request, pk: int):
     meeting = _meeting(request, pk)
     items, out_runs = _agenda(meeting)
-    # A conflicted member reads the decision on their item but not the deliberation they left the room for.
-    me = domain.seat(request.user, meeting.body)
+    # The minutes are redacted per reader rather than refused: a conflicted member reads, on
+    # their items, who left the room and the adopted decision (which is public), but not the
+    # deliberation, the proposals that were not adopted or who voted how.
+    seen = visibility.what_may_see_all(request.user, meeting.call, [item.application for item in items])
     for item in items:
-        if me is not None and any(member.pk == me.pk for member in item.out):
+        item.see = seen[item.application_id]
+        item.hidden_for_me = not (item.see.deliberation and item.see.proposals and item.see.votes)
+        if not item.see.deliberation:
             item.deliberation = ""
-            item.hidden_for_me = True
+        item.shown_decisions = [
+            d for d in item.decisions.all() if (d.status == Decision.Status.ADOPTED and item.see.decision) or (d.status == Decision.Status.NOT_ADOPTED and item.see.proposals)
+        ]
     members = BodyMember.objects.active_on(meeting.starts_at.date()).filter(body=meeting.body).order_by("role", "name")
     present = meeting_rules.present(meeting)
     members = list(members)
@@ -628,10 +646,8 @@ def minutes_pdf(request, pk: int):
 @role_required
 def letter_pdf(request, pk: int):
     decision = get_object_or_404(Decision.objects.select_related("application__call__pot__rhf", "application__helsefellesskap", "body", "grant"), pk=pk, status=Decision.Status.ADOPTED)
-    from rsportal.applications import permissions as application_permissions
-
     application = decision.application
-    if not (application_permissions.is_participant(request.user, application) or domain.takes_part(request.user, application.call)):
+    if not visibility.what_may_see(request.user, application).decision:
         raise PermissionDenied(_("Du har ikke tilgang til dette vedtaket."))
     content = documents.pdf("assessment/letter_pdf.html", {"decision": decision, "application": application, "participants": application.participants.all()})
     response = HttpResponse(content, content_type="application/pdf")
@@ -645,11 +661,16 @@ def audit(request, pk: int):
     call = _call(request, pk)
     if not domain.manages(request.user, call):
         raise PermissionDenied(_("Revisjonssporet er for sekretariatet."))
-    application_ids = [str(pk) for pk in call.applications.values_list("pk", flat=True)]
+    # Every event on an application is shown only as far as the reader may see that application:
+    # nothing of drafts (not even that they exist), nothing of the authors' edits (draft titles,
+    # attachment names), and to a reader who is conflicted nothing of the assessment of the item.
+    applications = list(call.applications.select_related("call__pot").prefetch_related("participants", "conflicts"))
+    seen = {str(pk): v for pk, v in visibility.what_may_see_all(request.user, call, applications).items()}
     meeting_ids = [str(pk) for pk in call.meetings.values_list("pk", flat=True)]
     events = AuditEvent.objects.filter(
-        Q(object_type="applications.application", object_id__in=application_ids)
+        Q(object_type="applications.application", object_id__in=list(seen))
         | Q(object_type="applications.call", object_id=str(call.pk))
         | Q(object_type="assessment.meeting", object_id__in=meeting_ids)
     ).select_related("actor")[:1000]
+    events = [e for e in events if e.object_type != "applications.application" or visibility.may_see_event(seen[e.object_id], e.action)]
     return render(request, "assessment/audit.html", {"call": call, "events": events})

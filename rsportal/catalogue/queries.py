@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from rsportal.applications.similar import find_similar, stems
+from rsportal.assessment import visibility
 from rsportal.assessment.models import Decision
 from rsportal.funding.models import Commitment, Grant
 from rsportal.registry.models import HealthTrust, Municipality
@@ -186,11 +187,8 @@ class PublicParticipant:
 
 
 def published_decision(grant: Grant) -> Decision | None:
-    return (
-        Decision.objects.filter(grant=grant, status=Decision.Status.ADOPTED)
-        .select_related("body", "application")
-        .first()
-    )
+    """The public part of the assessment (the adopted decision), as assessment.visibility rules."""
+    return visibility.published_decision(grant=grant)
 
 
 def public_participants(grant: Grant, decision: Decision | None) -> list[PublicParticipant]:

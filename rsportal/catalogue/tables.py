@@ -1,13 +1,13 @@
 """The statistics as tables: what the page shows next to each chart, and what the CSV and
 Excel exports contain. One StatTable feeds all three, so they cannot disagree."""
 
-import csv
 import io
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
 from rsportal.core import formatting
+from rsportal.core.spreadsheets import append_row, csv_writer
 
 from . import statistics as stats
 
@@ -211,7 +211,7 @@ def to_csv(table: StatTable) -> str:
     """Plain CSV for machines: comma separated, full stop as decimal mark, UTF-8.
     People who want Norwegian number formats take the Excel file."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_writer(buffer, lineterminator="\n")
     writer.writerow([c.label for c in table.columns])
     for row in table.rows:
         writer.writerow(["" if (v := export_value(value, c.kind)) is None else v for value, c in zip(row, table.columns)])
@@ -224,14 +224,14 @@ def _sheet(book, table: StatTable, first: bool):
     sheet = book.active if first else book.create_sheet()
     # Excel allows 31 characters and no ":" or "/" in a sheet name.
     sheet.title = table.key[:31]
-    sheet.append([table.title])
+    append_row(sheet, [table.title])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([])
-    sheet.append([c.label for c in table.columns])
+    append_row(sheet, [])
+    append_row(sheet, [c.label for c in table.columns])
     for cell in sheet[3]:
         cell.font = Font(bold=True)
     for row in table.rows:
-        sheet.append([export_value(value, c.kind) for value, c in zip(row, table.columns)])
+        append_row(sheet, [export_value(value, c.kind) for value, c in zip(row, table.columns)])
     for index, column in enumerate(table.columns):
         letter = sheet.cell(row=3, column=index + 1).column_letter
         if column.kind == "pct":
@@ -242,8 +242,8 @@ def _sheet(book, table: StatTable, first: bool):
                 cell.number_format = "#,##0"
         sheet.column_dimensions[letter].width = 50 if index == 0 else 18
     for note in table.notes:
-        sheet.append([])
-        sheet.append([note])
+        append_row(sheet, [])
+        append_row(sheet, [note])
 
 
 def to_xlsx(tables: list[StatTable]) -> bytes:

@@ -3,12 +3,17 @@
 Figures come from the sources in shared seeds (board case 154-2024, the 2026 STU
 minutes, Fafo appendix table 18). Where the sources leave something open, the
 loader says so in the object's description instead of inventing a figure.
+
+On top of that, round.py builds a fictional round of the regional scheme at every stage
+(drafts, checks, scores, a held STU meeting with decisions, follow-up), through the
+domain functions, so every persona finds work to do.
 """
 
 import datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from rsportal.accounts.models import OrganisationRole
@@ -25,15 +30,20 @@ BOARD_CASE = "Styresak 154-2024 Helse Nord RHF"
 MINUTES = "Referat Tildelingsutvalget 1/2026"
 FAFO18 = "Fafo 2026, vedleggstabell 18"
 
+# Applicant roles and seats run from the start of the scheme, so the demo round (built
+# through the domain functions at its own dates in 2026) finds everyone in office.
+SCHEME_START = datetime.date(2025, 1, 1)
 
-def _user(username: str, first: str, last: str, **extra):
+
+def _make_user(username: str, first: str, last: str, password: str = "", **extra):
+    """`password` is the already hashed demo password (see load_people)."""
     User = get_user_model()
     user, created = User.objects.get_or_create(
         username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.invalid", **extra}
     )
     if created:
-        user.set_password(DEMO_PASSWORD)
-        user.save()
+        user.password = password or make_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
     return user
 
 
@@ -46,43 +56,87 @@ def _seat(body: Body, user, *, side: str, role: str = BodyMember.Role.MEMBER, **
             "side": side,
             "role": role,
             "voting": role != BodyMember.Role.OBSERVER,
-            "start": datetime.date(2025, 1, 1),
+            "start": SCHEME_START,
             **extra,
         },
     )
     return seat
 
 
+def _applicant(user, **organisation) -> None:
+    OrganisationRole.objects.get_or_create(user=user, kind=OrganisationRole.Kind.APPLICANT, defaults={"valid_from": SCHEME_START}, **organisation)
+
+
 def load_people() -> dict:
-    """Demo personas (fictional people) for every role, all with the password DEMO_PASSWORD."""
+    """Demo personas (fictional people) for every role, all with the password DEMO_PASSWORD.
+
+    Helse Nord's STU follows board case 154-2024: eight voting members (a municipal leader or
+    deputy from each of the four helsefellesskap, two from the trusts, rotating every second
+    year, and two from Helse Nord RHF who are the committee's leader and secretary) and the
+    user representative as an observer who may speak and propose but not vote."""
     nord = RegionalHealthAuthority.objects.get(code="HN")
-    tromso = Municipality.objects.get(number="5501")
-    unn = HealthTrust.objects.get(code="UNN")
-    troms_ofoten = Helsefellesskap.objects.get(code="troms-ofoten")
+    municipality = {m.name: m for m in Municipality.objects.filter(county__number__in=["18", "55", "56"])}
+    trust = {t.code: t for t in HealthTrust.objects.filter(rhf=nord)}
+    community = {hf.code: hf for hf in Helsefellesskap.objects.filter(rhf=nord)}
     stu = Body.objects.get(kind=Body.Kind.ALLOCATION, rhf=nord)
     rhf_secretariat = Body.objects.get(kind=Body.Kind.SECRETARIAT, rhf=nord)
-    local_secretariat = Body.objects.get(kind=Body.Kind.SECRETARIAT, helsefellesskap=troms_ofoten)
+
+    def local_secretariat(code):
+        return Body.objects.get(kind=Body.Kind.SECRETARIAT, helsefellesskap=community[code])
+
+    # Hashed once for all demo users: the password is published and the same for everyone, so one
+    # salt hides nothing, and it saves a deliberately slow hash per user on every load.
+    hashed = make_password(DEMO_PASSWORD)
+
+    def _user(username, first, last, **extra):
+        return _make_user(username, first, last, password=hashed, **extra)
 
     people = {
         "admin": _user("admin", "Systemadministrator", "Demo", is_staff=True, is_superuser=True),
         "rhf_admin": _user("rhf.nord", "Randi", "Regionsen"),
         "secretariat": _user("sekretariat.nord", "Sigrid", "Sekretær"),
         "local_secretariat": _user("sekretariat.tromsofoten", "Tor", "Koordinatorsen"),
+        "secretariat_finnmark": _user("sekretariat.finnmark", "Frida", "Fjordsen"),
+        "secretariat_lvs": _user("sekretariat.lvs", "Lars", "Lofotsen"),
+        "secretariat_helgeland": _user("sekretariat.helgeland", "Hege", "Helgesen"),
         "chair": _user("stu.leder", "Liv", "Ledersen"),
         "member": _user("stu.medlem", "Mats", "Medlemsen"),
+        "member_finnmark": _user("stu.finnmark", "Hanne", "Hammerfjell"),
+        "member_lvs": _user("stu.lvs", "Bjørn", "Bodøsen"),
+        "member_helgeland": _user("stu.helgeland", "Rita", "Ranberg"),
+        "member_fin": _user("stu.finnmarkssykehuset", "Frode", "Foretaksen"),
+        "member_unn": _user("stu.unn", "Una", "Universitetsen"),
         "observer": _user("stu.observator", "Olga", "Observatørsen"),
         "applicant": _user("soker.tromso", "Siri", "Søkersen"),
         "trust_applicant": _user("soker.unn", "Trond", "Helseforetaksen"),
+        "applicant_alta": _user("soker.alta", "Aslak", "Altasen"),
+        "applicant_bodo": _user("soker.bodo", "Berit", "Saltstraumen"),
+        "applicant_vefsn": _user("soker.vefsn", "Vegard", "Vefsnes"),
         "outsider": _user("utenforstaende", "Ulf", "Utenforsen"),
     }
-    OrganisationRole.objects.get_or_create(user=people["rhf_admin"], kind=OrganisationRole.Kind.RHF_ADMIN, rhf=nord)
-    OrganisationRole.objects.get_or_create(user=people["applicant"], kind=OrganisationRole.Kind.APPLICANT, municipality=tromso)
-    OrganisationRole.objects.get_or_create(user=people["trust_applicant"], kind=OrganisationRole.Kind.APPLICANT, trust=unn)
+    OrganisationRole.objects.get_or_create(user=people["rhf_admin"], kind=OrganisationRole.Kind.RHF_ADMIN, rhf=nord, defaults={"valid_from": SCHEME_START})
+    _applicant(people["applicant"], municipality=municipality["Tromsø"])
+    _applicant(people["trust_applicant"], trust=trust["UNN"])
+    _applicant(people["applicant_alta"], municipality=municipality["Alta"])
+    _applicant(people["applicant_bodo"], municipality=municipality["Bodø"])
+    _applicant(people["applicant_vefsn"], municipality=municipality["Vefsn"])
     _seat(rhf_secretariat, people["secretariat"], side=BodyMember.Side.RHF, role=BodyMember.Role.SECRETARY)
-    _seat(local_secretariat, people["local_secretariat"], side=BodyMember.Side.MUNICIPALITY, municipality=tromso)
+    _seat(local_secretariat("troms-ofoten"), people["local_secretariat"], side=BodyMember.Side.MUNICIPALITY, municipality=municipality["Tromsø"])
+    _seat(local_secretariat("finnmark"), people["secretariat_finnmark"], side=BodyMember.Side.MUNICIPALITY, municipality=municipality["Hammerfest"])
+    _seat(local_secretariat("lvs"), people["secretariat_lvs"], side=BodyMember.Side.TRUST, trust=trust["NLSH"])
+    _seat(local_secretariat("helgeland"), people["secretariat_helgeland"], side=BodyMember.Side.MUNICIPALITY, municipality=municipality["Vefsn"])
+    # STU: the two from Helse Nord RHF lead and keep the minutes, and both vote.
     _seat(stu, people["chair"], side=BodyMember.Side.RHF, role=BodyMember.Role.LEADER)
     _seat(stu, people["secretariat"], side=BodyMember.Side.RHF, role=BodyMember.Role.SECRETARY)
-    _seat(stu, people["member"], side=BodyMember.Side.MUNICIPALITY, municipality=tromso)
+    # One municipal leader or deputy from each helsefellesskap.
+    _seat(stu, people["member"], side=BodyMember.Side.MUNICIPALITY, municipality=municipality["Tromsø"])
+    _seat(stu, people["member_finnmark"], side=BodyMember.Side.MUNICIPALITY, municipality=municipality["Hammerfest"])
+    _seat(stu, people["member_lvs"], side=BodyMember.Side.MUNICIPALITY, municipality=municipality["Bodø"])
+    _seat(stu, people["member_helgeland"], side=BodyMember.Side.MUNICIPALITY, municipality=municipality["Rana"])
+    # The trusts' two seats rotate every second year (Finnmarkssykehuset/Nordlandssykehuset and
+    # UNN/Helgelandssykehuset); in 2025-2026 Finnmarkssykehuset and UNN hold them.
+    _seat(stu, people["member_fin"], side=BodyMember.Side.TRUST, trust=trust["FIN"])
+    _seat(stu, people["member_unn"], side=BodyMember.Side.TRUST, trust=trust["UNN"])
     _seat(stu, people["observer"], side=BodyMember.Side.USER_REP, role=BodyMember.Role.OBSERVER)
     return people
 
@@ -269,6 +323,42 @@ def _aware(day: datetime.date, hour: int = 12):
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
 
 
+def regional_call(pot: Pot, title: str, year: int, deadline: datetime.date, status: str):
+    """A call of Helse Nord's regional application-based scheme (model 2), configured as in
+    board case 154-2024 and the STU minutes: local prioritisation in each helsefellesskap,
+    the RHF secretariat checks and assesses, STU decides."""
+    from rsportal.applications.criteria import add_default_criteria
+    from rsportal.applications.models import Call, ProcessStep
+
+    nord = pot.rhf
+    stu = Body.objects.get(kind=Body.Kind.ALLOCATION, rhf=nord)
+    rhf_secretariat = Body.objects.get(kind=Body.Kind.SECRETARIAT, rhf=nord)
+    call = Call.objects.create(
+        pot=pot,
+        title=title,
+        status=status,
+        purpose=HN_PURPOSE,
+        priorities=HN_PRIORITIES,
+        eligibility=HN_ELIGIBILITY,
+        max_forwarded_per_helsefellesskap=5,
+        max_project_years=5,
+        pre_project_max_years=1,
+        contact="Sekretariatet for RS-tilskuddet i Helse Nord RHF",
+        frame_year=year,
+    )
+    call.deadlines.create(at=_aware(deadline), label="Helsefellesskapene sender sine prioriterte søknader til Tildelingsutvalget")
+    # The minutes give the range (1.5-2.5 MNOK by number of municipalities), not the steps; these steps are the demo's choice.
+    for count, cap in ((1, 1_500_000), (2, 2_000_000), (4, 2_500_000)):
+        call.pre_project_caps.create(min_municipalities=count, max_amount=cap)
+    add_default_criteria(call)
+    ProcessStep.objects.create(call=call, step=ProcessStep.Step.FORMAL_CHECK, body=rhf_secretariat)
+    ProcessStep.objects.create(call=call, step=ProcessStep.Step.LOCAL_PRIORITISATION, by_each_helsefellesskap=True)
+    ProcessStep.objects.create(call=call, step=ProcessStep.Step.ASSESSMENT, body=rhf_secretariat)
+    ProcessStep.objects.create(call=call, step=ProcessStep.Step.RECOMMENDATION, body=rhf_secretariat)
+    ProcessStep.objects.create(call=call, step=ProcessStep.Step.DECISION, body=stu)
+    return call
+
+
 def load_calls(money: dict) -> dict:
     """Calls for three different models: the regional pot (model 2), an open local
     call (model 1) and committee-designed projects (model 3), plus the closed second
@@ -277,44 +367,15 @@ def load_calls(money: dict) -> dict:
     from rsportal.applications.models import Call, DesignedProject, ProcessStep
     from rsportal.funding.models import PotYear
 
-    nord = RegionalHealthAuthority.objects.get(code="HN")
-    stu = Body.objects.get(kind=Body.Kind.ALLOCATION, rhf=nord)
-    rhf_secretariat = Body.objects.get(kind=Body.Kind.SECRETARIAT, rhf=nord)
     regional = money["regional"]
 
     def available(pot, year):
         return PotYear.objects.get(pot=pot, year=year).available()
 
-    def regional_call(title, year, deadline, status):
-        call = Call.objects.create(
-            pot=regional,
-            title=title,
-            status=status,
-            purpose=HN_PURPOSE,
-            priorities=HN_PRIORITIES,
-            eligibility=HN_ELIGIBILITY,
-            max_forwarded_per_helsefellesskap=5,
-            max_project_years=5,
-            pre_project_max_years=1,
-            contact="Sekretariatet for RS-tilskuddet i Helse Nord RHF",
-            frame_year=year,
-        )
-        call.deadlines.create(at=_aware(deadline), label="Helsefellesskapene sender sine prioriterte søknader til Tildelingsutvalget")
-        # The minutes give the range (1.5-2.5 MNOK by number of municipalities), not the steps; these steps are the demo's choice.
-        for count, cap in ((1, 1_500_000), (2, 2_000_000), (4, 2_500_000)):
-            call.pre_project_caps.create(min_municipalities=count, max_amount=cap)
-        add_default_criteria(call)
-        ProcessStep.objects.create(call=call, step=ProcessStep.Step.FORMAL_CHECK, body=rhf_secretariat)
-        ProcessStep.objects.create(call=call, step=ProcessStep.Step.LOCAL_PRIORITISATION, by_each_helsefellesskap=True)
-        ProcessStep.objects.create(call=call, step=ProcessStep.Step.ASSESSMENT, body=rhf_secretariat)
-        ProcessStep.objects.create(call=call, step=ProcessStep.Step.RECOMMENDATION, body=rhf_secretariat)
-        ProcessStep.objects.create(call=call, step=ProcessStep.Step.DECISION, body=stu)
-        return call
-
-    second_round = regional_call("Regional søknadsbasert ordning – andre tildelingsrunde 2026", 2026, datetime.date(2026, 4, 1), Call.Status.CLOSED)
+    second_round = regional_call(regional, "Regional søknadsbasert ordning – andre tildelingsrunde 2026", 2026, datetime.date(2026, 4, 1), Call.Status.CLOSED)
     second_round.frame_amount = 46_300_000  # minutes 1/2026, item 4/2026
     second_round.save(update_fields=["frame_amount"])
-    yearly = regional_call("Regional søknadsbasert ordning – tilskudd for 2028", 2028, datetime.date(2027, 10, 1), Call.Status.PUBLISHED)
+    yearly = regional_call(regional, "Regional søknadsbasert ordning – tilskudd for 2028", 2028, datetime.date(2027, 10, 1), Call.Status.PUBLISHED)
     yearly.frame_amount = available(regional, 2028)
     yearly.save(update_fields=["frame_amount"])
 
@@ -363,7 +424,7 @@ def load_calls(money: dict) -> dict:
         ("Delte stillinger for sykepleiere i distriktene", "Kombinerte stillinger mellom sykehuset og kommunene for å rekruttere og beholde sykepleiere."),
     ):
         DesignedProject.objects.create(call=designed, title=title, description=text, designed_by=fsu, join_deadline=datetime.date(2027, 2, 1))
-    return {"calls": 4}
+    return {"yearly": yearly, "local": local, "designed": designed, "second_round": second_round}
 
 
 @transaction.atomic
@@ -375,4 +436,7 @@ def load_demo() -> dict:
         return {"registry": counts, "people": len(people), "money": "already loaded"}
     money = load_money(people["admin"])
     calls = load_calls(money)
-    return {"registry": counts, "people": len(people), "grants": len(money["grants"]) + 1, **calls}
+    from . import round as demo_round
+
+    built = demo_round.build(people, money, calls)
+    return {"registry": counts, "people": len(people), "grants": len(money["grants"]) + 1, "calls": 4 + len(built["calls"]), "applications": built["applications"]}

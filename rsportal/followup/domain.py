@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from rsportal.accounts import permissions as account_permissions
 from rsportal.accounts.models import OrganisationRole
+from rsportal.core import uploads
 from rsportal.core.audit import notify, record
 from rsportal.core.formatting import kroner
 from rsportal.funding.models import Commitment, Grant, Pot
@@ -119,6 +120,14 @@ def submit_report(actor, grant: Grant, *, form, spending: dict[int, tuple[int, o
                 _("Brukt beløp for %(year)s (%(used)s) er større enn tilsagnet for året (%(committed)s).")
                 % {"year": year, "used": kroner(amount), "committed": kroner(committed.get(year, 0))}
             )
+    # Accounts go through the same checks as every other upload, before anything is saved.
+    accounts_types = {}
+    for year, (_amount, accounts) in spending.items():
+        if accounts:
+            try:
+                accounts_types[year] = uploads.check(accounts)
+            except uploads.RejectedUpload as exc:
+                raise FollowupError(_("Prosjektregnskapet for %(year)s: %(reason)s") % {"year": year, "reason": exc}) from exc
     report = form.save(commit=False)
     report.grant = grant
     report.submitted_by = actor
@@ -128,7 +137,9 @@ def submit_report(actor, grant: Grant, *, form, spending: dict[int, tuple[int, o
         if amount is not None:
             row = Spending(report=report, year=year, amount=amount)
             if accounts:
-                row.accounts = accounts
+                row.accounts_name = uploads.display_name(accounts.name)
+                row.accounts_content_type = accounts_types[year]
+                row.accounts.save(accounts.name, accounts, save=False)  # stored under a random name (accounts_path)
             row.save()
     OwnContribution.objects.bulk_create(OwnContribution(report=report, **c) for c in contributions)
     record(actor, "followup.report_submitted", grant, _("Rapport levert: %(progress)s") % {"progress": report.get_progress_display()})
@@ -143,12 +154,17 @@ def submit_report(actor, grant: Grant, *, form, spending: dict[int, tuple[int, o
 def record_payment(actor, grant: Grant, *, year: int, amount: int, paid_on: datetime.date, note: str = "") -> Payment:
     if not manages(actor, grant):
         raise PermissionDenied(_("Bare sekretariatet registrerer utbetalinger."))
-    # Locked before summing: two payments registered at once must not together pay out more than the commitment.
+    # Locked before summing: two payments registered at once must not together pay out more than
+    # the commitment, and a release (funding.domain.release_commitment takes the same lock) must
+    # not free money while it is being paid.
     Grant.objects.select_for_update(of=("self",)).filter(pk=grant.pk).first()
+    # Only active commitments count: released money is back in the pot and may be promised again.
     committed = grant.commitments.filter(status__in=Commitment.ACTIVE, pot_year__year=year).aggregate(s=Sum("amount"))["s"] or 0
     paid = grant.payments.filter(year=year).aggregate(s=Sum("amount"))["s"] or 0
     if amount <= 0:
         raise FollowupError(_("Beløpet må være større enn null."))
+    if not committed:
+        raise FollowupError(_("Prosjektet har ikke noe gjeldende tilsagn for %(year)s (det kan være frigjort), så ingenting kan betales ut for året.") % {"year": year})
     if paid + amount > committed:
         raise FollowupError(
             _("Utbetalingen gjør at det betales ut %(total)s for %(year)s, mer enn tilsagnet på %(committed)s.")

@@ -5,6 +5,7 @@ import io
 
 from django.db.models import Prefetch
 
+from rsportal.core.spreadsheets import append_row
 from rsportal.funding.models import Commitment, Grant
 
 from . import money
@@ -42,15 +43,16 @@ def annual_workbook(rhf, year: int, rows) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = f"RS-tilskudd {year}"
-    sheet.append([f"Årsmelding om rekrutterings- og samhandlingstilskuddet {year} – {rhf.name}"])
+    append_row(sheet, [f"Årsmelding om rekrutterings- og samhandlingstilskuddet {year} – {rhf.name}"])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([])
-    sheet.append(["Prosjekt", "Helsefellesskap", "Eiere", "Tilsagn (kr)", "Utbetalt (kr)", "Brukt (kr)", "Andel brukt (%)", "Framdrift", "Effekter", "Læringspunkter", "Spredning"])
+    append_row(sheet, [])
+    append_row(sheet, ["Prosjekt", "Helsefellesskap", "Eiere", "Tilsagn (kr)", "Utbetalt (kr)", "Brukt (kr)", "Andel brukt (%)", "Framdrift", "Effekter", "Læringspunkter", "Spredning"])
     for cell in sheet[3]:
         cell.font = Font(bold=True)
     for row in rows:
         report = row.last_report
-        sheet.append(
+        append_row(
+            sheet,
             [
                 row.grant.title,
                 row.grant.helsefellesskap.name if row.grant.helsefellesskap else "",
@@ -66,7 +68,7 @@ def annual_workbook(rhf, year: int, rows) -> bytes:
             ]
         )
     total = money.totals(rows)
-    sheet.append(["Sum", "", "", total.committed, total.paid, total.used, float(total.share_used) if total.share_used is not None else None])
+    append_row(sheet, ["Sum", "", "", total.committed, total.paid, total.used, float(total.share_used) if total.share_used is not None else None])
     sheet.column_dimensions["A"].width = 60
     buffer = io.BytesIO()
     book.save(buffer)
@@ -80,18 +82,19 @@ def project_list_workbook(rhf, day) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "Prosjekter"
-    sheet.append([f"Prosjekter med RS-tilskudd – {rhf.name} – per {day:%d.%m.%Y}"])
+    append_row(sheet, [f"Prosjekter med RS-tilskudd – {rhf.name} – per {day:%d.%m.%Y}"])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([])
+    append_row(sheet, [])
     years = sorted({y for y in range(day.year - 2, day.year + 4)})
-    sheet.append(["Prosjekt", "Helsefellesskap", "Eiere", "Forprosjekt", "Tildelingsrunde"] + [f"Tilsagn {y} (kr)" for y in years] + ["Siste status"])
+    append_row(sheet, ["Prosjekt", "Helsefellesskap", "Eiere", "Forprosjekt", "Tildelingsrunde"] + [f"Tilsagn {y} (kr)" for y in years] + ["Siste status"])
     for cell in sheet[3]:
         cell.font = Font(bold=True)
     grants = _grants(rhf)
     by_key = {(r.grant, r.year): r.committed for r in money.rows_for([g.pk for g in grants])}
     for grant in grants:
         reports = list(grant.reports.all())
-        sheet.append(
+        append_row(
+            sheet,
             [grant.title, grant.helsefellesskap.name if grant.helsefellesskap else "", _owners(grant), grant.get_pre_project_display(), grant.round_label]
             + [by_key.get((grant.pk, y), 0) for y in years]
             + [reports[0].get_progress_display() if reports else ""]

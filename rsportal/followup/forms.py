@@ -63,7 +63,7 @@ class ReportForm(forms.ModelForm):
 class SpendingForm(forms.Form):
     year = forms.IntegerField(widget=forms.HiddenInput)
     amount = KronerField(label=_("Brukt av tilskuddet"), min_value=0, required=False)
-    accounts = forms.FileField(label=_("Prosjektregnskap"), required=False)
+    accounts = forms.FileField(label=_("Prosjektregnskap"), required=False, help_text=_("PDF, Word, Excel eller OpenDocument, høyst 20 MB."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

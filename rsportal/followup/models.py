@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from rsportal.core.uploads import new_token
 from rsportal.funding.models import Grant, Pot
 
 
@@ -117,13 +118,23 @@ class Report(models.Model):
         return [str(labels[r]) for r in self.delay_reasons if r in labels]
 
 
+def accounts_path(instance, filename):
+    # Never the user's file name on disk (path tricks, personal data): a random one, whatever
+    # name the file came with. The user's name is kept in accounts_name for the download.
+    return f"accounts/{instance.report_id}/{new_token()}"
+
+
 class Spending(models.Model):
     """Money of the grant used in a year, as reported (with accounts attached)."""
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="spending")
     year = models.PositiveSmallIntegerField(_("år"))
     amount = models.PositiveBigIntegerField(_("brukt av tilskuddet (kr)"))
-    accounts = models.FileField(_("prosjektregnskap"), upload_to="accounts/", blank=True)
+    accounts = models.FileField(_("prosjektregnskap"), upload_to=accounts_path, blank=True)
+    accounts_name = models.CharField(_("filnavn"), max_length=255, blank=True)
+    # Set when the upload check passed; empty for files stored before the check existed,
+    # which the download view checks before it serves them.
+    accounts_content_type = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["report", "year"]

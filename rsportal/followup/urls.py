@@ -10,6 +10,7 @@ urlpatterns = [
     path("tilskudd/<int:pk>/utbetaling/", views.payment_add, name="payment-add"),
     path("tilskudd/<int:pk>/frigjor/", views.commitment_release, name="release"),
     path("rapport/<int:pk>/", views.report_detail, name="report"),
+    path("regnskap/<int:pk>/", views.accounts_download, name="accounts"),
     path("pott/<int:pk>/", views.pot_followup, name="pot"),
     path("rhf/<str:code>/arsmelding-<int:year>.<str:fmt>", views.annual_report, name="annual"),
     path("rhf/<str:code>/prosjektliste.xlsx", views.project_list, name="project-list"),

@@ -2,14 +2,16 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rsportal.accounts import permissions as account_permissions
+from rsportal.core import uploads
 from rsportal.core.decorators import role_required
+from rsportal.core.formatting import kroner
 from rsportal.funding import domain as funding
 from rsportal.funding.models import Commitment, Grant, Pot
 from rsportal.funding.queries import money_scope
@@ -17,7 +19,7 @@ from rsportal.registry.models import RegionalHealthAuthority
 
 from . import domain, exports, money, queries
 from .forms import ContributionForm, PaymentForm, ReleaseForm, ReportForm, SpendingForm
-from .models import Report, ReportDue
+from .models import Report, ReportDue, Spending
 
 
 def _grant(request, pk) -> Grant:
@@ -78,11 +80,19 @@ def _grant_page(request, grant, *, payment_form=None, payment_error: str = "", r
             "release_for": release_for,
             "release_reason": release_form.data.get("reason", "") if release_form is not None else "",
             "release_field_errors": " ".join(release_form.errors.get("reason", [])) if release_form is not None else "",
-            "commitments": grant.commitments.select_related("pot_year").order_by("pot_year__year"),
+            "commitments": _commitments(grant) if manages else [],
             "today": timezone.localdate(),
         },
         status=400 if payment_error or release_error else 200,
     )
+
+
+def _commitments(grant: Grant) -> list[Commitment]:
+    """The grant's commitments, each with `unpaid`: what releasing it would free."""
+    commitments = list(grant.commitments.select_related("pot_year__pot").order_by("pot_year__year", "created_at", "pk"))
+    for commitment in commitments:
+        commitment.unpaid = funding.releasable(commitment)
+    return commitments
 
 
 def _prefill(grant: Grant) -> dict:
@@ -161,6 +171,30 @@ def report_detail(request, pk: int):
     return render(request, "followup/report.html", {"report": report, "grant": report.grant})
 
 
+@role_required
+def accounts_download(request, pk: int):
+    """A report's accounts file, for those who may see the grant. Files live outside the web
+    root under random names and are only served here, as a download with the original name."""
+    spending = get_object_or_404(Spending.objects.select_related("report").exclude(accounts=""), pk=pk)
+    _grant(request, spending.report.grant_id)
+    content_type = spending.accounts_content_type
+    try:
+        file = spending.accounts.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("Filen finnes ikke lenger.")) from None
+    if not content_type:
+        # Stored before uploads were checked: served only if it passes the check now.
+        try:
+            content_type = uploads.check(file, name=spending.accounts_name)
+        except uploads.RejectedUpload:
+            file.close()
+            raise Http404(_("Filen er ikke kontrollert og kan ikke lastes ned.")) from None
+    response = FileResponse(file, as_attachment=True, filename=spending.accounts_name, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @require_POST
 @role_required
 def payment_add(request, pk: int):
@@ -187,10 +221,14 @@ def commitment_release(request, pk: int):
         return _grant_page(request, grant, release_form=form, release_error=_("Oppgi hvorfor tilsagnet frigjøres."))
     commitment = get_object_or_404(Commitment, pk=form.cleaned_data["commitment"], grant=grant)
     try:
-        funding.release_commitment(request.user, commitment, form.cleaned_data["reason"])
+        released = funding.release_commitment(request.user, commitment, form.cleaned_data["reason"])
     except funding.FundingError as exc:
         return _grant_page(request, grant, release_form=form, release_error=str(exc))
-    messages.success(request, _("Tilsagnet er frigjort og kan tildeles på nytt."))
+    messages.success(
+        request,
+        _("%(amount)s av tilsagnet for %(year)s er frigjort og kan tildeles på nytt.")
+        % {"amount": kroner(released.amount), "year": released.pot_year.year},
+    )
     return redirect("followup:grant", pk=grant.pk)
 
 

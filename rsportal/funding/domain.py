@@ -343,12 +343,42 @@ def commit_allocation(actor, *, pot: Pot, year: int, amount: int, description: s
     return commitment
 
 
+def releasable(commitment: Commitment) -> int:
+    """How much releasing the commitment may free: the part of it that is not paid out.
+
+    Payments are booked per grant and year (followup.Payment), not per commitment, so they
+    are set against all the grant's active commitments for that year. Paid money stays
+    committed: freeing it would let the pot promise it a second time.
+    """
+    if commitment.status == Commitment.Status.RELEASED:
+        return 0
+    if commitment.kind != Commitment.Kind.GRANT:
+        return commitment.amount
+    # Imported here: follow-up builds on funding, not the other way round.
+    from rsportal.followup.models import Payment
+
+    year = commitment.pot_year.year
+    committed = Commitment.objects.filter(grant_id=commitment.grant_id, pot_year__year=year, status__in=Commitment.ACTIVE).aggregate(s=Sum("amount"))["s"] or 0
+    paid = Payment.objects.filter(grant_id=commitment.grant_id, year=year).aggregate(s=Sum("amount"))["s"] or 0
+    return max(0, min(commitment.amount, committed - paid))
+
+
 @transaction.atomic
 def release_commitment(actor, commitment: Commitment, reason: str) -> Commitment:
     """Release a commitment (a project did not start, a later year was not granted),
-    so the money can be re-allocated. Transfers to other pots are not released here."""
+    so the money can be re-allocated. Transfers to other pots are not released here.
+
+    Only the unpaid part is freed. If some of it has been paid, the commitment keeps the
+    paid amount (still active) and the rest is split off as a released commitment, so the
+    ledger shows both and the pot's headroom grows by exactly what was not paid.
+    Returns the released commitment.
+    """
     _require_manager(actor, commitment.pot_year.pot)
     _lock(commitment.pot_year.pot)
+    if commitment.grant_id:
+        # record_payment registers payments under the grant's row lock: holding it too means no
+        # payment can land between reading what is paid and freeing the rest.
+        Grant.objects.select_for_update(of=("self",)).filter(pk=commitment.grant_id).first()
     commitment = Commitment.objects.select_related("pot_year__pot").get(pk=commitment.pk)
     if commitment.kind == Commitment.Kind.TRANSFER:
         raise FundingError(_("En overføring til en annen pott kan ikke frigjøres som et tilsagn."))
@@ -356,17 +386,42 @@ def release_commitment(actor, commitment: Commitment, reason: str) -> Commitment
         raise FundingError(_("Tilsagnet er allerede frigjort."))
     if not reason.strip():
         raise FundingError(_("Oppgi hvorfor tilsagnet frigjøres."))
-    commitment.status = Commitment.Status.RELEASED
-    commitment.release_reason = reason
-    commitment.save(update_fields=["status", "release_reason"])
+    pot_year = commitment.pot_year
+    free = releasable(commitment)
+    if free == 0:
+        raise FundingError(
+            _("Tilsagnet for %(year)s er utbetalt i sin helhet (%(amount)s). Utbetalte midler kan ikke frigjøres.")
+            % {"year": pot_year.year, "amount": kroner(commitment.amount)}
+        )
+    kept = commitment.amount - free
+    if kept:
+        commitment.amount = kept
+        commitment.save(update_fields=["amount"])
+        released = Commitment.objects.create(
+            pot_year=pot_year,
+            kind=commitment.kind,
+            grant=commitment.grant,
+            description=commitment.description,
+            amount=free,
+            status=Commitment.Status.RELEASED,
+            release_reason=reason,
+        )
+        summary = _("%(amount)s frigjort i %(pot)s %(year)s: %(reason)s. %(kept)s er utbetalt og forblir bundet.")
+    else:
+        commitment.status = Commitment.Status.RELEASED
+        commitment.release_reason = reason
+        commitment.save(update_fields=["status", "release_reason"])
+        released = commitment
+        summary = _("%(amount)s frigjort i %(pot)s %(year)s: %(reason)s")
     record(
         actor,
         "commitment.released",
-        commitment,
-        _("%(amount)s frigjort i %(pot)s %(year)s: %(reason)s")
-        % {"amount": kroner(commitment.amount), "pot": commitment.pot_year.pot.name, "year": commitment.pot_year.year, "reason": reason},
+        released,
+        summary % {"amount": kroner(free), "pot": pot_year.pot.name, "year": pot_year.year, "reason": reason, "kept": kroner(kept)},
+        commitment=commitment.pk,
+        kept=kept,
     )
-    return commitment
+    return released
 
 
 @transaction.atomic

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from rsportal.accounts import permissions
 from rsportal.accounts.models import OrganisationRole
 from rsportal.applications.models import Application, ApplicationVersion, Attachment, JoinRequest, Participant
+from rsportal.assessment import visibility
 from rsportal.assessment.models import Conflict, Decision, FormalCheck, Score, Vote
 from rsportal.core.audit import notify, record
 from rsportal.core.formatting import person_name
@@ -649,7 +650,8 @@ def view_log(user, *, person: str = "", obj: str = ""):
     "type:id" as stored, e.g. "applications.application:12"."""
     if not can_see_view_log(user):
         raise PermissionDenied(_("Visningsloggen er for sekretariatet og systemadministratorer."))
-    rows = PersonalDataView.objects.select_related("viewer", "helsefellesskap")
+    # Looks at drafts are their authors' business: a draft's title and contact persons stay theirs.
+    rows = visibility.without_drafts(PersonalDataView.objects.select_related("viewer", "helsefellesskap"))
     if not permissions.is_system_admin(user):
         seats = list(permissions.active_seats(user).filter(body__kind=Body.Kind.SECRETARIAT).values_list("body__helsefellesskap_id", "body__rhf_id"))
         communities = {hf for hf, _rhf in seats if hf}

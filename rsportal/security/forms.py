@@ -13,6 +13,8 @@ class TokenForm(forms.Form):
     error_messages = {"invalid": _("Koden er feil eller utløpt. Prøv igjen med koden som vises nå.")}
 
     def __init__(self, *args, device_check=None, **kwargs):
+        """`device_check(token)` returns the device that accepts the code, or None; without it
+        the form only checks that the code looks like one (set-up checks it in the domain)."""
         super().__init__(*args, **kwargs)
         self.device_check = device_check
         self.device = None
@@ -22,7 +24,23 @@ class TokenForm(forms.Form):
         token = "".join(self.cleaned_data["token"].split())
         if not token.isdigit():
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        self.device = self.device_check(token)
-        if self.device is None:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if self.device_check is not None:
+            self.device = self.device_check(token)
+            if self.device is None:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return token
+
+
+class RemoveForm(forms.Form):
+    confirm = forms.BooleanField(label=_("Jeg forstår at kontoen da bare er beskyttet av passordet"))
+
+
+class ResetForm(forms.Form):
+    """The reason a system administrator gives for removing someone's app; it goes in the audit trail."""
+
+    reason = forms.CharField(
+        label=_("Begrunnelse"),
+        max_length=500,
+        help_text=_("For eksempel: mistet telefonen, bekreftet på telefon med personen. Føres i revisjonssporet og sendes til personen."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -8,8 +8,11 @@ from django_otp import user_has_device
 from .twofactor import must_verify
 
 # Pages a signed-in user may reach before giving a code: the front page, signing in and out,
-# the two-factor pages themselves, the open API and static files. Everything else needs the code.
-PUBLIC_PREFIXES = ("/logg-inn/", "/logg-ut/", "/oidc/", "/api/v1/")
+# giving the code or setting up the first app, the open API and static files. Everything else
+# needs the code, the page for managing one's app included. The set-up page itself sends anyone
+# who already has an app to give its code first.
+PUBLIC_PATHS = ("/", "/logg-inn/", "/logg-inn/tofaktor/oppsett/", "/logg-inn/tofaktor/kode/")
+PUBLIC_PREFIXES = ("/logg-ut/", "/oidc/", "/api/v1/")
 
 
 class TwoFactorMiddleware:
@@ -24,7 +27,7 @@ class TwoFactorMiddleware:
 
     @staticmethod
     def _is_public(path: str) -> bool:
-        if path == "/" or path.startswith(PUBLIC_PREFIXES):
+        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
             return True
         return bool(settings.STATIC_URL) and path.startswith(settings.STATIC_URL)
 

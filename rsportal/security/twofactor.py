@@ -2,10 +2,12 @@
 
 from django.conf import settings
 from django_otp import user_has_device
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from rsportal.accounts import permissions
 from rsportal.accounts.models import OrganisationRole
+
+PENDING_SESSION_KEY = "rsportal_pending_totp"
 
 
 def requires_two_factor(user) -> bool:
@@ -21,6 +23,12 @@ def requires_two_factor(user) -> bool:
     )
 
 
+def must_use_two_factor(user) -> bool:
+    """Those who require it by role, and anyone who may open Django's admin (staff without a
+    role included: the admin is where accounts and the audit trail are)."""
+    return requires_two_factor(user) or (user.is_authenticated and user.is_staff)
+
+
 def must_verify(user) -> bool:
     """A signed-in user who has not yet given a code in this session but has to.
 
@@ -32,12 +40,20 @@ def must_verify(user) -> bool:
     # accessors, and such a session has not given a code yet.
     if getattr(user, "is_verified", None) and user.is_verified():
         return False
-    return user_has_device(user) or requires_two_factor(user)
+    return user_has_device(user) or must_use_two_factor(user)
 
 
-def pending_device(user) -> TOTPDevice:
-    """The unconfirmed device being set up; reused so reloading the page keeps the same QR code."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Autentiseringsapp", confirmed=False)
-    return device
+def pending_key(request) -> str:
+    """The secret (hex) of the app being set up, kept in the session until it is confirmed.
+
+    Nothing is written to the database before the person proves the app works, so opening the
+    set-up page has no lasting effect, and reloading it shows the same QR code."""
+    pending = request.session.get(PENDING_SESSION_KEY)
+    if not pending or pending.get("user") != request.user.pk:
+        pending = {"user": request.user.pk, "key": random_hex(20)}
+        request.session[PENDING_SESSION_KEY] = pending
+    return pending["key"]
+
+
+def forget_pending_key(request) -> None:
+    request.session.pop(PENDING_SESSION_KEY, None)

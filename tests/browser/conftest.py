@@ -10,6 +10,7 @@ is closed when the last browser test is done, so the rest of the suite keeps Dja
 `check --deploy` (async.E001) does not see the variable.
 """
 
+import base64
 import os
 import re
 from pathlib import Path
@@ -200,8 +201,13 @@ def sign_in(page: Page, user, password: str | None = None, audit: bool = False) 
         setting_up = "/oppsett/" in page.url
         if audit:
             _audit("00-two-factor-" + ("setup" if setting_up else "code"))
-        device = TOTPDevice.objects.filter(user=user, confirmed=not setting_up).order_by("-pk").first()
-        assert device is not None, f"no {'pending' if setting_up else 'confirmed'} TOTP device for {user}"
+        if setting_up:
+            # The secret being set up lives in the session until confirmed; read it as a person would.
+            secret = re.search(r"secret=([A-Z2-7]+)", page.locator("#otpauth-uri").inner_text()).group(1)
+            device = TOTPDevice(key=base64.b32decode(secret + "=" * (-len(secret) % 8)).hex())
+        else:
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("-pk").first()
+            assert device is not None, f"no confirmed TOTP device for {user}"
         page.get_by_label(re.compile("^Engangskode")).fill(totp_code(device))
         submit(page, page.locator("main form button[type=submit]"))
         assert "/logg-inn/" not in page.url, f"still on {page.url} after the one-time code"
