@@ -239,7 +239,7 @@ class TestAgenda:
         assert items[-1].planned_end == start + datetime.timedelta(hours=1)
         member_seat = personas.member.seats.get()
         tromso_item = next(i for i in items if i.application_id == apps[0].pk)
-        domain.start_item(personas.chair, tromso_item)
+        domain.start_item(personas.chair, tromso_item, confirm_early=True)  # the meeting is set for next May
         assert list(tromso_item.left_room.all()) == [member_seat]
         html = login(personas.rhf_admin).get(f"/vurdering/mote/{meeting.pk}/").content.decode()
         assert "09.00–09.15" in html and member_seat.name in html
@@ -272,8 +272,19 @@ class TestVotingRules:
         assert not voting.tally("majority", {1: "for", 9: "for", 2: "against"}, {1, 2}, chair=2).adopted
 
 
+def open_item(personas, application):
+    """The application's item in a meeting held now, with every seat present, started."""
+    item = domain.agenda_item(application, domain.decision_body(application.call))
+    if item is None:
+        meeting = domain.schedule_meeting(personas.rhf_admin, application.call, starts_at=timezone.now())
+        domain.record_attendance(personas.chair, meeting, list(meeting.body.members.all()))
+        item = meeting.items.get(application=application)
+    return domain.start_item(personas.chair, item)
+
+
 class TestDecisions:
     def decide(self, personas, application, outcome="full", amounts=None, reason="Godt prosjekt"):
+        open_item(personas, application)
         return domain.propose_decision(personas.chair, application, outcome=outcome, amounts=amounts if amounts is not None else {2027: 2 * M}, reason=reason)
 
     def test_adopted_grant_books_the_money_and_tells_the_applicants(self, world, personas, round_, login):
@@ -318,6 +329,7 @@ class TestDecisions:
     def test_observer_proposes_but_does_not_vote(self, world, personas, round_):
         call, apps = round_
         forward_all(world, personas, call, apps)
+        open_item(personas, apps[0])
         decision = domain.propose_decision(personas.observer, apps[0], outcome="rejected", amounts={}, reason="Ikke innenfor formålet")
         with pytest.raises(PermissionDenied):
             domain.cast_vote(personas.observer, decision, "for")

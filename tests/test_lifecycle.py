@@ -18,7 +18,7 @@ from rsportal.applications import domain
 from rsportal.applications.forms import SECTIONS, BenefitRowForm, BudgetLineForm
 from rsportal.applications.models import Application, Call, Participant
 from rsportal.assessment import domain as assessment
-from rsportal.assessment.models import Decision, FormalCheck
+from rsportal.assessment.models import AgendaItem, Decision, FormalCheck, Meeting
 from rsportal.core.models import AuditEvent
 from rsportal.funding import domain as funding
 from rsportal.funding.models import Appropriation, Commitment, Grant
@@ -77,6 +77,18 @@ def application(call, world, personas, co_applicant, settings, tmp_path):
     return Application.objects.get(pk=application.pk)
 
 
+def open_item(application, personas) -> AgendaItem:
+    """The application's item in a meeting under way with every seat present: votes need both."""
+    existing = AgendaItem.objects.filter(application=application).first()
+    if existing:
+        return existing
+    body = application.call.steps.get(step="decision").body
+    now = timezone.now()
+    meeting = Meeting.objects.create(call=application.call, body=body, starts_at=now, created_by=personas.rhf_admin, attendance_recorded_at=now)
+    meeting.present.set(body.members.all())
+    return AgendaItem.objects.create(meeting=meeting, application=application, order=1, planned_start=now, planned_end=now, started_at=now)
+
+
 def put_in(application, state, personas):
     """Bring the application into `state` as the database would hold it."""
     submitted = {"submitted_at": timezone.now()}
@@ -85,7 +97,10 @@ def put_in(application, state, personas):
     decision = {"in_vote": ("proposed", "rejected", {}), "granted": ("adopted", "full", {str(YEAR): M}), "not_granted": ("adopted", "rejected", {})}.get(state)
     if decision:
         status, outcome, amounts = decision
-        Decision.objects.create(application=application, body=application.call.steps.get(step="decision").body, outcome=outcome, amounts=amounts, reason="Begrunnelse", status=status, proposed_by=personas.chair)
+        Decision.objects.create(
+            application=application, item=open_item(application, personas), body=application.call.steps.get(step="decision").body,
+            outcome=outcome, amounts=amounts, reason="Begrunnelse", status=status, proposed_by=personas.chair,
+        )
     return Application.objects.get(pk=application.pk)
 
 
@@ -160,7 +175,7 @@ def test_every_change_in_every_state(state, action, application, personas, world
         # conclusion. Outside "in_vote" it is put there directly, as one made before the
         # application was withdrawn or reopened, or a second one after a decision, would be.
         if state != "in_vote":
-            Decision.objects.create(application=application, body=world.stu, outcome="rejected", amounts={}, reason="Begrunnelse", proposed_by=personas.chair)
+            Decision.objects.create(application=application, item=open_item(application, personas), body=world.stu, outcome="rejected", amounts={}, reason="Begrunnelse", proposed_by=personas.chair)
         for voter in (personas.chair, personas.member):
             assessment.cast_vote(voter, application.decisions.get(status="proposed"), "for")
         application = Application.objects.get(pk=application.pk)
@@ -181,6 +196,7 @@ def test_every_change_in_every_state(state, action, application, personas, world
 def granted(application, personas):
     """Submitted, put to the vote and granted 1 MNOK for 2028, which committed the money."""
     domain.submit(personas.applicant, application)
+    open_item(application, personas)
     decision = assessment.propose_decision(personas.chair, application, outcome="full", amounts={YEAR: M}, reason="Godt forankret")
     for voter in (personas.chair, personas.member):
         assessment.cast_vote(voter, decision, "for")
@@ -200,6 +216,7 @@ def test_a_decided_application_cannot_be_reopened_and_then_given_a_bigger_budget
 
 def test_an_application_in_the_vote_cannot_be_reopened(application, personas, login):
     domain.submit(personas.applicant, application)
+    open_item(application, personas)
     assessment.propose_decision(personas.chair, application, outcome="rejected", amounts={}, reason="Utenfor formålet")
     before = db_state(application)
     response = login(personas.secretariat).post(f"/soknader/{application.pk}/apne-for-revisjon/", {"reason": "Rett opp"})
@@ -263,6 +280,7 @@ def test_only_an_owner_adds_another_owner(application, personas, co_applicant, w
 
 def test_a_proposal_on_a_withdrawn_application_is_never_concluded(application, personas):
     domain.submit(personas.applicant, application)
+    open_item(application, personas)
     decision = assessment.propose_decision(personas.chair, application, outcome="full", amounts={YEAR: M}, reason="Godt")
     for voter in (personas.chair, personas.member):
         assessment.cast_vote(voter, decision, "for")
@@ -278,6 +296,7 @@ def test_a_withdrawal_racing_the_conclusion_never_leaves_a_grant_on_a_withdrawn_
     """The conclusion locks the application row, as the withdrawal does: it waits for the
     withdrawal to commit and then refuses, instead of booking a grant next to it."""
     domain.submit(personas.applicant, application)
+    open_item(application, personas)
     decision = assessment.propose_decision(personas.chair, application, outcome="full", amounts={YEAR: M}, reason="Godt")
     for voter in (personas.chair, personas.member):
         assessment.cast_vote(voter, decision, "for")

@@ -180,6 +180,7 @@ def meeting_item(world, personas, round_):  # noqa: F811
     secretary = f.UserFactory(username="sekretaer", first_name="Siri", last_name="Sekretær")
     f.seat(world.stu, secretary, role=BodyMember.Role.SECRETARY, side=BodyMember.Side.RHF)
     meeting = domain.schedule_meeting(personas.rhf_admin, call, starts_at=timezone.now())
+    domain.record_attendance(personas.chair, meeting, list(world.stu.members.all()))
     item = meeting.items.get(application=apps[3])
     domain.start_item(personas.chair, item)
     return item, secretary

@@ -333,6 +333,8 @@ MATRIX: dict[str, Row] = {
     ),
     # Only the chair or the secretary runs the meeting (neither is a persona here). The item has
     # already started, and an empty deliberation keeps the recorded one.
+    # Attendance is recorded by those running the meeting (leader, deputy, secretary, minute-taker).
+    "assessment:attendance": Row(lambda c: f"/vurdering/mote/{c.meeting.pk}/oppmote/", {"GET": POST_ONLY, "POST": role_page(403)}),
     "assessment:item-start": Row(lambda c: f"/vurdering/sak/{c.item.pk}/start/", {"GET": POST_ONLY, "POST": role_page(403)}),
     "assessment:item-end": Row(lambda c: f"/vurdering/sak/{c.item.pk}/avslutt/", {"GET": POST_ONLY, "POST": role_page(403)}),
     # Seats in the deciding body (observers too) and the secretariat side propose; the conflicted
@@ -551,7 +553,9 @@ def ctx(world, personas, settings, tmp_path):
     meeting = assessment.schedule_meeting(personas.secretariat, call, starts_at=timezone.now(), location="Tromsø")
     items = {i.application_id: i for i in meeting.items.all()}
     item = items[assessed.pk]
+    assessment.record_attendance(personas.chair, meeting, list(meeting.body.members.all()))
     assessment.start_item(personas.chair, item)
+    assessment.start_item(personas.chair, items[granted.pk])
     assessment.end_item(personas.chair, item, DELIBERATION)
     proposal = assessment.propose_decision(personas.chair, assessed, outcome="rejected", amounts={}, reason=PROPOSAL_REASON, item=item)
     decision = assessment.propose_decision(

@@ -82,6 +82,9 @@ def decided(world, personas, settings, tmp_path):
     assessment.save_scores(personas.member, application, {c.pk: (c.scale_max, SCORE_NOTE) for c in assessment.criteria_of(call)})
 
     meeting = assessment.schedule_meeting(personas.rhf_admin, call, starts_at=timezone.now(), location="Tromsø")
+    # Two of the four voting seats are conflicted: "at least half" (kommuneloven § 11-9) lets the other two decide.
+    Body.objects.filter(pk=world.stu.pk).update(quorum=Body.Quorum.AT_LEAST_HALF)
+    assessment.record_attendance(personas.chair, meeting, list(world.stu.members.all()))
     item = meeting.items.get(application=application)
     assessment.start_item(personas.chair, item)
     assessment.end_item(personas.chair, item, DELIBERATION)

@@ -20,8 +20,11 @@ from rsportal.funding import domain as funding
 from rsportal.funding.models import Grant
 from rsportal.registry.models import Body, BodyMember
 
-from . import agenda, voting
-from .models import AgendaItem, Conflict, Decision, FormalCheck, Forwarding, Meeting, Score, Vote
+from . import agenda, meeting_rules, voting
+from .models import AgendaItem, Conflict, ConflictVote, Decision, FormalCheck, Forwarding, Meeting, Score, Vote
+
+# Starting a meeting this long before its date needs the chair's explicit confirmation.
+EARLY_START_MARGIN = datetime.timedelta(days=1)
 
 
 class AssessmentError(Exception):
@@ -123,9 +126,25 @@ def takes_part(user, call: Call) -> bool:
     return account_permissions.active_seats(user).filter(body_id__in=bodies).exists()
 
 
+MEETING_ROLES = (BodyMember.Role.LEADER, BodyMember.Role.DEPUTY, BodyMember.Role.SECRETARY, BodyMember.Role.MINUTE_TAKER)
+
+
 def runs_meeting(user, body: Body | None) -> bool:
+    """Leader, deputy, secretary and minute-taker run the meeting: attendance, the agenda."""
     member = seat(user, body)
-    return member is not None and member.role in (BodyMember.Role.LEADER, BodyMember.Role.SECRETARY)
+    return member is not None and member.role in MEETING_ROLES
+
+
+def runs_item(user, item: AgendaItem) -> bool:
+    """Who runs one item: the acting chair (the deputy when the leader is out), or the secretary
+    or minute-taker; never someone who must leave the room for it."""
+    member = seat(user, item.meeting.body)
+    if member is None or member.pk in meeting_rules.out_of_room(item):
+        return False
+    if member.role in (BodyMember.Role.SECRETARY, BodyMember.Role.MINUTE_TAKER):
+        return True
+    chair = meeting_rules.acting_chair(item)
+    return chair is not None and chair.pk == member.pk
 
 
 def conflicted_members(application: Application) -> set[int]:
@@ -290,25 +309,51 @@ def declare_conflict(actor, application: Application, member: BodyMember, reason
     if not created:
         raise AssessmentError(_("Habiliteten til %(name)s i denne saken er allerede meldt.") % {"name": member.name})
     record(actor, "assessment.conflict_declared", application, _("%(name)s meldt mulig inhabil: %(reason)s") % {"name": member.name, "reason": reason})
-    chairs = BodyMember.objects.active_on(timezone.localdate()).filter(body=member.body, role=BodyMember.Role.LEADER, user__isnull=False).select_related("user")
+    # Those who decide it: the leader, the deputy when it concerns the leader, or the body's voters.
+    deciders = meeting_rules.conflict_deciders(conflict) or meeting_rules.conflict_voters(conflict)
     from .visibility import may_notify
 
-    chairs = [c for c in chairs if may_notify(c.user, application)]  # a chair conflicted on the case is not told about it
-    notify([c.user.email for c in chairs], _("Habilitet må vurderes: %(t)s") % {"t": application.title}, _("%(name)s: %(reason)s") % {"name": member.name, "reason": reason})
+    deciders = [d for d in deciders if d.user_id and may_notify(d.user, application)]  # one conflicted on the case is not told about it
+    notify([d.user.email for d in deciders], _("Habilitet må vurderes: %(t)s") % {"t": application.title}, _("%(name)s: %(reason)s") % {"name": member.name, "reason": reason})
     return conflict
+
+
+def may_decide_conflict(user, conflict: Conflict) -> bool:
+    """Whether the conflicts page offers `user` the buttons: the deciding leader or deputy, a
+    voter when the body decides, or the secretariat when no other voting member exists."""
+    deciders = meeting_rules.conflict_deciders(conflict)
+    if deciders:
+        return any(d.user_id == user.pk for d in deciders)
+    voters = meeting_rules.conflict_voters(conflict)
+    if voters:
+        return any(v.user_id == user.pk for v in voters)
+    return manages(user, conflict.application.call)
 
 
 @transaction.atomic
 def decide_conflict(actor, conflict: Conflict, *, conflicted: bool, expected_status: str | None = None) -> Conflict:
-    """The chair decides. A conflicted member cannot see or score the application.
-    `expected_status` is the status the chair saw when choosing."""
+    """Decide a possible conflict. The leader decides; the deputy when the conflict is about the
+    leader or the leader is conflicted in the same application; with neither, the body votes
+    without the member concerned (this records the actor's vote, and the conflict is decided when
+    a majority agrees, or as conflicted on a tie once all have voted). No conflict is left
+    without someone who can decide it: see meeting_rules.
+    `expected_status` is the status the person saw when choosing."""
     # decided_by is nullable (an outer join): lock only the conflict's own row.
-    conflict = Conflict.objects.select_for_update(of=("self",)).select_related("member__body", "decided_by").get(pk=conflict.pk)
-    chair = seat(actor, conflict.member.body)
-    if chair is None or chair.role != BodyMember.Role.LEADER:
-        raise PermissionDenied(_("Bare leder av organet avgjør habilitet."))
-    if chair.pk == conflict.member_id:
-        raise AssessmentError(_("Leder kan ikke avgjøre sin egen habilitet; nestleder eller organet avgjør."))
+    conflict = Conflict.objects.select_for_update(of=("self",)).select_related("member__body", "decided_by", "application__call").get(pk=conflict.pk)
+    own = seat(actor, conflict.member.body)
+    if own is not None and own.pk == conflict.member_id and own.role in (BodyMember.Role.LEADER, BodyMember.Role.DEPUTY):
+        raise AssessmentError(_("Du kan ikke avgjøre din egen habilitet; nestleder eller organet avgjør."))
+    deciders = meeting_rules.conflict_deciders(conflict)
+    voters = []
+    if deciders:
+        if own is None or own.pk not in {d.pk for d in deciders}:
+            raise PermissionDenied(_("%(name)s (%(role)s) avgjør denne habiliteten.") % {"name": deciders[0].name, "role": deciders[0].get_role_display().lower()})
+    else:
+        voters = meeting_rules.conflict_voters(conflict)
+        if not voters and not manages(actor, conflict.application.call):
+            raise PermissionDenied(_("Organet har ingen andre stemmeberettigede; sekretariatet avgjør habiliteten."))
+        if voters and (own is None or own.pk not in {v.pk for v in voters}):
+            raise PermissionDenied(_("Organet avgjør denne habiliteten ved avstemning, uten medlemmet det gjelder, og du er ikke blant dem som stemmer."))
     if expected_status is not None and conflict.status != expected_status:
         raise StaleEdit(
             _(
@@ -323,13 +368,28 @@ def decide_conflict(actor, conflict: Conflict, *, conflicted: bool, expected_sta
                 "choice": (Conflict.Status.CONFIRMED.label if conflicted else Conflict.Status.DISMISSED.label).lower(),
             }
         )
+    how = ""
+    if voters:
+        ConflictVote.objects.update_or_create(conflict=conflict, member=own, defaults={"conflicted": conflicted})
+        record(actor, "assessment.conflict_vote", conflict.application, _("%(voter)s stemte om habiliteten til %(name)s") % {"voter": own.name, "name": conflict.member.name})
+        votes = dict(conflict.votes.values_list("member_id", "conflicted"))
+        outcome = meeting_rules.conflict_vote_outcome(votes, {v.pk for v in voters})
+        if outcome is None:
+            return conflict
+        conflicted = outcome
+        how = _(" av organet ved avstemning (%(yes)s inhabil, %(no)s habil)") % {"yes": sum(votes.values()), "no": len(votes) - sum(votes.values())}
     conflict.status = Conflict.Status.CONFIRMED if conflicted else Conflict.Status.DISMISSED
     conflict.decided_by = actor
     conflict.decided_at = timezone.now()
     conflict.save()
     if conflicted:
         Score.objects.filter(application=conflict.application, member=conflict.member).delete()
-    record(actor, "assessment.conflict_decided", conflict.application, _("%(name)s vurdert som %(status)s") % {"name": conflict.member.name, "status": conflict.get_status_display().lower()})
+    record(
+        actor,
+        "assessment.conflict_decided",
+        conflict.application,
+        _("%(name)s vurdert som %(status)s%(how)s") % {"name": conflict.member.name, "status": conflict.get_status_display().lower(), "how": how},
+    )
     return conflict
 
 
@@ -442,21 +502,58 @@ def schedule_meeting(actor, call: Call, *, starts_at: datetime.datetime, locatio
     return meeting
 
 
+def early_start(meeting: Meeting) -> bool:
+    """Whether starting the meeting now would be well before its date (a mistake, or a
+    meeting moved forward that the chair must confirm). Once an item has started, it is under way."""
+    if meeting.items.filter(started_at__isnull=False).exists():
+        return False
+    return timezone.now() < meeting.starts_at - EARLY_START_MARGIN
+
+
 @transaction.atomic
-def start_item(actor, item: AgendaItem) -> AgendaItem:
-    """Open an item: conflicted members are recorded as having left the room."""
+def record_attendance(actor, meeting: Meeting, present: list[BodyMember]) -> Meeting:
+    """Who is present. Leader, deputy, secretary or minute-taker records it, and may record it
+    again when someone arrives or leaves; the quorum of each vote counts who is present then."""
+    given = meeting
+    meeting = Meeting.objects.select_for_update().select_related("body").get(pk=meeting.pk)
+    if not runs_meeting(actor, meeting.body):
+        raise PermissionDenied(_("Bare leder, nestleder, sekretær eller referent registrerer oppmøtet."))
+    seats = {m.pk: m for m in BodyMember.objects.active_on(timezone.localdate()).filter(body=meeting.body)}
+    strangers = [m for m in present if m.pk not in seats]
+    if strangers:
+        raise AssessmentError(_("%(name)s har ikke sete i %(body)s.") % {"name": strangers[0].name, "body": meeting.body.name})
+    meeting.present.set([seats[m.pk] for m in present])
+    meeting.attendance_recorded_at = timezone.now()
+    meeting.save(update_fields=["attendance_recorded_at"])
+    given.attendance_recorded_at = meeting.attendance_recorded_at  # the caller's instance too
+    names = sorted(seats[m.pk].name for m in present)
+    record(actor, "assessment.attendance", meeting, _("Til stede: %(names)s") % {"names": ", ".join(names) or _("ingen")}, present=[m.pk for m in present])
+    return meeting
+
+
+@transaction.atomic
+def start_item(actor, item: AgendaItem, *, confirm_early: bool = False) -> AgendaItem:
+    """Open an item: conflicted members are recorded as having left the room. Starting the
+    meeting more than a day before its date needs `confirm_early` from the one running it."""
     item = AgendaItem.objects.select_for_update().select_related("meeting__body", "application").get(pk=item.pk)
-    if not runs_meeting(actor, item.meeting.body):
-        raise PermissionDenied(_("Bare leder eller sekretær styrer møtet."))
+    if not runs_item(actor, item):
+        raise PermissionDenied(_("Bare den som leder saken (leder, eller nestleder når leder er inhabil eller borte), sekretær eller referent styrer den."))
+    meeting = item.meeting
+    if item.started_at is None and early_start(meeting) and not confirm_early:
+        raise AssessmentError(
+            _("Møtet er satt opp %(when)s. Bekreft at møtet holdes nå, før oppsatt tid, for å starte saken.") % {"when": local_stamp(meeting.starts_at)}
+        )
+    early = item.started_at is None and early_start(meeting)
     item.started_at = item.started_at or timezone.now()
     item.save(update_fields=["started_at"])
-    out = [c.member for c in item.application.conflicts.select_related("member") if c.blocks and c.member.body_id == item.meeting.body_id]
+    out = [c.member for c in item.application.conflicts.select_related("member") if c.blocks and c.member.body_id == meeting.body_id]
     item.left_room.set(out)
     record(
         actor,
         "assessment.item_started",
         item.application,
-        _("Sak %(n)s startet; forlot rommet: %(names)s") % {"n": item.order, "names": ", ".join(m.name for m in out) or _("ingen")},
+        _("Sak %(n)s startet; forlot rommet: %(names)s") % {"n": item.order, "names": ", ".join(m.name for m in out) or _("ingen")}
+        + (" " + _("Møtet ble bekreftet holdt før oppsatt tid (%(when)s).") % {"when": local_stamp(meeting.starts_at)} if early else ""),
     )
     return item
 
@@ -465,8 +562,8 @@ def start_item(actor, item: AgendaItem) -> AgendaItem:
 def end_item(actor, item: AgendaItem, deliberation: str = "", *, expected_ended_at: str | None = None) -> AgendaItem:
     """`expected_ended_at` is stamp() of the item's end as the form showed it ("" when still open)."""
     item = AgendaItem.objects.select_for_update().select_related("meeting__body", "application").get(pk=item.pk)
-    if not runs_meeting(actor, item.meeting.body):
-        raise PermissionDenied(_("Bare leder eller sekretær styrer møtet."))
+    if not runs_item(actor, item):
+        raise PermissionDenied(_("Bare den som leder saken, sekretær eller referent styrer den."))
     if expected_ended_at is not None and stamp(item.ended_at) != expected_ended_at:
         raise StaleEdit(
             _(
@@ -522,6 +619,12 @@ def propose_decision(
     if member is not None and is_conflicted(member, application):
         raise PermissionDenied(_("Du er inhabil i denne saken."))
     Application.objects.select_for_update().get(pk=application.pk)  # serialises proposals on the application
+    item = item or agenda_item(application, body)
+    if item is None:
+        raise AssessmentError(_("Forslag til vedtak legges fram i møte: søknaden står ikke på dagsorden i noe møte i %(body)s.") % {"body": body.name})
+    item.refresh_from_db(fields=["started_at"])
+    if item.started_at is None:
+        raise AssessmentError(_("Sak %(n)s er ikke startet. Forslag kan legges fram først når saken er startet.") % {"n": item.order})
     if not reason.strip():
         raise AssessmentError(_("Alle vedtak skal begrunnes."))
     amounts = _clean_amounts(amounts)
@@ -566,9 +669,29 @@ def propose_decision(
     return decision
 
 
+def agenda_item(application: Application, body: Body | None) -> AgendaItem | None:
+    """The application's item in the body's latest meeting."""
+    return AgendaItem.objects.filter(application=application, meeting__body=body).select_related("meeting__body", "application").order_by("-meeting__starts_at", "-pk").first()
+
+
 def eligible_voters(decision: Decision) -> set[int]:
-    members = BodyMember.objects.active_on(timezone.localdate()).filter(body=decision.body, voting=True).exclude(role=BodyMember.Role.OBSERVER)
-    return set(members.values_list("pk", flat=True)) - conflicted_members(decision.application)
+    """Voting seats present at the meeting, not conflicted and not out of the room."""
+    if decision.item_id is None:
+        return set()
+    return meeting_rules.voters(decision.item)
+
+
+def _voting_open(decision: Decision) -> AgendaItem:
+    """The decision's item, refused unless it has started and the body has a quorum."""
+    item = decision.item
+    if item is None:
+        raise AssessmentError(_("Forslaget hører ikke til noen sak i et møte."))
+    if item.started_at is None:
+        raise AssessmentError(_("Sak %(n)s er ikke startet. Det kan stemmes først når saken er startet.") % {"n": item.order})
+    check = meeting_rules.quorum(item)
+    if not check.ok:
+        raise AssessmentError(check.reason)
+    return item
 
 
 @transaction.atomic
@@ -577,8 +700,11 @@ def cast_vote(actor, decision: Decision, choice: str) -> Vote:
     if decision.status != Decision.Status.PROPOSED:
         raise AssessmentError(_("Avstemningen er avsluttet."))
     member = seat(actor, decision.body)
-    if member is None or member.pk not in eligible_voters(decision):
-        raise PermissionDenied(_("Du har ikke stemmerett i denne saken (observatør, inhabil eller ikke medlem)."))
+    if member is None or not member.voting or is_conflicted(member, decision.application):
+        raise PermissionDenied(_("Du har ikke stemmerett i denne saken (observatør, referent, inhabil eller ikke medlem)."))
+    _voting_open(decision)
+    if member.pk not in eligible_voters(decision):
+        raise AssessmentError(_("Du er ikke registrert som til stede i saken. Leder eller sekretær registrerer oppmøtet."))
     if choice not in Vote.Choice.values:
         raise AssessmentError(_("Ukjent stemme."))
     vote, _created = Vote.objects.update_or_create(decision=decision, member=member, defaults={"choice": choice})
@@ -591,14 +717,17 @@ def conclude(actor, decision: Decision, *, later_years_conditional: bool = True)
     """Count the votes by the body's rule; an adopted grant books the money against the pot."""
     # The application row first, in the order proposals, reopenings and withdrawals lock: no deadlock, and whichever waits sees the state that won.
     Application.objects.select_for_update().only("pk").get(pk=decision.application_id)
-    decision = Decision.objects.select_for_update().select_related("application__call__pot", "body").get(pk=decision.pk)
-    if not runs_meeting(actor, decision.body):
-        raise PermissionDenied(_("Bare leder eller sekretær avslutter avstemningen."))
+    # item is nullable (an outer join): lock only the decision's own row.
+    decision = Decision.objects.select_for_update(of=("self",)).select_related("application__call__pot", "body", "item__meeting__body", "item__application").get(pk=decision.pk)
+    if decision.item is None or not runs_item(actor, decision.item):
+        raise PermissionDenied(_("Bare den som leder saken, sekretær eller referent avslutter avstemningen."))
     if decision.status != Decision.Status.PROPOSED:
         raise AssessmentError(_("Avstemningen er allerede avsluttet."))
     if refusal := lifecycle.refusal(decision.application, lifecycle.DECIDE):
         raise AssessmentError(refusal)
-    chair = BodyMember.objects.active_on(timezone.localdate()).filter(body=decision.body, role=BodyMember.Role.LEADER).first()
+    item = _voting_open(decision)
+    # The casting vote is the acting chair's: the deputy's when the leader had to leave.
+    chair = meeting_rules.acting_chair(item)
     votes = dict(decision.votes.values_list("member_id", "choice"))
     result = voting.tally(decision.body.decision_rule, votes, eligible_voters(decision), chair.pk if chair else None)
     decision.status = Decision.Status.ADOPTED if result.adopted else Decision.Status.NOT_ADOPTED

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from rsportal.core.dates import NorwegianDateTimeField
 from rsportal.core.forms import KronerField
 
 from .models import Decision, FormalCheck
@@ -33,7 +34,7 @@ class FormalCheckForm(forms.Form):
 
 
 class MeetingForm(forms.Form):
-    starts_at = forms.DateTimeField(label=_("Møtestart"), input_formats=["%Y-%m-%dT%H:%M", "%d.%m.%Y %H:%M"], widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    starts_at = NorwegianDateTimeField(label=_("Møtestart"), help_text=_("Dato og klokkeslett, for eksempel 15.01.2027 10.00."))
     location = forms.CharField(label=_("Sted"), max_length=200, required=False)
     pitch_minutes = forms.IntegerField(label=_("Minutter per prosjekt (lik tid for alle)"), min_value=1, max_value=120, initial=15)
     changeover_minutes = forms.IntegerField(label=_("Minutter mellom prosjektene"), min_value=0, max_value=60, initial=0)
@@ -70,3 +71,14 @@ class ConflictDeclareForm(forms.Form):
         self.fields["application"].queryset = applications
         self.fields["member"].queryset = members
         self.fields["member"].label_from_instance = lambda m: f"{m.name} ({m.get_role_display()})"
+
+
+class AttendanceForm(forms.Form):
+    """Who is present: every seat of the body, voting or not, for the minutes."""
+
+    present = forms.ModelMultipleChoiceField(label=_("Til stede"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, seats, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["present"].queryset = seats
+        self.fields["present"].label_from_instance = lambda m: f"{m.name} ({m.get_role_display()}, {m.get_side_display()}; {_('stemmerett')}: {m.voting_label.lower()})"

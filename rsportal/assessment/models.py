@@ -109,6 +109,21 @@ class Conflict(models.Model):
         return self.status != self.Status.DISMISSED
 
 
+class ConflictVote(models.Model):
+    """A member's vote on another member's conflict, used when neither the leader nor the
+    deputy can decide it (forvaltningsloven § 8: the body decides, without the member concerned)."""
+
+    conflict = models.ForeignKey(Conflict, on_delete=models.CASCADE, related_name="votes")
+    member = models.ForeignKey(BodyMember, on_delete=models.CASCADE, related_name="+")
+    conflicted = models.BooleanField(_("inhabil"))
+    cast_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["conflict", "member"], name="one_conflict_vote_per_member")]
+        verbose_name = _("stemme om habilitet")
+        verbose_name_plural = _("stemmer om habilitet")
+
+
 class Meeting(models.Model):
     call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="meetings")
     body = models.ForeignKey(Body, verbose_name=_("organ"), on_delete=models.PROTECT, related_name="meetings")
@@ -117,6 +132,8 @@ class Meeting(models.Model):
     pitch_minutes = models.PositiveSmallIntegerField(_("minutter per prosjekt"), default=15)
     changeover_minutes = models.PositiveSmallIntegerField(_("minutter mellom prosjektene"), default=0)
     notes = models.TextField(_("merknader til protokollen"), blank=True)
+    present = models.ManyToManyField(BodyMember, blank=True, related_name="+", verbose_name=_("til stede"))
+    attendance_recorded_at = models.DateTimeField(_("oppmøte registrert"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import meeting_views, views
 
 app_name = "assessment"
 urlpatterns = [
@@ -18,6 +18,7 @@ urlpatterns = [
     path("soknad/<int:pk>/poeng/", views.score, name="score"),
     path("mote/<int:pk>/", views.meeting_detail, name="meeting"),
     path("mote/<int:pk>/leder/", views.meeting_chair, name="chair"),
+    path("mote/<int:pk>/oppmote/", meeting_views.attendance, name="attendance"),
     path("mote/<int:pk>/protokoll.pdf", views.minutes_pdf, name="minutes-pdf"),
     path("sak/<int:pk>/start/", views.item_start, name="item-start"),
     path("sak/<int:pk>/avslutt/", views.item_end, name="item-end"),

@@ -18,7 +18,7 @@ from rsportal.funding.models import Commitment
 from rsportal.registry.models import BodyMember, Helsefellesskap
 from rsportal.registry.services import population_by_helsefellesskap
 
-from . import agenda, documents, domain, queries, ranking, visibility
+from . import agenda, documents, domain, meeting_rules, meeting_views, queries, ranking, visibility
 from .forms import ConflictDeclareForm, DecisionForm, FormalCheckForm, MeetingForm
 from .models import AgendaItem, Conflict, Decision, FormalCheck, Forwarding, Meeting, Score, Vote
 
@@ -132,7 +132,10 @@ def prioritise(request, pk: int, code: str):
                 stale = isinstance(exc, domain.StaleEdit)
             else:
                 messages.success(request, _("Prioriteringen er lagret og sendt videre."))
-                return redirect("assessment:call", pk=call.pk)
+                # A community's secretariat has no part in the regional call's pages: stay here.
+                if domain.takes_part(request.user, call):
+                    return redirect("assessment:call", pk=call.pk)
+                return redirect("assessment:prioritise", pk=call.pk, code=hf.code)
     for application in submitted:
         forwarding = getattr(application, "forwarding", None)
         if request.method == "POST":
@@ -255,8 +258,9 @@ def _conflicts_page(request, call, form, bodies, *, decide_error: str = ""):
     seen = visibility.what_may_see_all(request.user, call, applications)
     mine = {s.pk for s in account_permissions.active_seats(request.user)}
     rows = [r for r in rows if seen[r.application_id].handling or r.member_id in mine]
-    chair_of = {b.pk for b in bodies if domain.seat(request.user, b) and domain.seat(request.user, b).role == BodyMember.Role.LEADER}
-    context = {"call": call, "rows": rows, "form": form, "chair_of": chair_of, "decide_error": decide_error}
+    for row in rows:
+        row.may_decide = domain.may_decide_conflict(request.user, row)
+    context = {"call": call, "rows": rows, "form": form, "decide_error": decide_error}
     return render(request, "assessment/conflicts.html", context, status=400 if form.errors or decide_error else 200)
 
 
@@ -296,7 +300,8 @@ def conflict_decide(request, pk: int):
     except domain.AssessmentError as exc:
         form, bodies = _conflict_form(call)
         return _conflicts_page(request, call, form, bodies, decide_error=str(exc))
-    messages.success(request, _("Habiliteten er avgjort."))
+    conflict.refresh_from_db()
+    messages.success(request, _("Habiliteten er avgjort.") if conflict.decided_at else _("Stemmen din er registrert; organet avgjør når flertallet har stemt."))
     return redirect("assessment:conflicts", pk=call.pk)
 
 
@@ -510,9 +515,10 @@ def _chair_page(request, meeting, *, number: int = 1, item_pk: int | None = None
             "deliberation_kept": deliberation,
             "error": error,
             "can_vote": me is not None and decision is not None and me.pk in eligible and decision.status == Decision.Status.PROPOSED,
-            "my_vote": next((v.choice for v in decision.votes.all() if me and v.member_id == me.pk), None) if decision else None,
+            "my_vote": next((v.get_choice_display() for v in decision.votes.all() if me and v.member_id == me.pk), None) if decision else None,
             "eligible_count": len(eligible),
             "seconds": meeting.pitch_minutes * 60,
+            **meeting_views.chair_extras(request.user, meeting, item),
         },
         status=400 if error else 200,
     )
@@ -532,7 +538,10 @@ def _back(item):
 @role_required
 def item_start(request, pk: int):
     item = _item(request, pk)
-    domain.start_item(request.user, item)
+    try:
+        domain.start_item(request.user, item, confirm_early=request.POST.get("confirm_early") == "1")
+    except domain.AssessmentError as exc:
+        return _chair_page(request, item.meeting, item_pk=item.pk, error=str(exc))
     return _back(item)
 
 
@@ -624,7 +633,11 @@ def minutes_pdf(request, pk: int):
             d for d in item.decisions.all() if (d.status == Decision.Status.ADOPTED and item.see.decision) or (d.status == Decision.Status.NOT_ADOPTED and item.see.proposals)
         ]
     members = BodyMember.objects.active_on(meeting.starts_at.date()).filter(body=meeting.body).order_by("role", "name")
-    content = documents.pdf("assessment/minutes_pdf.html", {"meeting": meeting, "items": items, "members": members, "out_runs": out_runs})
+    present = meeting_rules.present(meeting)
+    members = list(members)
+    for member in members:
+        member.was_present = present is not None and member.pk in present
+    content = documents.pdf("assessment/minutes_pdf.html", {"meeting": meeting, "items": items, "members": members, "out_runs": out_runs, "attendance_recorded": present is not None})
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="protokoll-{meeting.pk}.pdf"'
     return response

@@ -197,8 +197,19 @@ class Body(models.Model):
     rhf = models.ForeignKey(
         RegionalHealthAuthority, verbose_name=_("RHF"), null=True, blank=True, on_delete=models.CASCADE, related_name="bodies"
     )
+    class Quorum(models.TextChoices):
+        # Kommuneloven § 11-9 says "at least half"; many bodies' own rules say "more than half".
+        MORE_THAN_HALF = "more_than_half", _("Mer enn halvparten av de stemmeberettigede til stede og habile")
+        AT_LEAST_HALF = "at_least_half", _("Minst halvparten av de stemmeberettigede til stede og habile")
+
     decision_rule = models.CharField(
         _("beslutningsregel"), max_length=20, choices=DecisionRule.choices, default=DecisionRule.MAJORITY_CASTING
+    )
+    quorum = models.CharField(_("vedtaksført når"), max_length=20, choices=Quorum.choices, default=Quorum.MORE_THAN_HALF)
+    requires_both_sides = models.BooleanField(
+        _("krever begge parter"),
+        default=False,
+        help_text=_("Vedtaksført bare når både kommunesiden og foretakssiden (HF eller RHF) er til stede med habile, stemmeberettigede medlemmer."),
     )
 
     class Meta:
@@ -219,6 +230,12 @@ class Body(models.Model):
     @property
     def owner_rhf(self) -> RegionalHealthAuthority:
         return self.rhf if self.rhf_id else self.helsefellesskap.rhf
+
+    def quorum_needed(self, voting_seats: int) -> int:
+        """How many voting members must be present and not conflicted for the body to decide."""
+        if self.quorum == self.Quorum.AT_LEAST_HALF:
+            return (voting_seats + 1) // 2
+        return voting_seats // 2 + 1
 
 
 class BodyMemberQuerySet(models.QuerySet):
@@ -246,6 +263,13 @@ class BodyMember(models.Model):
         MEMBER = "member", _("Medlem")
         SECRETARY = "secretary", _("Sekretær")
         OBSERVER = "observer", _("Observatør (tale- og forslagsrett)")
+        # Some bodies have a secretary who is one of the members (STU: board case 154-2024),
+        # others a minute-taker from the secretariat beside the members, who never votes.
+        MINUTE_TAKER = "minute_taker", _("Referent (uten stemmerett)")
+
+    # The two parties of a helsefellesskap; quorum rules that require both sides count these.
+    MUNICIPAL_SIDES = (Side.MUNICIPALITY,)
+    SPECIALIST_SIDES = (Side.TRUST, Side.RHF)
 
     body = models.ForeignKey(Body, verbose_name=_("organ"), on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey(
@@ -255,6 +279,9 @@ class BodyMember(models.Model):
     side = models.CharField(_("side"), max_length=20, choices=Side.choices)
     role = models.CharField(_("rolle"), max_length=20, choices=Role.choices, default=Role.MEMBER)
     voting = models.BooleanField(_("stemmerett"), default=True)
+    basis = models.CharField(
+        _("grunnlag for setet"), max_length=200, blank=True, help_text=_("Hva setet og stemmeretten bygger på, for eksempel «Styresak 154-2024: oppnevnt av adm. dir.».")
+    )
     municipality = models.ForeignKey(Municipality, verbose_name=_("representerer kommune"), null=True, blank=True, on_delete=models.SET_NULL)
     trust = models.ForeignKey(HealthTrust, verbose_name=_("representerer helseforetak"), null=True, blank=True, on_delete=models.SET_NULL)
     start = models.DateField(_("fra"))
@@ -266,6 +293,7 @@ class BodyMember(models.Model):
         ordering = ["body", "role", "name"]
         constraints = [
             models.CheckConstraint(condition=~Q(role="observer") | Q(voting=False), name="observers_do_not_vote"),
+            models.CheckConstraint(condition=~Q(role="minute_taker") | Q(voting=False), name="minute_takers_do_not_vote"),
             models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="seat_period_order"),
         ]
         verbose_name = _("medlem av organ")
@@ -273,3 +301,23 @@ class BodyMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}, {self.get_role_display()} i {self.body.name}"
+
+    @property
+    def voting_label(self) -> str:
+        """The voting right with its reason, for the body page and the minutes."""
+        if self.voting:
+            return _("Ja")
+        if self.role == self.Role.OBSERVER:
+            return _("Nei, observatør med tale- og forslagsrett")
+        if self.role == self.Role.MINUTE_TAKER:
+            return _("Nei, referent")
+        return _("Nei, møte- og talerett")
+
+    @property
+    def party(self) -> str:
+        """"municipality", "specialist" or "" (user representatives, GPs, unions and others)."""
+        if self.side in self.MUNICIPAL_SIDES:
+            return "municipality"
+        if self.side in self.SPECIALIST_SIDES:
+            return "specialist"
+        return ""

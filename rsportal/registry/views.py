@@ -47,9 +47,10 @@ def helsefellesskap_detail(request, code: str):
     for municipality in municipalities:
         municipality.membership = current.get(municipality.pk)
     former = hf.memberships.filter(valid_to__lt=day).select_related("municipality")
-    bodies = hf.bodies.prefetch_related(
-        Prefetch("members", queryset=BodyMember.objects.active_on(day).select_related("municipality", "trust"))
-    ).order_by("kind", "name")
+    seats = Prefetch("members", queryset=BodyMember.objects.active_on(day).select_related("municipality", "trust"))
+    bodies = hf.bodies.prefetch_related(seats).order_by("kind", "name")
+    # The region's own bodies (STU in Helse Nord) decide on the community's applications too.
+    regional_bodies = hf.rhf.bodies.exclude(kind=Body.Kind.SECRETARIAT).prefetch_related(seats).order_by("kind", "name")
     pots = list(Pot.objects.filter(Q(helsefellesskap=hf)).select_related("parent").order_by("name"))
     summaries = year_summaries(pots)
     return render(
@@ -65,6 +66,7 @@ def helsefellesskap_detail(request, code: str):
             "sami_count": sum(1 for m in municipalities if m.sami_area),
             "hospitals": hf.trust.hospitals.all(),
             "bodies": bodies,
+            "regional_bodies": regional_bodies,
             "body_kinds": Body.Kind,
             "pots": [(pot, summaries[pot.pk]) for pot in pots],
         },

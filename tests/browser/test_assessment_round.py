@@ -21,6 +21,7 @@ from rsportal.assessment import domain, ranking
 from rsportal.assessment.models import AgendaItem, Conflict, Decision, Meeting, Score, Vote
 from rsportal.funding import domain as funding
 from rsportal.funding.models import Appropriation, Commitment, PotYear
+from rsportal.registry.models import Body
 
 from .conftest import assert_accessible, normalise, screenshot, sign_in, submit
 
@@ -56,6 +57,8 @@ def committee_round(world, personas):
     add_default_criteria(call)
     call.steps.create(step="local_prioritisation", by_each_helsefellesskap=True)
     call.steps.create(step="decision", body=world.stu)
+    # Two voting seats, one of them conflicted on A: "at least half" (kommuneloven § 11-9) lets the chair decide A.
+    Body.objects.filter(pk=world.stu.pk).update(quorum=Body.Quorum.AT_LEAST_HALF)
     applications = {}
     for i, (title, hf, municipality, amounts) in enumerate([
         (A, world.hf, world.tromso, {YEAR: 4 * M, YEAR + 1: 2 * M}),
@@ -348,6 +351,13 @@ def test_assessment_round_from_forwarded_applications_to_decision_letters(page, 
     # A: the chair starts the item (the member leaves), proposes a full grant and concludes alone.
     item_a = _open_item(chair, meeting, apps[A])
     expect(chair.get_by_text(re.compile(rf"Forlater rommet:\s*{re.escape(member_seat.name)}"))).to_be_visible()
+    # Who is present, before anything is put to the vote.
+    chair.get_by_label(re.compile(rf"^{re.escape(chair_seat.name)} \(")).check()
+    chair.get_by_label(re.compile(rf"^{re.escape(member_seat.name)} \(")).check()
+    submit(chair, chair.get_by_role("button", name="Lagre oppmøtet"))
+    expect(_alert(chair, "Oppmøtet er registrert.")).to_be_visible()
+    # The meeting is set for May: starting it now must be confirmed.
+    chair.get_by_label(re.compile("Jeg bekrefter at møtet holdes nå")).check()
     submit(chair, chair.get_by_role("button", name="Start saken og tiden"))
     chair.get_by_label("Drøfting til protokollen").fill("Godt forankret i begge nivåer.")
     submit(chair, chair.get_by_role("button", name="Avslutt saken"))
@@ -369,6 +379,7 @@ def test_assessment_round_from_forwarded_applications_to_decision_letters(page, 
 
     # B: a partial grant, both vote for.
     item_b = _open_item(chair, meeting, apps[B])
+    submit(chair, chair.get_by_role("button", name="Start saken og tiden"))
     _propose(chair, "Delvis innvilget", "Teamet er godt begrunnet; opplæringen er ordinær drift.", {YEAR: "1 500 000"}, part="Det ambulante teamet, ikke opplæringen.")
     expect(_alert(chair, "Forslaget er lagt fram til avstemning.")).to_be_visible()
     _vote(chair, "For")
@@ -380,6 +391,8 @@ def test_assessment_round_from_forwarded_applications_to_decision_letters(page, 
     _conclude(chair, "Vedtatt med 2 mot 0 stemmer.")
 
     # C: the secretariat proposes a rejection; a tie is settled by the chair's casting vote.
+    _open_item(chair, meeting, apps[C])
+    submit(chair, chair.get_by_role("button", name="Start saken og tiden"))
     item_c = _open_item(secretariat, meeting, apps[C])
     expect(secretariat.get_by_role("button", name="Start saken og tiden")).to_have_count(0)
     # The amounts applied for stay filled in; a rejection ignores them.
@@ -444,6 +457,8 @@ def test_assessment_round_from_forwarded_applications_to_decision_letters(page, 
 def test_outsiders_are_refused_the_committee_pages(page, new_page, world, personas, committee_round):
     call, apps = committee_round
     meeting = domain.schedule_meeting(personas.rhf_admin, call, starts_at=timezone.make_aware(datetime.datetime(YEAR, 5, 6, 9, 0)))
+    domain.record_attendance(personas.chair, meeting, list(world.stu.members.all()))
+    domain.start_item(personas.chair, meeting.items.get(application=apps[D]), confirm_early=True)
     decision = domain.propose_decision(personas.chair, apps[D], outcome="rejected", amounts={}, reason="Utenfor formålet.")
     domain.cast_vote(personas.chair, decision, "for")
     domain.conclude(personas.chair, decision)
