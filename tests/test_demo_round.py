@@ -76,7 +76,9 @@ def test_the_meeting_decided_every_kind_of_outcome_by_majority_of_the_voting_sea
     assert {d.outcome for d in decisions} == {"full", "partial", "pre_project", "rejected"}
     for decision in decisions:
         votes = list(decision.votes.values_list("choice", flat=True))
-        assert votes.count("for") > votes.count("against") and len(votes) >= 6, (decision.application.title, votes)
+        # Eight voting seats, one sent apologies, at most one conflicted per item: five votes or more.
+        assert votes.count("for") > votes.count("against") and len(votes) >= 5, (decision.application.title, votes)
+        assert not decision.votes.filter(member__user__username="stu.helgeland").exists()  # absent
         assert not decision.casting_vote_used
         # Conflicted members left the room and did not vote.
         conflicted = {c.member_id for c in decision.application.conflicts.all() if c.blocks}

@@ -267,6 +267,10 @@ class Round:
             meeting = assessment.schedule_meeting(
                 secretariat, call, starts_at=moment(D(2026, 11, 18), 9), location="Helse Nord RHF, Bodø, og Teams", pitch_minutes=15, changeover_minutes=5
             )
+        with demo_clock(moment(D(2026, 11, 18), 8, 55)):
+            # The Helgeland member sent apologies (forfall), so the minutes show an absence too.
+            present = [seat for seat in self.stu.members.all() if seat.user_id != self.people["member_helgeland"].pk]
+            assessment.record_attendance(chair, meeting, present)
         for item in meeting.items.select_related("application").order_by("order"):
             key = next(k for k, a in written.items() if a.pk == item.application_id)
             self.hold_item(item, **DECISIONS_2027[key])
