@@ -196,8 +196,8 @@ def write_table(sheet, title: str, columns: list[Column], rows, *, source: str, 
     for note in notes:
         append_row(sheet, [note])
     append_row(sheet, [])
-    header_row = sheet.max_row + 1
     append_row(sheet, [c.label for c in columns])
+    header_row = sheet.max_row  # (the empty row above has no cells, so count from here)
     for cell in sheet[header_row]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="bottom")
