@@ -2,6 +2,7 @@
 project list to the Directorate of Health."""
 
 from django.db.models import Prefetch
+from django.utils import dateformat
 from django.utils.translation import gettext as _
 
 from rsportal.core import workbooks as wb
@@ -110,7 +111,7 @@ def project_list_workbook(rhf, day) -> bytes:
             + [latest.get_progress_display() if latest else "", latest.submitted_at if latest else None]
         )
     return wb.table_workbook(
-        _("Prosjekter med RS-tilskudd – %(rhf)s – per %(day)s") % {"rhf": rhf.name, "day": day.strftime("%d.%m.%Y")},
+        _("Prosjekter med RS-tilskudd – %(rhf)s – per %(day)s") % {"rhf": rhf.name, "day": dateformat.format(day, "j. F Y")},
         columns,
         table,
         source=_("tilsagn og prosjektrapporter i %(rhf)s") % {"rhf": rhf.name},
