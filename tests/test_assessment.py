@@ -213,9 +213,10 @@ class TestRanking:
         from openpyxl import load_workbook
 
         book = load_workbook(io.BytesIO(response.content))
-        assert book.sheetnames == ["Rangering", "Poeng per medlem"]
-        assert book["Rangering"]["A4"].value == "Søknad" and book["Rangering"].max_row == 8
-        assert book["Poeng per medlem"].max_row == 1 + 4 * 2 * 6
+        assert book.sheetnames == ["Utvalgets vekter", "Alle kriterier vektet likt", "Poeng per medlem"]
+        # Title, source, note, blank line, header (row 5), four applications.
+        assert book["Utvalgets vekter"]["B5"].value == "Søknad" and book["Utvalgets vekter"].max_row == 9
+        assert book["Poeng per medlem"].max_row == 4 + 4 * 2 * 6
 
 
 class TestAgenda:

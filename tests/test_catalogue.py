@@ -414,23 +414,27 @@ def test_csv_and_excel_exports(client, projects):
     response = client.get(f"/statistikk/helsefellesskap.csv?ar=2026&uten={projects['big'].pk}")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert 'filename="rs-statistikk-helsefellesskap-2026.csv"' in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    # The CSV offered on the page is for Norwegian Excel: BOM, semicolons, decimal comma.
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:5] == ["Helsefellesskap", "RHF", "Tilsagn 2026 (kr)", "Innbyggere", "Kroner per innbygger"]
     by_name = {r[0]: r for r in rows[1:]}
     assert by_name["Troms og Ofoten"][2:] == ["12800000", "103660", "123", "800000", "8"]
 
-    bands = list(csv.reader(io.StringIO(client.get("/statistikk/storrelse.csv").content.decode())))
-    assert bands[1] == ["Under 0,5 mill. kr", "1", "25.0", "300000", "1.8"]
+    bands = list(csv.reader(io.StringIO(client.get("/statistikk/storrelse.csv").content.decode("utf-8-sig")), delimiter=";"))
+    assert bands[1] == ["Under 0,5 mill. kr", "1", "25,0", "300000", "1,8"]
+    machine = client.get("/statistikk/storrelse.csv?format=maskinlesbar")
+    assert 'filename="rs-statistikk-storrelse-maskinlesbar-' in machine["Content-Disposition"]
+    assert list(csv.reader(io.StringIO(machine.content.decode())))[1] == ["Under 0,5 mill. kr", "1", "25.0", "300000", "1.8"]
 
     response = client.get("/statistikk/tema.xlsx")
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet["A1"].value == "Prosjekter etter tema (Fafo tabell 10)"
     values = {row[0]: row for row in sheet.iter_rows(min_row=4, values_only=True) if row[0]}
-    assert values["Digitale verktøy og simulering"][1:4] == (1, 25, 2_000_000)
+    assert values["Digitale verktøy og simulering"][1:4] == (1, 0.25, 2_000_000)
 
     book = load_workbook(io.BytesIO(client.get("/statistikk/alle.xlsx?ar=2026").content))
-    assert len(book.sheetnames) == 10 and "pasientgrupper" in book.sheetnames
+    assert len(book.sheetnames) == 10 and "Pasientgrupper" in book.sheetnames and "Målgruppe" in book.sheetnames
     assert client.get("/statistikk/ukjent.csv").status_code == 404
     assert client.get("/statistikk/tema.pdf").status_code == 404
 

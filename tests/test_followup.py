@@ -182,7 +182,8 @@ class TestRollUp:
         book = load_workbook(io.BytesIO(client.get("/oppfolging/rhf/HN/arsmelding-2025.xlsx").content))
         rows = [r for r in book.active.iter_rows(values_only=True)]
         project = next(r for r in rows if r and r[0] == "Trygg hjemkomst")
-        assert project[3:7] == (2 * M, 0, 688_000, 34.4) and project[7] == "Forsinket" and project[9] == "Forankring tar tid"
+        # Nothing paid is an empty cell; the share used is a fraction shown as per cent.
+        assert project[3:7] == (2 * M, None, 688_000, 0.344) and project[7] == "Forsinket" and project[9] == "Forankring tar tid"
         pdf = client.get("/oppfolging/rhf/HN/arsmelding-2025.pdf")
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
         listing = load_workbook(io.BytesIO(client.get("/oppfolging/rhf/HN/prosjektliste.xlsx").content))

@@ -1,7 +1,5 @@
 """Documents generated from the data: decision letters and minutes (PDF, WeasyPrint)
-and the ranking tables (Excel, openpyxl). Nothing here is typed twice."""
-
-import io
+and the ranking tables (Excel). Nothing here is typed twice."""
 
 from pathlib import Path
 
@@ -22,39 +20,36 @@ def pdf(template: str, context: dict) -> bytes:
 
 
 def ranking_workbook(call, rows: list[ranking.Row], criteria, member_scores) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    """The two ranking tables of the page (the committee's weights, equal weights) and
+    every member's scores. Titles, names and comments are user text; the workbook module
+    keeps them from becoming formulas."""
+    from django.utils.translation import gettext as _
 
-    # Titles, names and score comments are user text: append_row keeps them from becoming formulas.
-    from rsportal.core.spreadsheets import append_row
+    from rsportal.core import workbooks as wb
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Rangering"
-    append_row(sheet, [call.title])
-    sheet["A1"].font = Font(bold=True, size=14)
-    append_row(sheet, ["Poeng per kriterium er gjennomsnitt av medlemmenes poeng. Hvert kriterium normaliseres til 0-1 etter sin skala før vekting; vektet skår vises på 0-100."])
-    append_row(sheet, [])
-    header = ["Søknad", "Helsefellesskap", "Antall som har gitt poeng"] + [f"{c.name} ({c.scale_min}-{c.scale_max}, ×{c.weight:g})" for c in criteria]
-    header += ["Skår, like vekter", "Rang, like vekter", "Skår, utvalgets vekter", "Rang, utvalgets vekter"]
-    append_row(sheet, header)
-    for cell in sheet[4]:
-        cell.font = Font(bold=True)
-    for row in sorted(rows, key=lambda r: (r.weighted_rank or 10_000, r.application.title)):
-        append_row(
-            sheet,
-            [row.application.title, row.application.helsefellesskap.name, row.scorers]
-            + [float(row.means[c.pk]) if row.means.get(c.pk) is not None else None for c in criteria]
-            + [float(row.equal) if row.equal is not None else None, row.equal_rank, float(row.weighted) if row.weighted is not None else None, row.weighted_rank]
-        )
-    sheet.column_dimensions["A"].width = 60
-    sheet.column_dimensions["B"].width = 28
-    detail = workbook.create_sheet("Poeng per medlem")
-    append_row(detail, ["Søknad", "Medlem", "Kriterium", "Poeng", "Kommentar"])
-    for cell in detail[1]:
-        cell.font = Font(bold=True)
-    for score in member_scores:
-        append_row(detail, [score.application.title, score.member.name, score.criterion.name, score.value, score.comment])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    criteria = list(criteria)
+    source = _("poeng fra vurderingsutvalget i utlysningen «%(title)s»") % {"title": call.title}
+    note = _(
+        "Poeng per kriterium er gjennomsnitt av medlemmenes poeng. Hvert kriterium gjøres om til 0–1 etter sin skala før vekting; skåren vises på 0–100."
+    )
+    # The page's columns: Rang, Søknad, K1..Kn, Skår; the helsefellesskap and the number of
+    # members who scored are under the title there and get columns of their own here.
+    columns = [wb.Column(_("Rang"), wb.COUNT), wb.Column(_("Søknad")), wb.Column(_("Helsefellesskap")), wb.Column(_("Har gitt poeng"), wb.COUNT)]
+    columns += [wb.Column(f"K{n}: {c.name} ({c.scale_min}–{c.scale_max}, ×{c.weight:g})", wb.DECIMAL, decimals=2) for n, c in enumerate(criteria, 1)]
+    columns.append(wb.Column(_("Skår"), wb.DECIMAL, decimals=1))
+
+    book = wb.new_book()
+    for caption, rank_of, score_of in (
+        (_("Utvalgets vekter"), lambda r: r.weighted_rank, lambda r: r.weighted),
+        (_("Alle kriterier vektet likt"), lambda r: r.equal_rank, lambda r: r.equal),
+    ):
+        ordered = sorted(rows, key=lambda r: (rank_of(r) or 10_000, r.application.title))
+        table = [
+            [rank_of(r), r.application.title, r.application.helsefellesskap.name, r.scorers] + [r.means.get(c.pk) for c in criteria] + [score_of(r)]
+            for r in ordered
+        ]
+        wb.write_table(wb.add_sheet(book, caption), f"{call.title} – {caption.lower()}", columns, table, source=source, notes=[note])
+    detail = [[s.application.title, s.member.name, s.criterion.name, s.value, s.comment] for s in member_scores]
+    detail_columns = [wb.Column(_("Søknad")), wb.Column(_("Medlem")), wb.Column(_("Kriterium")), wb.Column(_("Poeng"), wb.COUNT), wb.Column(_("Kommentar"))]
+    wb.write_table(wb.add_sheet(book, _("Poeng per medlem")), _("Poeng per medlem – %(title)s") % {"title": call.title}, detail_columns, detail, source=source)
+    return wb.to_bytes(book)

@@ -1,13 +1,14 @@
 """The statistics as tables: what the page shows next to each chart, and what the CSV and
 Excel exports contain. One StatTable feeds all three, so they cannot disagree."""
 
-import io
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from rsportal.core import formatting
-from rsportal.core.spreadsheets import append_row, csv_writer
+from rsportal.core import workbooks as wb
 
 from . import statistics as stats
 
@@ -39,6 +40,8 @@ class StatTable:
     rows: list[list]
     chart: Chart | None = None
     notes: list[str] = field(default_factory=list)
+    # The sum row of the exports (first value unused), where the rows add up to a whole.
+    totals: list | None = None
 
     def display_rows(self) -> list[list[dict]]:
         return [[display_cell(value, column.kind) for value, column in zip(row, self.columns)] for row in self.rows]
@@ -97,6 +100,11 @@ def per_inhabitant_tables(result: stats.PerInhabitant) -> list[StatTable]:
             # Short headers; the note names the grant, so wide tables stay readable.
             columns += [Column(_("Tilsagn uten tilskuddet (kr)"), "kr"), Column(_("Kroner per innbygger uten tilskuddet"), "kr")]
         table_rows = []
+        committed, population = sum(r.committed for r in rows), sum(r.population for r in rows)
+        totals = [None] + ([None] if key == "helsefellesskap" else []) + [committed, population, stats.whole(stats.per_head(committed, population))]
+        if excluded:
+            without = sum(r.committed_without or 0 for r in rows)
+            totals += [without, stats.whole(stats.per_head(without, population))]
         for row in rows:
             values = [row.name] + ([row.rhf_name] if key == "helsefellesskap" else [])
             values += [row.committed, row.population, row.per_inhabitant_rounded]
@@ -125,12 +133,17 @@ def per_inhabitant_tables(result: stats.PerInhabitant) -> list[StatTable]:
                 rows=table_rows,
                 chart=Chart(_("Kroner per innbygger %(year)s") % {"year": year}, [r.name for r in rows], series, "kr"),
                 notes=notes,
+                totals=totals if rows else None,
             )
         )
     return tables
 
 
-def breakdown_table(key: str, title: str, first: str, breakdown: stats.Breakdown, *, chart_money: bool = False, flag: bool = False) -> StatTable:
+def breakdown_table(
+    key: str, title: str, first: str, breakdown: stats.Breakdown, *, chart_money: bool = False, flag: bool = False, exclusive: bool = False
+) -> StatTable:
+    """exclusive: every project is in exactly one row, so the rows add up to the whole
+    (a sum row in the exports); otherwise a project can count under several rows."""
     columns = [Column(first), Column(_("Prosjekter"), "int"), Column(_("Andel av prosjektene"), "pct"), Column(_("Tilsagn (kr)"), "kr"), Column(_("Andel av midlene"), "pct")]
     if flag:
         columns.append(Column(_("Har prosjekt"), "flag"))
@@ -145,7 +158,10 @@ def breakdown_table(key: str, title: str, first: str, breakdown: stats.Breakdown
         chart = Chart(title, [r.label for r in breakdown.rows], [(_("Tilsagn"), [r.amount for r in breakdown.rows])], "kr")
     else:
         chart = Chart(title, [r.label for r in breakdown.rows], [(_("Prosjekter"), [r.projects for r in breakdown.rows])], "int")
-    return StatTable(key=key, title=title, columns=columns, rows=rows, chart=chart)
+    totals = None
+    if exclusive and breakdown.projects:
+        totals = [None, breakdown.projects, Decimal(100), breakdown.amount, Decimal(100) if breakdown.amount else None]
+    return StatTable(key=key, title=title, columns=columns, rows=rows, chart=chart, totals=totals)
 
 
 def participation_table(result: stats.Participation) -> StatTable:
@@ -156,7 +172,9 @@ def participation_table(result: stats.Participation) -> StatTable:
     notes = []
     if result.population_date:
         notes.append(_("Størrelse etter siste folketall (per %(date)s).") % {"date": result.population_date.strftime("%d.%m.%Y")})
-    return StatTable(key="kommunestorrelse", title=title, columns=columns, rows=rows, chart=chart, notes=notes)
+    municipalities, participating = sum(r.municipalities for r in result.rows), sum(r.participating for r in result.rows)
+    totals = [None, municipalities, participating, stats.percent(participating, municipalities)] if result.rows else None
+    return StatTable(key="kommunestorrelse", title=title, columns=columns, rows=rows, chart=chart, notes=notes, totals=totals)
 
 
 @dataclass
@@ -185,12 +203,12 @@ def build(year: int, exclude: int | None = None, rhf=None) -> Statistics:
     covered = stats.coverage(grants)
     tables += [
         breakdown_table("tema", _("Prosjekter etter tema (Fafo tabell 10)"), _("Tema"), stats.themes(grants)),
-        breakdown_table("malgruppe", _("Prosjekter etter målgruppe (Fafo tabell 11)"), _("Målgruppe"), stats.target_groups(grants)),
-        breakdown_table("storrelse", _("Prosjekter etter samlet tilskudd"), _("Samlet tilskudd per prosjekt"), stats.size_bands(grants)),
+        breakdown_table("malgruppe", _("Prosjekter etter målgruppe (Fafo tabell 11)"), _("Målgruppe"), stats.target_groups(grants), exclusive=True),
+        breakdown_table("storrelse", _("Prosjekter etter samlet tilskudd"), _("Samlet tilskudd per prosjekt"), stats.size_bands(grants), exclusive=True),
         breakdown_table("pasientgrupper", _("Dekning av de prioriterte pasientgruppene"), _("Pasientgruppe"), covered, flag=True),
-        breakdown_table("interkommunalt", _("Interkommunalt samarbeid: antall kommuner per prosjekt"), _("Kommuner som eier prosjektet"), coop),
-        breakdown_table("initiativ", _("Hvem tok initiativet"), _("Initiativ fra"), stats.initiative(grants)),
-        breakdown_table("eierskap", _("Hvem eier prosjektene, og midlene per side"), _("Eiere"), stats.ownership(grants), chart_money=True),
+        breakdown_table("interkommunalt", _("Interkommunalt samarbeid: antall kommuner per prosjekt"), _("Kommuner som eier prosjektet"), coop, exclusive=True),
+        breakdown_table("initiativ", _("Hvem tok initiativet"), _("Initiativ fra"), stats.initiative(grants), exclusive=True),
+        breakdown_table("eierskap", _("Hvem eier prosjektene, og midlene per side"), _("Eiere"), stats.ownership(grants), chart_money=True, exclusive=True),
         participation_table(stats.municipality_participation(grants, rhf)),
     ]
     counted = [g for g in grants if g.total]
@@ -206,52 +224,62 @@ def build(year: int, exclude: int | None = None, rhf=None) -> Statistics:
 
 # --- Exports ---
 
+# Excel sheet names: what the table is about, in Norwegian (the keys are ASCII for URLs).
+SHEET_NAMES = {
+    "helsefellesskap": gettext_lazy("Helsefellesskap"),
+    "rhf": gettext_lazy("RHF"),
+    "tema": gettext_lazy("Tema"),
+    "malgruppe": gettext_lazy("Målgruppe"),
+    "storrelse": gettext_lazy("Størrelse"),
+    "pasientgrupper": gettext_lazy("Pasientgrupper"),
+    "interkommunalt": gettext_lazy("Interkommunalt samarbeid"),
+    "initiativ": gettext_lazy("Initiativ"),
+    "eierskap": gettext_lazy("Eierskap"),
+    "kommunestorrelse": gettext_lazy("Kommunestørrelse"),
+}
 
-def to_csv(table: StatTable) -> str:
-    """Plain CSV for machines: comma separated, full stop as decimal mark, UTF-8.
-    People who want Norwegian number formats take the Excel file."""
-    buffer = io.StringIO()
-    writer = csv_writer(buffer, lineterminator="\n")
-    writer.writerow([c.label for c in table.columns])
-    for row in table.rows:
-        writer.writerow(["" if (v := export_value(value, c.kind)) is None else v for value, c in zip(row, table.columns)])
-    return buffer.getvalue()
-
-
-def _sheet(book, table: StatTable, first: bool):
-    from openpyxl.styles import Font
-
-    sheet = book.active if first else book.create_sheet()
-    # Excel allows 31 characters and no ":" or "/" in a sheet name.
-    sheet.title = table.key[:31]
-    append_row(sheet, [table.title])
-    sheet["A1"].font = Font(bold=True, size=14)
-    append_row(sheet, [])
-    append_row(sheet, [c.label for c in table.columns])
-    for cell in sheet[3]:
-        cell.font = Font(bold=True)
-    for row in table.rows:
-        append_row(sheet, [export_value(value, c.kind) for value, c in zip(row, table.columns)])
-    for index, column in enumerate(table.columns):
-        letter = sheet.cell(row=3, column=index + 1).column_letter
-        if column.kind == "pct":
-            for (cell,) in sheet.iter_rows(min_row=4, min_col=index + 1, max_col=index + 1):
-                cell.number_format = "0.0"
-        elif column.kind in ("kr", "int"):
-            for (cell,) in sheet.iter_rows(min_row=4, min_col=index + 1, max_col=index + 1):
-                cell.number_format = "#,##0"
-        sheet.column_dimensions[letter].width = 50 if index == 0 else 18
-    for note in table.notes:
-        append_row(sheet, [])
-        append_row(sheet, [note])
+_KINDS = {"text": wb.TEXT, "kr": wb.AMOUNT, "int": wb.COUNT, "pct": wb.SHARE, "flag": wb.TEXT}
 
 
-def to_xlsx(tables: list[StatTable]) -> bytes:
-    from openpyxl import Workbook
+def export_columns(table: StatTable) -> list[wb.Column]:
+    """The page's columns, as the workbook module writes them."""
+    return [wb.Column(c.label, _KINDS[c.kind]) for c in table.columns]
 
-    book = Workbook()
-    for index, table in enumerate(tables):
-        _sheet(book, table, index == 0)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+
+def _exported(value, column: Column):
+    """A value as exported: flags as words, per cent as the fraction (25.0 -> 0.25) that
+    a percentage cell holds."""
+    if column.kind == "pct":
+        return None if value is None else value / 100
+    return export_value(value, column.kind)
+
+
+def export_rows(table: StatTable) -> list[list]:
+    return [[_exported(value, c) for value, c in zip(row, table.columns)] for row in table.rows]
+
+
+def source(year: int, region=None) -> str:
+    """What the Kilde line names: the statistics page with the year and region chosen."""
+    return _("statistikk, valgt år %(year)s, %(region)s") % {"year": year, "region": region.name if region else _("alle RHF")}
+
+
+def to_csv(table: StatTable, *, machines: bool = False) -> bytes:
+    """The CSV offered to people opens in Norwegian Excel; `machines` gives the plain variant."""
+    write = wb.csv_for_machines if machines else wb.csv_for_people
+    return write(export_columns(table), export_rows(table))
+
+
+def to_xlsx(tables: list[StatTable], *, source: str) -> bytes:
+    book = wb.new_book()
+    for table in tables:
+        totals = {i: _exported(value, c) for i, (value, c) in enumerate(zip(table.totals or [], table.columns)) if i and value is not None}
+        wb.write_table(
+            wb.add_sheet(book, str(SHEET_NAMES.get(table.key, table.title))),
+            table.title,
+            export_columns(table),
+            export_rows(table),
+            source=source,
+            notes=table.notes,
+            totals=totals or None,
+        )
+    return wb.to_bytes(book)

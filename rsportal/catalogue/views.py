@@ -109,6 +109,7 @@ def statistics(request):
         suggestion_href = "?" + urlencode({**params, "uten": suggestion.pk})
     for key, table in result.tables.items():
         table.csv_href = reverse("catalogue:statistics-export", args=[key, "csv"]) + "?" + query
+        table.csv_machine_href = table.csv_href + "&" + urlencode({"format": MACHINE_READABLE})
         table.xlsx_href = reverse("catalogue:statistics-export", args=[key, "xlsx"]) + "?" + query
     return render(
         request,
@@ -137,6 +138,7 @@ def _filename(key: str, year: int, region, extension: str) -> str:
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MACHINE_READABLE = "maskinlesbar"
 
 
 @require_safe
@@ -145,17 +147,19 @@ def statistics_export(request, key: str, fmt: str):
     table = result.tables.get(key)
     if table is None:
         raise Http404(_("Ukjent tabell."))
+    # The CSV offered to people opens in Norwegian Excel; ?format=maskinlesbar is the plain variant for programs.
+    machines = fmt == "csv" and request.GET.get("format") == MACHINE_READABLE
     if fmt == "csv":
-        response = HttpResponse(tables.to_csv(table), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(tables.to_csv(table, machines=machines), content_type="text/csv; charset=utf-8")
     else:
-        response = HttpResponse(tables.to_xlsx([table]), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{_filename(key, year, region, fmt)}"'
+        response = HttpResponse(tables.to_xlsx([table], source=tables.source(year, region)), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{_filename(key + ("-" + MACHINE_READABLE if machines else ""), year, region, fmt)}"'
     return response
 
 
 @require_safe
 def statistics_workbook(request):
     _form, _years, year, region, _exclude, result = _statistics(request)
-    response = HttpResponse(tables.to_xlsx(list(result.tables.values())), content_type=XLSX)
+    response = HttpResponse(tables.to_xlsx(list(result.tables.values()), source=tables.source(year, region)), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{_filename("alle", year, region, "xlsx")}"'
     return response

@@ -475,17 +475,16 @@ def simple_pdf(lines: list[str]) -> bytes:
 
 
 def budget_xlsx(application: Application) -> bytes:
-    from openpyxl import Workbook
+    from rsportal.core import workbooks as wb
 
-    from rsportal.core.spreadsheets import append_row
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Budsjett"
-    append_row(sheet, [application.title])
-    append_row(sheet, ["År", "Type", "Part", "Beløp (kr)", "Timer", "Beskrivelse"])
-    for line in application.budget_lines.select_related("participant__municipality", "participant__trust").order_by("year", "pk"):
-        append_row(sheet, [line.year, line.get_kind_display(), str(line.participant.organisation) if line.participant else "", line.amount, line.hours, line.description])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    columns = [
+        wb.Column("År", wb.YEAR),
+        wb.Column("Type"),
+        wb.Column("Part"),
+        wb.Column("Beløp (kr)", wb.AMOUNT, sum=True),
+        wb.Column("Timer", wb.COUNT, sum=True),
+        wb.Column("Beskrivelse"),
+    ]
+    lines = application.budget_lines.select_related("participant__municipality", "participant__trust").order_by("year", "pk")
+    rows = [[line.year, line.get_kind_display(), str(line.participant.organisation) if line.participant else "", line.amount, line.hours, line.description] for line in lines]
+    return wb.table_workbook(application.title, columns, rows, source="demodata, budsjettet i søknaden", sheet="Budsjett")

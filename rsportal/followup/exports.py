@@ -1,11 +1,11 @@
 """Roll-ups from the data: the RHF's annual report to the ministry and the half-yearly
 project list to the Directorate of Health."""
 
-import io
-
 from django.db.models import Prefetch
+from django.utils import dateformat
+from django.utils.translation import gettext as _
 
-from rsportal.core.spreadsheets import append_row
+from rsportal.core import workbooks as wb
 from rsportal.funding.models import Commitment, Grant
 
 from . import money
@@ -36,23 +36,31 @@ def _owners(grant) -> str:
     return ", ".join([m.name for m in grant.municipalities.all()] + [t.name for t in grant.trusts.all()])
 
 
-def annual_workbook(rhf, year: int, rows) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+def _share(value):
+    """A share in per cent (34.4) as the fraction a percentage cell holds (0.344)."""
+    return None if value is None else value / 100
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = f"RS-tilskudd {year}"
-    append_row(sheet, [f"Årsmelding om rekrutterings- og samhandlingstilskuddet {year} – {rhf.name}"])
-    sheet["A1"].font = Font(bold=True, size=14)
-    append_row(sheet, [])
-    append_row(sheet, ["Prosjekt", "Helsefellesskap", "Eiere", "Tilsagn (kr)", "Utbetalt (kr)", "Brukt (kr)", "Andel brukt (%)", "Framdrift", "Effekter", "Læringspunkter", "Spredning"])
-    for cell in sheet[3]:
-        cell.font = Font(bold=True)
+
+def annual_workbook(rhf, year: int, rows) -> bytes:
+    """The annual report as a table; the columns are named as on the pot page and the PDF."""
+    columns = [
+        wb.Column(_("Prosjekt")),
+        wb.Column(_("Helsefellesskap")),
+        wb.Column(_("Eiere")),
+        # Nothing paid or used (yet) is an empty cell, not a row of zeros.
+        wb.Column(_("Tilsagn"), wb.AMOUNT, sum=True, blank_zero=True),
+        wb.Column(_("Utbetalt"), wb.AMOUNT, sum=True, blank_zero=True),
+        wb.Column(_("Brukt"), wb.AMOUNT, sum=True, blank_zero=True),
+        wb.Column(_("Andel brukt"), wb.SHARE),
+        wb.Column(_("Framdrift")),
+        wb.Column(_("Effekter")),
+        wb.Column(_("Læring")),
+        wb.Column(_("Spredning")),
+    ]
+    table = []
     for row in rows:
         report = row.last_report
-        append_row(
-            sheet,
+        table.append(
             [
                 row.grant.title,
                 row.grant.helsefellesskap.name if row.grant.helsefellesskap else "",
@@ -60,46 +68,54 @@ def annual_workbook(rhf, year: int, rows) -> bytes:
                 row.committed,
                 row.paid,
                 row.used,
-                float(row.share_used) if row.share_used is not None else None,
-                report.get_progress_display() if report else "Ingen rapport",
+                _share(row.share_used),
+                report.get_progress_display() if report else _("Ingen rapport"),
                 report.effects if report else "",
                 report.lessons if report else "",
                 report.spreading if report else "",
             ]
         )
-    total = money.totals(rows)
-    append_row(sheet, ["Sum", "", "", total.committed, total.paid, total.used, float(total.share_used) if total.share_used is not None else None])
-    sheet.column_dimensions["A"].width = 60
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return wb.table_workbook(
+        _("Årsmelding om rekrutterings- og samhandlingstilskuddet %(year)s – %(rhf)s") % {"year": year, "rhf": rhf.name},
+        columns,
+        table,
+        source=_("tilsagn, utbetalinger og prosjektrapporter i %(rhf)s") % {"rhf": rhf.name},
+        notes=[_("Beløp i kroner. Brukt er det prosjektene har rapportert.")],
+        totals={6: _share(money.totals(rows).share_used)},
+        sheet=_("Årsmelding %(year)s") % {"year": year},
+    )
 
 
 def project_list_workbook(rhf, day) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Prosjekter"
-    append_row(sheet, [f"Prosjekter med RS-tilskudd – {rhf.name} – per {day:%d.%m.%Y}"])
-    sheet["A1"].font = Font(bold=True, size=14)
-    append_row(sheet, [])
-    years = sorted({y for y in range(day.year - 2, day.year + 4)})
-    append_row(sheet, ["Prosjekt", "Helsefellesskap", "Eiere", "Forprosjekt", "Tildelingsrunde"] + [f"Tilsagn {y} (kr)" for y in years] + ["Siste status"])
-    for cell in sheet[3]:
-        cell.font = Font(bold=True)
+    """The project list for the Directorate of Health: commitments per year, blank where
+    a project has nothing committed that year."""
+    years = list(range(day.year - 2, day.year + 4))
+    columns = [
+        wb.Column(_("Prosjekt")),
+        wb.Column(_("Helsefellesskap")),
+        wb.Column(_("Eiere")),
+        wb.Column(_("Forprosjekt")),
+        wb.Column(_("Tildelingsrunde")),
+    ]
+    columns += [wb.Column(_("Tilsagn %(year)s") % {"year": y}, wb.AMOUNT, sum=True, blank_zero=True) for y in years]
+    columns += [wb.Column(_("Framdrift")), wb.Column(_("Siste rapport"), wb.DATE)]
     grants = _grants(rhf)
     by_key = {(r.grant, r.year): r.committed for r in money.rows_for([g.pk for g in grants])}
+    table = []
     for grant in grants:
         reports = list(grant.reports.all())
-        append_row(
-            sheet,
+        latest = reports[0] if reports else None
+        table.append(
             [grant.title, grant.helsefellesskap.name if grant.helsefellesskap else "", _owners(grant), grant.get_pre_project_display(), grant.round_label]
-            + [by_key.get((grant.pk, y), 0) for y in years]
-            + [reports[0].get_progress_display() if reports else ""]
+            + [by_key.get((grant.pk, y)) for y in years]
+            + [latest.get_progress_display() if latest else "", latest.submitted_at if latest else None]
         )
-    sheet.column_dimensions["A"].width = 60
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return wb.table_workbook(
+        _("Prosjekter med RS-tilskudd – %(rhf)s – per %(day)s") % {"rhf": rhf.name, "day": dateformat.format(day, "j. F Y")},
+        columns,
+        table,
+        source=_("tilsagn og prosjektrapporter i %(rhf)s") % {"rhf": rhf.name},
+        notes=[_("Beløp i kroner.")],
+        sheet=_("Prosjektliste"),
+        day=day,
+    )

@@ -312,14 +312,15 @@ def test_assessment_round_from_forwarded_applications_to_decision_letters(page, 
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
-    assert book.sheetnames == ["Rangering", "Poeng per medlem"]
-    sheet = book["Rangering"]
-    assert sheet["A1"].value == CALL_TITLE and sheet["A4"].value == "Søknad" and sheet.max_row == 8
-    assert [sheet.cell(row=r, column=1).value for r in range(5, 9)] == WEIGHTED_ORDER
+    assert book.sheetnames == ["Utvalgets vekter", "Alle kriterier vektet likt", "Poeng per medlem"]
+    sheet = book["Utvalgets vekter"]
+    # Title, source line, note, blank row, then the header (row 5) with rank and application first.
+    assert sheet["A1"].value == f"{CALL_TITLE} – utvalgets vekter" and sheet["B5"].value == "Søknad" and sheet.max_row == 9
+    assert [sheet.cell(row=r, column=2).value for r in range(6, 10)] == WEIGHTED_ORDER
     detail = book["Poeng per medlem"]
-    assert detail.max_row == 1 + 6 * 7
-    assert {(r[0], r[1]) for r in detail.iter_rows(min_row=2, values_only=True)} >= {(A, chair_seat.name), (B, member_seat.name)}
-    assert "Medlem: bærekraft gir 3" in {r[4] for r in detail.iter_rows(min_row=2, values_only=True)}
+    assert detail["A4"].value == "Søknad" and detail.max_row == 4 + 6 * 7
+    assert {(r[0], r[1]) for r in detail.iter_rows(min_row=5, values_only=True)} >= {(A, chair_seat.name), (B, member_seat.name)}
+    assert "Medlem: bærekraft gir 3" in {r[4] for r in detail.iter_rows(min_row=5, values_only=True)}
 
     # The conflicted member's ranking leaves A out.
     member.goto(f"/vurdering/utlysning/{call.pk}/rangering/")
@@ -332,8 +333,8 @@ def test_assessment_round_from_forwarded_applications_to_decision_letters(page, 
     with member.expect_download() as download_info:
         member.get_by_role("link", name="Last ned tabellene (Excel)").click()
     member_book = load_workbook(io.BytesIO(Path(download_info.value.path()).read_bytes()))
-    assert A not in {r[0] for r in member_book["Rangering"].iter_rows(min_row=5, values_only=True)}
-    assert A not in {r[0] for r in member_book["Poeng per medlem"].iter_rows(min_row=2, values_only=True)}
+    assert A not in {r[1] for r in member_book["Utvalgets vekter"].iter_rows(min_row=6, values_only=True)}
+    assert A not in {r[0] for r in member_book["Poeng per medlem"].iter_rows(min_row=5, values_only=True)}
 
     # --- the meeting: the secretariat sets it up -----------------------------------------------
     secretariat.goto(f"/vurdering/utlysning/{call.pk}/")

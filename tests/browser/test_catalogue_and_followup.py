@@ -203,15 +203,25 @@ def test_anonymous_visitor_uses_catalogue_project_page_and_statistics(page, live
     assert normalise(digital_row.inner_text()).startswith("Digitale verktøy og simulering 1 ")
     assert_accessible(page, "statistics page")
 
+    # The CSV offered first opens in Norwegian Excel (BOM, semicolons, decimal comma); the
+    # machine-readable one beside it has the same numbers with a decimal point.
     with page.expect_download() as download_info:
-        block.get_by_role("link", name=f"CSV – {title}").click()
+        block.get_by_role("link", name=f"CSV for Excel – {title}").click()
     download = download_info.value
     assert download.suggested_filename == f"rs-statistikk-tema-{THIS_YEAR}.csv"
-    with open(download.path(), encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
+    with open(download.path(), encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle, delimiter=";"))
     assert rows[0] == ["Tema", "Prosjekter", "Andel av prosjektene", "Tilsagn (kr)", "Andel av midlene"]
     by_theme = {r[0]: r[1:] for r in rows[1:]}
     # 3 projects with 4 300 000 kr in all: the digital one has 2 000 000 kr of it.
+    assert by_theme["Digitale verktøy og simulering"] == ["1", "33,3", "2000000", "46,5"]
+    with page.expect_download() as download_info:
+        block.get_by_role("link", name=f"CSV (maskinlesbar) – {title}").click()
+    download = download_info.value
+    assert download.suggested_filename == f"rs-statistikk-tema-maskinlesbar-{THIS_YEAR}.csv"
+    with open(download.path(), encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    by_theme = {r[0]: r[1:] for r in rows[1:]}
     assert by_theme["Digitale verktøy og simulering"] == ["1", "33.3", "2000000", "46.5"]
     assert by_theme["Rekruttere og beholde, hospitering, kombinerte stillinger"] == ["1", "33.3", "2000000", "46.5"]
     assert by_theme["Felles team for kartlegging, utredning og tiltak"] == ["1", "33.3", "300000", "7.0"]
@@ -383,14 +393,14 @@ def test_applicant_reports_and_the_report_reaches_the_roll_ups(page, new_page, l
     assert rows[0][0] == f"Årsmelding om rekrutterings- og samhandlingstilskuddet {THIS_YEAR} – Helse Nord RHF"
     project = next(r for r in rows if r and r[0] == TITLE)
     assert project[1:] == (
-        "Troms og Ofoten", f"Tromsø, {world.trust.name}", 800_000, 0, 150_000, 18.8, "Forsinket",
+        "Troms og Ofoten", f"Tromsø, {world.trust.name}", 800_000, None, 150_000, 0.188, "Forsinket",
         "Færre reinnleggelser blant de første pasientene.", "Forankring i ledelsen tar tid.", "Presentert i strategisk samarbeidsutvalg.",
     )
     # Last year's annual report (same export, other year) has last year's figure.
     response = admin.request.get(f"/oppfolging/rhf/HN/arsmelding-{LAST_YEAR}.xlsx")
     assert response.ok
     last_year = next(r for r in load_workbook(io.BytesIO(response.body())).active.iter_rows(values_only=True) if r and r[0] == TITLE)
-    assert last_year[3:8] == (1_200_000, 0, 688_000, 57.3, "Forsinket")
+    assert last_year[3:8] == (1_200_000, None, 688_000, 0.573, "Forsinket")
 
     # --- the status update (løypemelding) on the public project page -----------------------
     visitor = new_page()
