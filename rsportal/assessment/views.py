@@ -18,7 +18,7 @@ from rsportal.funding.models import Commitment
 from rsportal.registry.models import BodyMember, Helsefellesskap
 from rsportal.registry.services import population_by_helsefellesskap
 
-from . import agenda, documents, domain, queries, ranking, visibility
+from . import agenda, documents, domain, proposals, queries, ranking, visibility
 from .forms import ConflictDeclareForm, DecisionForm, FormalCheckForm, MeetingForm
 from .models import AgendaItem, Conflict, Decision, FormalCheck, Forwarding, Meeting, Score, Vote
 
@@ -489,6 +489,10 @@ def _chair_page(request, meeting, *, number: int = 1, item_pk: int | None = None
     initial = {f"amount_{y}": a for y, a in item.application.applied_by_year().items()}
     eligible = domain.eligible_voters(decision) if decision else set()
     pending = decision if decision is not None and decision.status == Decision.Status.PROPOSED else None
+    decision_form = decision_form or DecisionForm(years, initial=initial)
+    money = proposals.chair_extras(request.user, item.application, pending, decision_form)
+    if money["amend_initial"] is not None:
+        money["amend_form"] = DecisionForm(years, initial=money["amend_initial"])
     return render(
         request,
         "assessment/chair.html",
@@ -503,7 +507,8 @@ def _chair_page(request, meeting, *, number: int = 1, item_pk: int | None = None
             "see": see,
             "runs_meeting": domain.runs_meeting(request.user, meeting.body),
             "decision": decision,
-            "decision_form": decision_form or DecisionForm(years, initial=initial),
+            "decision_form": decision_form,
+            **money,
             "proposal_kept": decision_form is not None,
             "expected_pending": str(pending.pk) if pending else "",
             "expected_ended_at": domain.stamp(item.ended_at),
@@ -604,6 +609,21 @@ def decision_conclude(request, pk: int):
         messages.error(request, str(exc))
     else:
         (messages.success if result.adopted else messages.warning)(request, result.explanation)
+    return redirect(reverse("assessment:chair", args=[decision.item.meeting_id]) + f"?sak={decision.item.order}") if decision.item else redirect("assessment:call", pk=decision.application.call_id)
+
+
+@require_POST
+@role_required
+def decision_withdraw(request, pk: int):
+    """A pending proposal is withdrawn by its proposer or the one running the meeting."""
+    decision = get_object_or_404(Decision.objects.select_related("item", "application__call"), pk=pk)
+    _call(request, decision.application.call_id)
+    try:
+        proposals.withdraw_proposal(request.user, decision, request.POST.get("reason", ""))
+    except domain.AssessmentError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Forslaget er trukket, og stemmene som var avgitt, faller bort."))
     return redirect(reverse("assessment:chair", args=[decision.item.meeting_id]) + f"?sak={decision.item.order}") if decision.item else redirect("assessment:call", pk=decision.application.call_id)
 
 
