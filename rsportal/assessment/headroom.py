@@ -43,6 +43,11 @@ class YearRow:
         return self.frame is not None and self.frame > 0 and self.after >= 0
 
 
+def year_frames(pot: Pot) -> dict[int, int]:
+    """What the pot has free in each year it has a frame for: the optimiser's per-year limits."""
+    return {s.year: max(0, s.available) for s in year_summaries([pot])[pot.pk] if s.frame > 0}
+
+
 def rows(pot: Pot, amounts: dict) -> list[YearRow]:
     """One row per year the proposal has money in, against the pot's frame that year."""
     by_year = {s.year: s for s in year_summaries([pot])[pot.pk]}
