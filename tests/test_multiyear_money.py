@@ -277,8 +277,8 @@ def test_a_grant_keeps_the_owners_apart_from_the_participants(call, world, perso
     assert domain.conclude(personas.chair, decision).adopted
     grant = Decision.objects.get(pk=decision.pk).grant
 
-    assert grant.owners() == [world.tromso]
     assert set(grant.municipalities.all()) == {world.tromso} and not grant.trusts.exists()
+    assert grant.owners() == [world.tromso]
     assert set(grant.participants()) == {world.tromso, world.harstad, world.trust}
 
     facts = next(g for g in statistics.portfolio() if g.pk == grant.pk)
