@@ -305,7 +305,7 @@ class TestSubmission:
         client = login(personas.applicant)
         fingerprint = client.get(f"/soknader/{draft.pk}/send-inn/").context["fingerprint"]
         # Meanwhile the co-author adds a budget line.
-        Application.objects.get(pk=draft.pk).budget_lines.create(year=2026, kind="own_money", amount=1000, description="Kaffe")
+        Application.objects.get(pk=draft.pk).budget_lines.create(year=2028, kind="own_money", amount=1000, description="Kaffe")
         response = client.post(f"/soknader/{draft.pk}/send-inn/", {"checked_similar": "1", "fingerprint": fingerprint})
         assert response.status_code == 200
         assert "Søknaden er endret siden du åpnet denne siden" in response.content.decode()

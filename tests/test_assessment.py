@@ -308,7 +308,13 @@ class TestDecisions:
     def test_no_decision_beyond_the_frame(self, world, personas, round_):
         call, apps = round_
         forward_all(world, personas, call, apps)
-        decision = self.decide(personas, apps[0], amounts={2027: 11 * M})
+        # Refused before the vote (tests/test_multiyear_money.py has the per-year figures) ...
+        with pytest.raises(domain.AssessmentError, match="ledig"):
+            self.decide(personas, apps[0], amounts={2027: 11 * M})
+        assert not apps[0].decisions.exists()
+        # ... and still when the money is booked, if it was used by something else in between.
+        decision = self.decide(personas, apps[0], amounts={2027: 4 * M})
+        funding.commit_allocation(personas.rhf_admin, pot=call.pot, year=2027, amount=8 * M, description="Direkte tildeling")
         domain.cast_vote(personas.chair, decision, "for")
         with pytest.raises(domain.AssessmentError, match="ledig"):
             domain.conclude(personas.chair, decision)

@@ -348,6 +348,8 @@ MATRIX: dict[str, Row] = {
     # Only voting members without a conflict vote; an empty choice is refused after that check.
     "assessment:vote": Row(lambda c: f"/vurdering/vedtak/{c.proposal.pk}/stem/", {"GET": POST_ONLY, "POST": only({"member": 302})}),
     "assessment:decision-conclude": Row(lambda c: f"/vurdering/vedtak/{c.proposal.pk}/avslutt/", {"GET": POST_ONLY, "POST": role_page(403)}),
+    # Only the proposer (the chair, no persona here) or the leader or secretary withdraws a pending proposal.
+    "assessment:decision-withdraw": Row(lambda c: f"/vurdering/vedtak/{c.proposal.pk}/trekk/", {"GET": POST_ONLY, "POST": role_page(403)}),
     # The decision letter: the applicants and those in the process.
     "assessment:letter-pdf": Row(lambda c: f"/vurdering/vedtak/{c.decision.pk}/brev.pdf", {"GET": only(these(200, READS_APPLICATION))}, hidden=PUBLIC_SECRETS),
     # --- follow-up: the grant's owners report; the pot's managers follow up and pay

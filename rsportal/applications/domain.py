@@ -287,6 +287,8 @@ def submission_problems(application: Application, now: datetime.datetime | None 
     own = [line for line in lines if line.kind != BudgetLine.Kind.GRANT and line.participant_id]
     need("budsjett", any(line.participant.municipality_id for line in own), _("Tallfest hva kommunen(e) bidrar med (tid, kompetanse eller penger)."))
     need("budsjett", any(line.participant.trust_id for line in own), _("Tallfest hva helseforetaket bidrar med (tid, kompetanse eller penger)."))
+    for message in budget_year_problems(application, lines):
+        problems.append(Problem("budsjett", message))
     if application.type == ApplicationType.PRE_PROJECT and applied:
         cap = call.pre_project_cap(len(municipalities))
         if cap is not None:
@@ -299,6 +301,67 @@ def submission_problems(application: Application, now: datetime.datetime | None 
         need("prosjektet", application.agreement_date, _("Oppgi datoen for signert avtale om felles søknad."))
         need("vedlegg", application.attachments.filter(kind="agreement").exists(), _("Last opp den signerte avtalen om felles søknad (PDF)."))
     return problems
+
+
+def _years(years) -> str:
+    return ", ".join(str(y) for y in sorted(years))
+
+
+def budget_year_problems(application: Application, lines: list[BudgetLine] | None = None) -> list[str]:
+    """Budget years the project or the call cannot have, in Norwegian.
+
+    Every budget line lies within the project's planned period; the grant years also lie
+    within what the call allows (from its frame year, for at most its maximum project length
+    counted from the planned start) and, once the pot has frames from that year on, in years
+    the pot has money for. A year outside any of these would be promised to the committee
+    only to fail when the money is booked."""
+    call = application.call
+    lines = list(application.budget_lines.all()) if lines is None else lines
+    if not lines:
+        return []
+    messages = []
+    start, end = application.start_date, application.end_date
+    if start and end and start <= end:
+        outside = {line.year for line in lines if not start.year <= line.year <= end.year}
+        if outside:
+            messages.append(
+                _("Budsjettet har år utenfor prosjektperioden (%(first)s–%(last)s): %(years)s. Endre budsjettet eller planlagt oppstart og avslutning.")
+                % {"first": start.year, "last": end.year, "years": _years(outside)}
+            )
+    grant_years = {line.year for line in lines if line.kind == BudgetLine.Kind.GRANT}
+    if not grant_years:
+        return messages
+    first_allowed = call.frame_year
+    if first_allowed and min(grant_years) < first_allowed:
+        messages.append(
+            _("Utlysningen gir tilskudd fra og med %(first)s, men det søkes om tilskudd for %(years)s.")
+            % {"first": first_allowed, "years": _years(y for y in grant_years if y < first_allowed)}
+        )
+    max_years = call.pre_project_max_years if application.type == ApplicationType.PRE_PROJECT else call.max_project_years
+    begins = start or datetime.date(min(grant_years), 1, 1)
+    # A project of n years from 1 July runs into a sixth calendar year: count from the planned start.
+    last_allowed = (_add_years(begins, max_years) - datetime.timedelta(days=1)).year
+    beyond = {y for y in grant_years if y > last_allowed}
+    if beyond:
+        messages.append(
+            _("Utlysningen tillater prosjekter på høyst %(n)s år, så det kan søkes om tilskudd til og med %(last)s. Det søkes om tilskudd for %(years)s.")
+            % {"n": max_years, "last": last_allowed, "years": _years(beyond)}
+        )
+    framed = set(call.pot.years.filter(frame__gt=0, year__gte=first_allowed or 0).values_list("year", flat=True))
+    unframed = grant_years - framed
+    if framed and unframed:
+        messages.append(
+            _("Potten til utlysningen har midler for %(framed)s, men ikke for %(years)s. Det kan ikke søkes om tilskudd for år uten midler.")
+            % {"framed": _years(framed), "years": _years(unframed)}
+        )
+    return messages
+
+
+def _add_years(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
 
 
 def fingerprint(application: Application) -> str:

@@ -20,7 +20,7 @@ from rsportal.funding import domain as funding
 from rsportal.funding.models import Grant
 from rsportal.registry.models import Body, BodyMember
 
-from . import agenda, meeting_rules, voting
+from . import agenda, headroom, meeting_rules, voting
 from .models import AgendaItem, Conflict, ConflictVote, Decision, FormalCheck, Forwarding, Meeting, Score, Vote
 
 # Starting a meeting this long before its date needs the chair's explicit confirmation.
@@ -642,6 +642,8 @@ def propose_decision(
             raise AssessmentError(_("Et forprosjekt med så mange kommuner kan få høyst %(cap)s.") % {"cap": kroner(cap)})
     if application.decisions.filter(status=Decision.Status.ADOPTED).exists():
         raise AssessmentError(_("Søknaden har allerede et vedtak."))
+    if outcome in Decision.GRANTING and (refused := headroom.refusal(call.pot, amounts)):
+        raise AssessmentError(refused)  # before anyone votes, not when the money is booked
     pending = pending_proposal(application)
     if expected_pending is not None and str(pending.pk if pending else "") != expected_pending:
         kept = _("Forslaget ditt er ikke lagt fram, men står fortsatt i skjemaet.")
@@ -747,8 +749,9 @@ def conclude(actor, decision: Decision, *, later_years_conditional: bool = True)
             patient_groups=application.patient_groups,
             initiated_by=_initiator(application),
         )
-        grant.municipalities.set([p.municipality_id for p in application.participants.all() if p.municipality_id])
-        grant.trusts.set([p.trust_id for p in application.participants.all() if p.trust_id])
+        # The grant's organisations are its owners, as the application said; the partners stay participants (Grant.participants).
+        grant.municipalities.set([p.municipality_id for p in application.participants.all() if p.municipality_id and p.is_owner])
+        grant.trusts.set([p.trust_id for p in application.participants.all() if p.trust_id and p.is_owner])
         amounts = {int(year): amount for year, amount in decision.amounts.items()}
         first = min(amounts)
         try:

@@ -11,12 +11,18 @@ Model (x_i binary per eligible candidate):
                − balance_weight · Σ_h d_h / T
                + group_bonus · Σ_g y_g
     subject to Σ amount_i x_i ≤ frame
+               Σ amount_iy x_i ≤ year_frame_y                         (each year y, when given)
                Σ_{i in h, not joint} x_i ≤ max_per_helsefellesskap      (each h)
                d_h ≥ ±((earlier_h + Σ_{i in h} amount_i x_i) − share_h · T)
                y_g ≤ Σ_{i targets g} x_i                             (uncovered g)
 
-with T = Σ earlier + frame. Pre-projects above their cap, and candidates
-asking for more than the whole frame, get no variable at all.
+with T = Σ earlier + frame. Pre-projects above their cap, candidates asking
+for more than the whole frame, and (with year frames) candidates asking for a
+year without a frame or for more than a year's frame, get no variable at all.
+
+A multi-year project is booked one commitment per year, all years or none, so
+with `Rules.year_frames` every year of every candidate's budget must fit what
+the pot has free that year; the objective is unchanged.
 
 The module is framework-light on purpose: plain dataclasses in, plain
 dataclasses out, no database. Only the reasons touch Django (gettext).
@@ -51,6 +57,8 @@ class Candidate:
     municipality_count: int = 1
     patient_groups: frozenset[str] = frozenset()  # codes of prioritised patient groups it targets
     joint: bool = False  # spans several communities: does not count towards the per-community maximum
+    # ((year, kroner), ...): the whole grant per year, checked against Rules.year_frames; empty: none
+    amounts_by_year: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,9 @@ class Rules:
     # Display names for the reasons; codes are shown where a name is missing.
     group_names: dict[str, str] = field(default_factory=dict)
     helsefellesskap_names: dict[str, str] = field(default_factory=dict)
+    # year -> kroner free in the pot that year. When given, every year of a candidate's
+    # amounts_by_year must have a frame here, and the selection must fit every year.
+    year_frames: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -128,8 +139,15 @@ def _validate(candidates: list[Candidate], rules: Rules) -> None:
         if not math.isfinite(value) or value < 0:
             raise ValueError(f"Rules.{name} must be finite and non-negative.")
 
+    for year, amount in rules.year_frames.items():
+        if not _is_int(year) or not _is_int(amount) or amount < 0:
+            raise ValueError("Rules.year_frames maps int years to non-negative int kroner.")
+
     seen: set[int] = set()
     for c in candidates:
+        for year, amount in c.amounts_by_year:
+            if not _is_int(year) or not _is_int(amount) or amount <= 0:
+                raise ValueError(f"Candidate {c.key}: amounts_by_year must be (int year, positive int kroner) pairs.")
         if c.key in seen:
             raise ValueError(f"Duplicate candidate key {c.key!r}.")
         seen.add(c.key)
@@ -157,9 +175,38 @@ def pre_project_cap(candidate: Candidate, rules: Rules) -> int | None:
     return rules.pre_project_caps[threshold]
 
 
+def _year_misfit(candidate: Candidate, rules: Rules) -> tuple[int, int, int | None] | None:
+    """(year, amount, frame) of the first year the candidate cannot fit even alone; frame None: no frame."""
+    if not rules.year_frames:
+        return None
+    for year, amount in sorted(candidate.amounts_by_year):
+        frame = rules.year_frames.get(year)
+        if frame is None or amount > frame:
+            return year, amount, frame
+    return None
+
+
 def _eligible(candidate: Candidate, rules: Rules) -> bool:
     cap = pre_project_cap(candidate, rules)
-    return (cap is None or candidate.amount <= cap) and candidate.amount <= rules.frame
+    return (cap is None or candidate.amount <= cap) and candidate.amount <= rules.frame and _year_misfit(candidate, rules) is None
+
+
+def _year_totals(selection) -> dict[int, int]:
+    totals: dict[int, int] = {}
+    for c in selection:
+        for year, amount in c.amounts_by_year:
+            totals[year] = totals.get(year, 0) + amount
+    return totals
+
+
+def _fits_years(candidate: Candidate, used: dict[int, int], rules: Rules) -> int | None:
+    """The first year the candidate does not fit next to `used` (kroner per year already taken); None: fits."""
+    if not rules.year_frames:
+        return None
+    for year, amount in sorted(candidate.amounts_by_year):
+        if used.get(year, 0) + amount > rules.year_frames.get(year, -1):
+            return year
+    return None
 
 
 def _ineligible_reason(candidate: Candidate, rules: Rules) -> str | None:
@@ -176,6 +223,16 @@ def _ineligible_reason(candidate: Candidate, rules: Rules) -> str | None:
         return _("Ute: søknadsbeløpet (%(amount)s) er større enn hele rammen (%(frame)s)") % {
             "amount": kroner(candidate.amount),
             "frame": kroner(rules.frame),
+        }
+    misfit = _year_misfit(candidate, rules)
+    if misfit is not None:
+        year, amount, frame = misfit
+        if frame is None:
+            return _("Ute: potten har ingen ramme for %(year)s, som det søkes om %(amount)s for") % {"year": year, "amount": kroner(amount)}
+        return _("Ute: beløpet for %(year)s (%(amount)s) er større enn det som er ledig i potten det året (%(frame)s)") % {
+            "year": year,
+            "amount": kroner(amount),
+            "frame": kroner(frame),
         }
     return None
 
@@ -237,8 +294,9 @@ def _plain(candidates: list[Candidate], rules: Rules) -> list[Candidate]:
     remaining = rules.frame
     per_community: dict[str, int] = {}
     chosen = []
+    used: dict[int, int] = {}
     for c in _by_score(candidates):
-        if not _eligible(c, rules) or c.amount > remaining:
+        if not _eligible(c, rules) or c.amount > remaining or _fits_years(c, used, rules) is not None:
             continue
         if not c.joint and rules.max_per_helsefellesskap is not None:
             if per_community.get(c.helsefellesskap, 0) >= rules.max_per_helsefellesskap:
@@ -246,6 +304,8 @@ def _plain(candidates: list[Candidate], rules: Rules) -> list[Candidate]:
             per_community[c.helsefellesskap] = per_community.get(c.helsefellesskap, 0) + 1
         chosen.append(c)
         remaining -= c.amount
+        for year, amount in c.amounts_by_year:
+            used[year] = used.get(year, 0) + amount
     return chosen
 
 
@@ -312,6 +372,12 @@ def _solve(eligible: list[Candidate], plain: list[Candidate], rules: Rules, time
     inf = highspy.kHighsInf
     # Kroner stay unscaled here: the data are integers and we verify the rounded selection exactly afterwards.
     row(-inf, float(rules.frame), list(range(n)), [float(c.amount) for c in eligible])
+
+    for year in sorted(rules.year_frames):
+        # Every year of a multi-year grant is booked against that year's frame, all or none.
+        terms = [(i, float(amount)) for i, c in enumerate(eligible) for y, amount in c.amounts_by_year if y == year]
+        if terms:
+            row(-inf, float(rules.year_frames[year]), [i for i, _v in terms], [v for _i, v in terms])
 
     if rules.max_per_helsefellesskap is not None:
         members: dict[str, list[int]] = {}
@@ -387,6 +453,8 @@ def _check_feasible(chosen: list[Candidate], rules: Rules) -> None:
     # Integer re-check of the hard rules: HiGHS works with tolerances, the frame does not.
     if sum(c.amount for c in chosen) > rules.frame:
         raise RuntimeError("Optimiser returned a selection above the frame.")
+    if rules.year_frames and any(total > rules.year_frames.get(year, -1) for year, total in _year_totals(chosen).items()):
+        raise RuntimeError("Optimiser returned a selection above a year's frame.")
     if rules.max_per_helsefellesskap is not None:
         counts: dict[str, int] = {}
         for c in chosen:
@@ -496,6 +564,7 @@ def _reasons(candidates, chosen, plain, ineligible, rules: Rules, optimal: bool)
     use_balance = rules.balance_weight > 0 and bool(rules.population_share) and total > 0
     proposed = _proposed_by_community(chosen)
     remaining = rules.frame - sum(c.amount for c in chosen)
+    used_by_year = _year_totals(chosen)
     objective = _evaluate(chosen, rules)[0]
     lowest_in = min((c.score for c in chosen), default=None)
     coverers: dict[str, list[int]] = {}
@@ -561,7 +630,7 @@ def _reasons(candidates, chosen, plain, ineligible, rules: Rules, optimal: bool)
                 text = _("Ute: helsefellesskapet har allerede %(n)s prosjekter i forslaget") % {
                     "n": counts.get(c.helsefellesskap, 0)
                 }
-            elif c.amount <= remaining:
+            elif c.amount <= remaining and _fits_years(c, used_by_year, rules) is None:
                 # It fits and breaks no rule, so adding it must lower the objective; only balance can do that.
                 with_it = _evaluate(chosen + [c], rules)[0]
                 if with_it < objective - OBJECTIVE_TOLERANCE and use_balance:
@@ -573,6 +642,11 @@ def _reasons(candidates, chosen, plain, ineligible, rules: Rules, optimal: bool)
             elif lowest_in is not None and c.score < lowest_in:
                 text = _("Ute: lavere vektet skår enn prosjektene som er med (%(score)s)") % {
                     "score": _score_text(c.score)
+                }
+            elif c.amount <= remaining:
+                # The frame year has room; another year of the project has not.
+                text = _("Ute: får ikke plass innenfor det som er ledig i %(year)s sammen med prosjektene som er med") % {
+                    "year": _fits_years(c, used_by_year, rules)
                 }
             elif worsens_balance(c):
                 text = _(

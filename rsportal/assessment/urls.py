@@ -25,5 +25,6 @@ urlpatterns = [
     path("sak/<int:pk>/forslag/", views.decision_propose, name="decision-propose"),
     path("vedtak/<int:pk>/stem/", views.vote, name="vote"),
     path("vedtak/<int:pk>/avslutt/", views.decision_conclude, name="decision-conclude"),
+    path("vedtak/<int:pk>/trekk/", views.decision_withdraw, name="decision-withdraw"),
     path("vedtak/<int:pk>/brev.pdf", views.letter_pdf, name="letter-pdf"),
 ]

@@ -18,7 +18,7 @@ from rsportal.funding.models import Commitment
 from rsportal.registry.models import BodyMember, Helsefellesskap
 from rsportal.registry.services import population_by_helsefellesskap
 
-from . import agenda, documents, domain, meeting_rules, meeting_views, queries, ranking, visibility
+from . import agenda, documents, domain, headroom, meeting_rules, meeting_views, proposals, queries, ranking, visibility
 from .forms import ConflictDeclareForm, DecisionForm, FormalCheckForm, MeetingForm
 from .models import AgendaItem, Conflict, Decision, FormalCheck, Forwarding, Meeting, Score, Vote
 
@@ -374,6 +374,7 @@ def _proposal(request, call, rows):
                 municipality_count=sum(1 for p in application.participants.all() if p.municipality_id),
                 patient_groups=frozenset(application.patient_groups),
                 joint=bool(forwarding and forwarding.joint),
+                amounts_by_year=tuple(by_year.items()),
             )
         )
     if not candidates or not call.frame_amount:
@@ -387,6 +388,7 @@ def _proposal(request, call, rows):
         balance_weight=balance_weight,
         uncovered_groups=uncovered,
         group_bonus=group_bonus,
+        year_frames=headroom.year_frames(call.pot),
     )
     proposal = queries.proposal(candidates, rules)
     by_key = {c.key: c for c in candidates}
@@ -398,6 +400,9 @@ def _proposal(request, call, rows):
             for c in sorted(candidates, key=lambda c: -c.score)
         ],
         "proposal_amount_plain": sum(by_key[k].amount for k in proposal.plain_selected),
+        "proposal_years": [
+            (year, free, sum(dict(by_key[k].amounts_by_year).get(year, 0) for k in proposal.selected)) for year, free in sorted(rules.year_frames.items())
+        ],
         "uncovered": uncovered,
         "patient_groups": PatientGroup.choices,
         "balance_weight": balance_weight,
@@ -494,6 +499,10 @@ def _chair_page(request, meeting, *, number: int = 1, item_pk: int | None = None
     initial = {f"amount_{y}": a for y, a in item.application.applied_by_year().items()}
     eligible = domain.eligible_voters(decision) if decision else set()
     pending = decision if decision is not None and decision.status == Decision.Status.PROPOSED else None
+    form = decision_form or DecisionForm(years, initial=initial)
+    money = proposals.chair_extras(request.user, item.application, pending, form)
+    if money["amend_initial"] is not None:
+        money["amend_form"] = DecisionForm(years, initial=money["amend_initial"])
     return render(
         request,
         "assessment/chair.html",
@@ -508,7 +517,8 @@ def _chair_page(request, meeting, *, number: int = 1, item_pk: int | None = None
             "see": see,
             "runs_meeting": domain.runs_meeting(request.user, meeting.body),
             "decision": decision,
-            "decision_form": decision_form or DecisionForm(years, initial=initial),
+            "decision_form": form,
+            **money,
             "proposal_kept": decision_form is not None,
             "expected_pending": str(pending.pk) if pending else "",
             "expected_ended_at": domain.stamp(item.ended_at),
@@ -613,6 +623,21 @@ def decision_conclude(request, pk: int):
         messages.error(request, str(exc))
     else:
         (messages.success if result.adopted else messages.warning)(request, result.explanation)
+    return redirect(reverse("assessment:chair", args=[decision.item.meeting_id]) + f"?sak={decision.item.order}") if decision.item else redirect("assessment:call", pk=decision.application.call_id)
+
+
+@require_POST
+@role_required
+def decision_withdraw(request, pk: int):
+    """A pending proposal is withdrawn by its proposer or the one running the meeting."""
+    decision = get_object_or_404(Decision.objects.select_related("item", "application__call"), pk=pk)
+    _call(request, decision.application.call_id)
+    try:
+        proposals.withdraw_proposal(request.user, decision, request.POST.get("reason", ""))
+    except domain.AssessmentError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Forslaget er trukket, og stemmene som var avgitt, faller bort."))
     return redirect(reverse("assessment:chair", args=[decision.item.meeting_id]) + f"?sak={decision.item.order}") if decision.item else redirect("assessment:call", pk=decision.application.call_id)
 
 

@@ -299,6 +299,8 @@ class Grant(models.Model):
     helsefellesskap = models.ForeignKey(
         Helsefellesskap, verbose_name=_("helsefellesskap"), null=True, blank=True, on_delete=models.PROTECT, related_name="grants"
     )
+    # Owners only (prosjekteiere), as the application said: the statistics of ownership, equality and
+    # inter-municipal cooperation count these. The partners are in participants().
     municipalities = models.ManyToManyField(Municipality, verbose_name=_("kommuner (eiere)"), blank=True, related_name="grants")
     trusts = models.ManyToManyField(HealthTrust, verbose_name=_("helseforetak (eiere)"), blank=True, related_name="grants")
     pre_project = models.CharField(_("forprosjekt"), max_length=10, choices=PreProject.choices, default=PreProject.NO)
@@ -330,6 +332,21 @@ class Grant(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def owners(self) -> list:
+        """The organisations that own the project (municipalities first)."""
+        return [*self.municipalities.all(), *self.trusts.all()]
+
+    def participants(self) -> list:
+        """Every organisation taking part, owners and partners, as the application said.
+
+        The many-to-many fields hold the owners only; the partners are read from the
+        application the grant was decided on. A grant decided outside the portal knows
+        only its owners."""
+        decision = getattr(self, "decision", None)
+        if decision is None or not decision.application_id:
+            return self.owners()
+        return [p.organisation for p in decision.application.participants.select_related("municipality", "trust")]
 
     def refresh_search_fields(self) -> None:
         self.search_text, self.search_stems = search_fields(self.title, self.description)
