@@ -24,6 +24,7 @@ from rsportal.funding import domain as funding
 from rsportal.funding.models import Appropriation, Commitment
 
 from . import factories as f
+from .test_assessment import open_item
 
 M = 1_000_000
 
@@ -180,6 +181,7 @@ def test_the_ranking_page_proposes_a_selection_that_fits_every_year(call, world,
 def test_a_proposal_over_a_years_headroom_is_refused_before_anyone_votes(call, world, personas):
     application = submitted(call, world, personas, "Toårig", {2027: 2 * M, 2028: 4 * M})
     funding.commit_allocation(personas.rhf_admin, pot=call.pot, year=2028, amount=M, description="Direkte tildeling")
+    open_item(personas, application)
     with pytest.raises(domain.AssessmentError) as refused:
         domain.propose_decision(personas.chair, application, outcome="full", amounts={2027: 2 * M, 2028: 4 * M, 2029: M}, reason="Godt prosjekt")
     message = str(refused.value)
@@ -198,8 +200,7 @@ def test_a_proposal_over_a_years_headroom_is_refused_before_anyone_votes(call, w
 @pytest.fixture
 def item(call, world, personas):
     application = submitted(call, world, personas, "Toårig", {2027: 2 * M, 2028: 4 * M})
-    meeting = domain.schedule_meeting(personas.chair, call, starts_at=timezone.now())
-    return meeting.items.get(application=application)
+    return open_item(personas, application)
 
 
 def test_the_chair_page_shows_each_year_against_the_headroom(item, personas, login):
@@ -271,6 +272,7 @@ class TestWithdrawAndAmend:
 
 def test_a_grant_keeps_the_owners_apart_from_the_participants(call, world, personas):
     application = submitted(call, world, personas, "Felles prosjekt", {2027: 2 * M}, partners=[world.harstad])
+    open_item(personas, application)
     decision = domain.propose_decision(personas.chair, application, outcome="full", amounts={2027: 2 * M}, reason="Godt prosjekt")
     domain.cast_vote(personas.chair, decision, "for")
     domain.cast_vote(personas.member, decision, "for")

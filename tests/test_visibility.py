@@ -18,7 +18,8 @@ from rsportal.assessment import domain as assessment
 from rsportal.assessment import visibility
 from rsportal.assessment.models import Decision
 from rsportal.core.models import AuditEvent, Notification
-from rsportal.funding.models import Pot
+from rsportal.funding import domain as funding
+from rsportal.funding.models import Appropriation, Pot
 from rsportal.privacy.models import PersonalDataView
 from rsportal.registry.models import Body, BodyMember
 
@@ -61,6 +62,9 @@ def decided(world, personas, settings, tmp_path):
     root = Pot.objects.create(rhf=world.rhf, kind=Pot.Kind.ROOT, name="Samlet")
     pot = Pot.objects.create(rhf=world.rhf, kind=Pot.Kind.APPLICATION, name="Lokal pott", parent=root, helsefellesskap=world.hf)
     year = timezone.localdate().year
+    # The pot has this year's frame, so a proposal to grant may be put to the vote.
+    funding.book_appropriation(personas.sysadmin, Appropriation.objects.create(year=year, name=f"RS {year}", amount=1_000_000, rhf=world.rhf))
+    funding.transfer(personas.rhf_admin, source=root, target=pot, year=year, amount=1_000_000)
     call = Call.objects.create(
         pot=pot, title="Lokal utlysning", status=Call.Status.PUBLISHED, purpose="Formål", frame_amount=1_000_000, frame_year=year, hide_scores_until_scored=False
     )
