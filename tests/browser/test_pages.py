@@ -166,13 +166,14 @@ def test_first_tab_focuses_the_skip_link(page, live_server):
 
 
 @pytest.mark.parametrize("width", [1280, 320])
-def test_site_pages_pass_axe_and_fit_a_narrow_screen(page, live_server, db, width):
+def test_site_pages_pass_axe_and_fit_a_narrow_screen(page, live_server, width):
     """The front page, the 404 page, the contact page and the statements, reached as a visitor
     would: from the footer. At 320 px nothing may be wider than the screen (WCAG 1.4.10)."""
     page.set_viewport_size({"width": width, "height": 900})
     page.goto("/")
     assert_accessible(page, f"front page at {width} px")
     screenshot(page, f"09-front-page-{width}")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width, f"the front page is wider than {width} px"
     footer = page.get_by_role("navigation", name="Om nettstedet")
     for link, heading in (
         ("Kontakt", "Kontakt"),
