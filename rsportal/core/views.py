@@ -6,7 +6,6 @@ from django.http import HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 from django.utils import timezone
-from django.views.decorators.csrf import requires_csrf_token
 
 from rsportal.accounts import permissions
 from rsportal.applications.models import Call, Deadline
@@ -104,7 +103,6 @@ FALLBACK_500 = (
 )
 
 
-@requires_csrf_token
 def server_error(request):
     """handler500. Renders 500.html without the request, so no context processor runs, and
     with settings only: the error may be that the database is down, so this must not ask it
