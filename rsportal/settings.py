@@ -194,6 +194,18 @@ DEFAULT_FROM_EMAIL = os.environ.get("RSPORTAL_FROM_EMAIL", "RS-portalen <ikke-sv
 EMAIL_HOST = os.environ.get("RSPORTAL_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("RSPORTAL_EMAIL_PORT", "25"))
 
+# Who runs this instance, shown on the contact page, the privacy and accessibility statements and
+# the error pages. The RHF operating the portal is the data controller (behandlingsansvarlig); each
+# operator sets its own. The defaults are the demo's and are deliberately unreachable (.invalid).
+RSPORTAL_CONTACT_NAME = os.environ.get("RSPORTAL_CONTACT_NAME", "Helse Nord RHF (demo)")
+RSPORTAL_CONTACT_EMAIL = os.environ.get("RSPORTAL_CONTACT_EMAIL", "rs-portalen@rsportal.invalid")
+RSPORTAL_CONTACT_PHONE = os.environ.get("RSPORTAL_CONTACT_PHONE", "")
+RSPORTAL_CONTACT_ADDRESS = os.environ.get("RSPORTAL_CONTACT_ADDRESS", "Postboks 0, 0000 Demostad")
+# The data protection officer (personvernombud) or whoever answers questions about personal data.
+RSPORTAL_PRIVACY_EMAIL = os.environ.get("RSPORTAL_PRIVACY_EMAIL", "personvernombud@rsportal.invalid")
+# The operator's official accessibility statement in Digdir's uustatus.no, linked when set.
+RSPORTAL_ACCESSIBILITY_STATEMENT_URL = os.environ.get("RSPORTAL_ACCESSIBILITY_STATEMENT_URL", "")
+
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True

@@ -25,6 +25,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+# The 500 page is rendered without the database (it may be what failed); the 404 page is Django's
+# default view with templates/404.html.
+handler500 = "rsportal.core.views.server_error"
+
 if settings.RSPORTAL_OIDC_ENABLED:
     # Only mounted when configured, so an unconfigured portal has no OIDC URLs at all.
     urlpatterns.append(path("oidc/", include("rsportal.security.oidc_urls")))

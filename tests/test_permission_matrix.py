@@ -147,6 +147,9 @@ PUBLIC_SECRETS = {"conflicted": conflicted_must_not_see}
 MATRIX: dict[str, Row] = {
     # --- public and login
     "core:home": Row(lambda c: "/", {"GET": everyone(200)}),
+    "core:contact": Row(lambda c: "/kontakt/", {"GET": everyone(200)}),
+    "core:accessibility": Row(lambda c: "/tilgjengelighet/", {"GET": everyone(200)}),
+    "core:privacy-statement": Row(lambda c: "/personvernerklaering/", {"GET": everyone(200)}),
     "login": Row(lambda c: "/logg-inn/", {"GET": everyone(200)}),
     "logout": Row(lambda c: "/logg-ut/", {"GET": everyone(405)}),
     "security:setup": Row(lambda c: "/logg-inn/tofaktor/oppsett/", {"GET": signed_in(200)}),

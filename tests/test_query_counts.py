@@ -240,3 +240,29 @@ def test_followup_overview_lists_what_the_user_follows(login, world, personas, g
     admin = login(personas.rhf_admin).get("/oppfolging/")
     assert {p.name for p in admin.context["pots"]} == {"Lokal pott", "Pott 0", "Pott 1"}  # the RHFs' root pots are not listed
     assert {r.code for r in admin.context["rhfs"]} == {"HN", "R0", "R1"}
+
+
+# --- the public front page ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["anonymous", "applicant"])
+def test_front_page(client, login, world, personas, grants, who):
+    """Open calls with their deadlines and the key figures of the catalogue."""
+    add_grants, _ = grants
+    root = funding.root_pot(world.rhf)
+
+    def add_calls(n):
+        for i in range(n):
+            call = Call.objects.create(pot=root, title=f"Utlysning {Call.objects.count()}", status=Call.Status.PUBLISHED, purpose="-", rolling=i % 4 == 3)
+            for days in (30 + i, 60 + i, -10):
+                call.deadlines.create(at=timezone.now() + datetime.timedelta(days=days))
+
+    add_calls(1)
+
+    def add_rows():
+        add_calls(19)
+        add_grants(19)
+
+    page = client if who == "anonymous" else login(personas.applicant)
+    assert_constant(page, "/", add_rows)
+    assert page.get("/").content.decode().count("Søknadsfrist: <strong>") == 6

@@ -14,7 +14,7 @@ from . import factories as f
 M = 1_000_000
 
 # Pages anyone may open, signed in or not.
-PUBLIC = {"core:home", "login", "logout"}
+PUBLIC = {"core:home", "core:contact", "core:accessibility", "core:privacy-statement", "login", "logout"}
 
 
 @pytest.fixture

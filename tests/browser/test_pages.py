@@ -163,3 +163,31 @@ def test_first_tab_focuses_the_skip_link(page, live_server):
     page.keyboard.press("Enter")
     expect(page).to_have_url(live_server.url + "/#main")
     expect(page.locator("main#main")).to_be_focused()
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_site_pages_pass_axe_and_fit_a_narrow_screen(page, live_server, width):
+    """The front page, the 404 page, the contact page and the statements, reached as a visitor
+    would: from the footer. At 320 px nothing may be wider than the screen (WCAG 1.4.10)."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto("/")
+    assert_accessible(page, f"front page at {width} px")
+    screenshot(page, f"09-front-page-{width}")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width, f"the front page is wider than {width} px"
+    footer = page.get_by_role("navigation", name="Om nettstedet")
+    for link, heading in (
+        ("Kontakt", "Kontakt"),
+        ("Personvernerklæring", "Personvernerklæring for RS-portalen"),
+        ("Tilgjengelighetserklæring", "Tilgjengelighetserklæring for RS-portalen"),
+    ):
+        submit(page, footer.get_by_role("link", name=link, exact=True))
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        assert_accessible(page, f"{link} at {width} px")
+        screenshot(page, f"10-{link}-{width}")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width, f"{link} is wider than {width} px"
+    response = page.goto("/finnes-ikke/")
+    assert response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Fant ikke siden")
+    assert_accessible(page, f"404 page at {width} px")
+    screenshot(page, f"11-404-{width}")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width, f"the 404 page is wider than {width} px"
