@@ -107,10 +107,14 @@ def after_forwarding(actor, call: Call, helsefellesskap, *, before: set[int], re
 
 
 def _forwarded(application: Application, row: Forwarding) -> None:
+    if row.joint:
+        outcome = _("Søknaden «%(title)s» er sendt videre som felles søknad med andre helsefellesskap.") % {"title": application.title}
+    else:
+        outcome = _("Søknaden «%(title)s» er prioritert som nr. %(rank)s og sendt videre.") % {"title": application.title, "rank": row.rank}
     lines = [
-        _("%(hf)s har prioritert søknadene i «%(call)s» %(date)s.")
+        _("%(hf)s prioriterte søknadene i «%(call)s» %(date)s.")
         % {"hf": application.helsefellesskap.name, "call": application.call.title, "date": long_date(row.forwarded_at)},
-        *progress.forwarding_lines(application, progress.ForwardingState(forwarding=row)),
+        outcome,
     ]
     if progress.in_assessment_since(application, progress.formal_check(application), progress.ForwardingState(forwarding=row)) is not None:
         lines.append(_in_assessment_line(application))
@@ -119,7 +123,7 @@ def _forwarded(application: Application, row: Forwarding) -> None:
 
 def _not_forwarded(application: Application, reason: str) -> None:
     lines = [
-        _("%(hf)s har prioritert søknadene i «%(call)s» %(date)s.")
+        _("%(hf)s prioriterte søknadene i «%(call)s» %(date)s.")
         % {"hf": application.helsefellesskap.name, "call": application.call.title, "date": long_date(timezone.now())},
         _("Søknaden «%(title)s» er ikke sendt videre, og den går ikke videre til behandling.") % {"title": application.title},
         _("Begrunnelse: %(reason)s") % {"reason": reason} if reason else "",

@@ -206,7 +206,9 @@ def steps(application: Application) -> list[Step]:
             step.lines.append(_("%(hf)s prioriterer søknadene og sender de høyest prioriterte videre.") % {"hf": application.helsefellesskap.name})
         result.append(step)
 
-    if not any(s.state == STOPPED for s in result):  # not forwarded: it does not reach the deciding body
+    if any(s.state == STOPPED for s in result):
+        result = [s for s in result if s.state != WAITING]  # not forwarded: nothing more happens to it
+    else:
         result += _assessment_and_decision(application, decision, check, forwarded)
 
     if state == lifecycle.WITHDRAWN and decision is None:
