@@ -107,6 +107,24 @@ class TestFormalCheck:
         assert_readable(latest, app)
 
 
+    def test_without_local_prioritisation_the_check_puts_it_before_the_committee(self, login, personas, round_):
+        call, (app, _other) = round_
+        call.steps.filter(step="local_prioritisation").delete()
+        check(personas, app)
+        notice = told("k0@example.invalid", app, "Formell kontroll")[0]
+        assert "Søknaden er nå til behandling i Tildelingsutvalget." in notice.body
+        html = page(login, personas.applicant, app)
+        assert "Prioritering i helsefellesskapet" not in html and "nå: Til behandling" in html
+
+    def test_a_long_title_still_fits_the_subject(self, personas, round_):
+        _, (app, _other) = round_
+        Application.objects.filter(pk=app.pk).update(title="Et svært langt prosjektnavn " * 10)
+        app.refresh_from_db()
+        check(personas, app)
+        notice = Notification.objects.get(recipient="k0@example.invalid")
+        assert len(notice.subject) <= 200 and notice.subject.endswith("…") and app.title in notice.body
+
+
 class TestForwarding:
     def test_forwarded_and_not_forwarded_with_the_reason(self, login, personas, world, round_):
         call, (app, other) = round_
@@ -182,6 +200,18 @@ class TestDecision:
         assert status.startswith(state) and "Sendt inn" not in status
         saksgang = html[html.index('id="saksgang"') :]
         assert f"vedtak: {label}." in saksgang and f'href="/vurdering/vedtak/{decision.pk}/brev.pdf"' in saksgang
+
+
+def test_a_withdrawn_application_ends_its_saksgang(login, personas, round_):
+    from rsportal.applications import domain as applications
+
+    _, (app, _other) = round_
+    check(personas, app)
+    applications.withdraw(personas.applicant, app)
+    html = page(login, personas.applicant, app)
+    saksgang = html[html.index('id="saksgang"') :]
+    saksgang = saksgang[: saksgang.index("</section>")]
+    assert "Trukket" in saksgang and "Formell kontroll" in saksgang and "Vedtak" not in saksgang
 
 
 SECRETS = ("HEMMELIG-FORSLAG", "HEMMELIG-DRØFTING", "HEMMELIG-HABILITET", "HEMMELIG-POENG")
