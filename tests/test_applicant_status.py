@@ -287,6 +287,7 @@ class TestCatalogue:
         assert "7. mai 2027" in refusals and "Andre runde" in refusals
         for hidden in ("Avslått i lukket utlysning", "Trukket etter vedtak", "Ikke avgjort ennå", "Et utkast", "Hemmelig Kontaktperson", "hemmelig@example.invalid", "Begrunnelse"):
             assert hidden not in html
+        assert "vises i den åpne prosjektkatalogen med tittel, deltakere" in client.get(f"/soknader/utlysninger/{open_call.pk}/").content.decode()  # applicants know beforehand
         searched = client.get("/prosjekter/?q=offentlig").content.decode()
         assert "Avslått og offentlig" in searched and "Bedt om ny søknad" not in searched
 
