@@ -114,7 +114,7 @@ class TestFormalCheck:
         notice = told("k0@example.invalid", app, "Formell kontroll")[0]
         assert "Søknaden er nå til behandling i Tildelingsutvalget." in notice.body
         html = page(login, personas.applicant, app)
-        assert "Prioritering i helsefellesskapet" not in html and "nå: Til behandling" in html
+        assert "Prioritering i helsefellesskapet" not in html and '<dt>Nå</dt><dd><a class="ds-link" href="#saksgang">Til behandling</a></dd>' in html
 
     def test_a_long_title_still_fits_the_subject(self, personas, round_):
         _, (app, _other) = round_
@@ -143,7 +143,7 @@ class TestForwarding:
             assert_readable(notices[0], other)
 
         html = page(login, personas.applicant, app)
-        assert "prioritert søknaden som nr. 1" in html and "Til behandling" in html and "nå: Til behandling" in html
+        assert "prioritert søknaden som nr. 1" in html and "Til behandling" in html and '<dt>Nå</dt><dd><a class="ds-link" href="#saksgang">Til behandling</a></dd>' in html
         html = page(login, personas.applicant, other)
         assert "har ikke sendt søknaden videre" in html and "Ligner et prosjekt vi allerede har i Tromsø." in html
         assert "Til behandling" not in html and "Formell kontroll" not in html  # it goes no further
