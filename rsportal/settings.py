@@ -191,6 +191,7 @@ FILE_UPLOAD_HANDLERS = ["rsportal.core.uploads.LimitedMemoryUploadHandler"]
 
 EMAIL_BACKEND = os.environ.get("RSPORTAL_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("RSPORTAL_FROM_EMAIL", "RS-portalen <ikke-svar@rsportal.invalid>")
+RSPORTAL_SITE_URL = os.environ.get("RSPORTAL_SITE_URL", "")  # links in e-mails, e.g. https://rs.example.no; empty: the first allowed host
 EMAIL_HOST = os.environ.get("RSPORTAL_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("RSPORTAL_EMAIL_PORT", "25"))
 

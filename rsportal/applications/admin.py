@@ -38,8 +38,8 @@ class DesignedProjectInline(admin.StackedInline):
 class CallAdmin(LockedModelAdmin):
     """Calls are configured here without code: texts, criteria, deadlines, rules and process."""
 
-    list_display = ["title", "pot", "kind", "status", "frame_amount", "frame_year"]
-    list_filter = ["status", "kind", "pot__rhf"]
+    list_display = ["title", "pot", "kind", "status", "frame_amount", "frame_year", "publish_rejected"]
+    list_filter = ["status", "kind", "pot__rhf", "publish_rejected"]
     search_fields = ["title"]
     inlines = [DeadlineInline, CriterionInline, CapInline, StepInline, DesignedProjectInline]
     actions = ["default_criteria"]

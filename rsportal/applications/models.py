@@ -80,6 +80,11 @@ class Call(models.Model):
     hide_scores_until_scored = models.BooleanField(
         _("skjul andres poeng til medlemmet selv har gitt poeng"), default=True, help_text=_("Hindrer at medlemmer lar seg styre av hverandres poeng.")
     )
+    publish_rejected = models.BooleanField(
+        _("vis søknader som ikke fikk tilskudd i den åpne prosjektkatalogen"),
+        default=True,
+        help_text=_("Tittel, deltakere, utfall og vedtaksdato. Evalueringen ber om åpenhet om hva som ikke fikk tilskudd, ikke bare om det som fikk."),
+    )
     contact = models.CharField(_("kontakt for spørsmål"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -10,11 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rsportal.core.decorators import role_required
-from rsportal.assessment.visibility import published_decision
+from rsportal.assessment.visibility import published_decision, what_may_see
 from rsportal.privacy.domain import record_view
 from rsportal.registry.models import Helsefellesskap, Membership, Municipality
 
-from . import domain, lifecycle, permissions
+from . import domain, lifecycle, permissions, progress
 from .forms import SECTIONS, AttachmentForm, BenefitRowForm, BudgetLineForm, JoinRequestForm, ParticipantForm, ReopenForm, StartForm
 from .models import Application, Attachment, BenefitRow, BudgetLine, Call, Participant
 from .similar import find_similar
@@ -375,6 +375,9 @@ def _detail_page(request, application, *, number: int | None = None, reopen_form
     elif versions:
         version = versions[0]
     record_view(request.user, version or application, "application" if number is None else "application_version")
+    # The Saksgang: only what the reader may know of the handling (its authors: the outcomes, never the assessment).
+    saksgang = progress.steps(application) if what_may_see(request.user, application).progress else []
+    in_handling = lifecycle.state(application) in (lifecycle.SUBMITTED, lifecycle.IN_VOTE)
     return render(
         request,
         "applications/detail.html",
@@ -389,6 +392,8 @@ def _detail_page(request, application, *, number: int | None = None, reopen_form
             "reopen_form": reopen_form or ReopenForm(),
             "reopen_error": reopen_error,
             "decision": published_decision(application.decisions.all()),
+            "saksgang": saksgang,
+            "current_step": progress.current_step(saksgang) if in_handling else None,
             "readable": _readable(version.data if version else domain.snapshot(application)),
         },
         status=400 if reopen_error else 200,

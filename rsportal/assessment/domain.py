@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rsportal.accounts import permissions as account_permissions
-from rsportal.applications import lifecycle
+from rsportal.applications import lifecycle, notices
 from rsportal.applications.models import Application, Call, Criterion, ProcessStep
 from rsportal.core.audit import notify, record
 from rsportal.core.models import AuditEvent
@@ -205,13 +205,17 @@ def record_formal_check(
         },
     )
     record(actor, "assessment.formal_check", application, _("Formell kontroll: %(outcome)s") % {"outcome": check.get_outcome_display()}, note=note)
+    notices.formal_check_recorded(check, previous=current)
     return check
 
 
 @transaction.atomic
-def forward(actor, call: Call, helsefellesskap, *, ranked: list[Application], joint: list[Application], expected: str | None = None) -> list[Forwarding]:
+def forward(
+    actor, call: Call, helsefellesskap, *, ranked: list[Application], joint: list[Application], expected: str | None = None, reasons: dict[int, str] | None = None
+) -> list[Forwarding]:
     """Local prioritisation: the helsefellesskap approves, ranks and forwards its applications.
-    `expected` is forwarding_fingerprint() of the prioritisation the form showed."""
+    `expected` is forwarding_fingerprint() of the prioritisation the form showed; `reasons`
+    (application id -> text) says why an application is not forwarded, for its applicants."""
     if not (account_permissions.is_secretariat(actor, helsefellesskap) or account_permissions.is_rhf_admin(actor, call.pot.rhf)):
         raise PermissionDenied(_("Bare sekretariatet i helsefellesskapet kan prioritere søknadene."))
     Call.objects.select_for_update().get(pk=call.pk)  # serialises every prioritisation of the call
@@ -225,6 +229,7 @@ def forward(actor, call: Call, helsefellesskap, *, ranked: list[Application], jo
             raise AssessmentError(_("«%(t)s» er ikke sendt inn.") % {"t": application.title})
     if expected is not None and forwarding_fingerprint(call, helsefellesskap) != expected:
         raise StaleEdit(_stale_forwarding(call, helsefellesskap))
+    before = set(Forwarding.objects.filter(application__call=call, helsefellesskap=helsefellesskap).values_list("application_id", flat=True))
     Forwarding.objects.filter(application__call=call, helsefellesskap=helsefellesskap).delete()
     rows = [Forwarding(application=a, helsefellesskap=helsefellesskap, rank=i, forwarded_by=actor) for i, a in enumerate(ranked, start=1)]
     rows += [Forwarding(application=a, helsefellesskap=helsefellesskap, joint=True, forwarded_by=actor) for a in joint]
@@ -237,6 +242,7 @@ def forward(actor, call: Call, helsefellesskap, *, ranked: list[Application], jo
         ranked=[a.pk for a in ranked],
         joint=[a.pk for a in joint],
     )
+    notices.after_forwarding(actor, call, helsefellesskap, before=before, reasons=reasons)
     return rows
 
 
@@ -765,11 +771,7 @@ def conclude(actor, decision: Decision, *, later_years_conditional: bool = True)
     decision.save()
     record(actor, "assessment.decision_concluded", application, f"{decision.get_outcome_display()}: {result.explanation}", counts=result.counts)
     if result.adopted:
-        notify(
-            [p.contact_email for p in application.participants.all()],
-            _("Vedtak om RS-tilskudd: %(t)s") % {"t": application.title},
-            _("%(body)s har behandlet søknaden. Vedtak: %(outcome)s. Vedtaksbrevet ligger i RS-portalen.") % {"body": decision.body.name, "outcome": decision.get_outcome_display()},
-        )
+        notices.decided(decision)
     return result
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rsportal.accounts import permissions as account_permissions
+from rsportal.applications import progress
 from rsportal.applications.models import Application, Call, PatientGroup
 from rsportal.core.decorators import role_required
 from rsportal.core.models import AuditEvent
@@ -125,7 +126,8 @@ def prioritise(request, pk: int, code: str):
         if not errors:
             try:
                 domain.forward(
-                    request.user, call, hf, ranked=[a for _r, a in sorted(ranked, key=lambda x: x[0])], joint=joint, expected=request.POST.get("expected", "")
+                    request.user, call, hf, ranked=[a for _r, a in sorted(ranked, key=lambda x: x[0])], joint=joint, expected=request.POST.get("expected", ""),
+                    reasons={a.pk: request.POST.get(f"reason_{a.pk}", "") for a in submitted},
                 )
             except domain.AssessmentError as exc:
                 errors.append(str(exc))
@@ -141,9 +143,11 @@ def prioritise(request, pk: int, code: str):
         if request.method == "POST":
             application.rank_value = request.POST.get(f"rank_{application.pk}", "")
             application.joint_value = bool(request.POST.get(f"joint_{application.pk}"))
+            application.reason_value = request.POST.get(f"reason_{application.pk}", "")
         else:
             application.rank_value = forwarding.rank if forwarding and not forwarding.joint else ""
             application.joint_value = bool(forwarding and forwarding.joint)
+            application.reason_value = "" if forwarding else progress.forwarding_state(application).reason
     expected = _token(request, "expected", domain.forwarding_fingerprint(call, hf), stale)
     return render(
         request, "assessment/prioritise.html", {"call": call, "hf": hf, "applications": submitted, "errors": errors, "expected": expected}, status=400 if errors else 200

@@ -25,7 +25,14 @@ The rule, in order:
    the call says: observers always, members once they have scored every criterion
    themselves when the call hides scores until then.
 5. Everyone else sees nothing of the assessment; the adopted decision of a granted project
-   is public through the catalogue (`published_decision`).
+   is public through the catalogue (`published_decision`), and so are the title, the
+   participating organisations, the outcome and the date of a refused one where its call
+   says so (`Call.publish_rejected`; see catalogue.queries.published_refusals).
+
+The authors follow their own application's handling step by step (`progress`): the formal
+check's outcome and its reason, whether their helsefellesskap forwarded it (and why not),
+that it is in assessment, and the adopted decision. Never the scores, proposals, votes,
+deliberation or conflicts: those stay with the committee.
 
 A person's answer is worked out from a few facts about them (`Viewer`) read in a fixed
 number of queries, so a list of a hundred applications costs what a list of one does."""
@@ -50,6 +57,7 @@ class Visibility:
     application: bool = False  # its content: the case papers and submitted versions
     draft: bool = False  # its unsubmitted state and its authors' edit history (titles, attachment names)
     handling: bool = False  # formal check, conflicts, the agenda item, the audit trail of the assessment
+    progress: bool = False  # the steps its authors are told of: formal check outcome and note, forwarded or not (and why), in assessment
     scores: bool = False  # every member's scores and comments, the number who scored, its place in the ranking
     optimiser: bool = False  # its place in the optimiser's proposal
     proposals: bool = False  # proposals put to the vote, also those not adopted, with their reasons
@@ -145,7 +153,7 @@ def _decide(facts: Viewer, call: CallFacts, application: Application, *, scored_
     """The rule (see the module docstring). `scored_all()` answers whether the user's scoring
     seat has scored every criterion of the application; it is only called when that matters."""
     author = _is_author(facts, application)
-    own = Visibility(application=True, draft=True, decision=True) if author else NOTHING
+    own = Visibility(application=True, draft=True, progress=True, decision=True) if author else NOTHING
     if never_submitted(application):
         return own  # a draft is its authors' alone, also when withdrawn unsent
     manages = _manages(facts, call.call)
@@ -170,6 +178,7 @@ def _decide(facts: Viewer, call: CallFacts, application: Application, *, scored_
         application=True,
         draft=author,
         handling=True,
+        progress=True,
         scores=sees_scores,
         optimiser=sees_scores,
         proposals=True,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from rsportal.applications.models import Application, Participant
 from rsportal.applications.similar import find_similar, stems
 from rsportal.assessment import visibility
 from rsportal.assessment.models import Decision
@@ -221,6 +222,70 @@ def public_participants(grant: Grant, decision: Decision | None) -> list[PublicP
     return [PublicParticipant(name=m.name, kind="municipality", is_owner=True) for m in grant.municipalities.all()] + [
         PublicParticipant(name=t.name, kind="trust", is_owner=True) for t in grant.trusts.all()
     ]
+
+
+@dataclass
+class Refusal:
+    """A refused application as the catalogue shows it: nothing but these facts."""
+
+    title: str
+    participants: list[str]
+    outcome: str
+    decided: datetime.date | None
+    call: str
+    helsefellesskap: str
+
+
+REFUSALS_SHOWN = 100
+
+
+def published_refusals(filters: CatalogueFilter) -> tuple[list[Refusal], int]:
+    """Applications refused by an adopted decision, in calls that publish them
+    (Call.publish_rejected): the newest REFUSALS_SHOWN and how many there are in all.
+
+    Only the title, the participating organisations, the outcome, the date and the call are
+    public; the search therefore looks at the title alone. Drafts, withdrawn applications
+    and those not yet decided never appear: only an adopted decision makes a refusal public.
+    A year filter asks for grants in that year, which a refusal never has.
+    """
+    if filters.year:
+        return [], 0
+    decisions = (
+        Decision.objects.filter(status=Decision.Status.ADOPTED, application__call__publish_rejected=True, application__submitted_at__isnull=False)
+        .exclude(outcome__in=Decision.GRANTING)
+        .exclude(application__status__in=[Application.Status.DRAFT, Application.Status.WITHDRAWN])
+    )
+    if filters.rhf:
+        decisions = decisions.filter(application__call__pot__rhf__code=filters.rhf)
+    if filters.helsefellesskap:
+        decisions = decisions.filter(application__helsefellesskap__code=filters.helsefellesskap)
+    if filters.municipality:
+        decisions = decisions.filter(Exists(Participant.objects.filter(application=OuterRef("application"), municipality__number=filters.municipality)))
+    decisions = decisions.select_related("application__call", "application__helsefellesskap").prefetch_related(
+        Prefetch("application__participants", queryset=Participant.objects.select_related("municipality", "trust").order_by("trust__name", "municipality__name"))
+    )
+    query = filters.q.strip()
+    query_stems = stems(query) if query else []
+    rows = []
+    for decision in decisions.order_by("-concluded_at", "-pk"):
+        application = decision.application
+        if query and not _text_matches(query, query_stems, application.title):
+            continue
+        if filters.theme and filters.theme not in (application.themes or []):
+            continue
+        if filters.patient_group and filters.patient_group not in (application.patient_groups or []):
+            continue
+        rows.append(
+            Refusal(
+                title=application.title,
+                participants=[p.organisation.name for p in application.participants.all()],
+                outcome=decision.get_outcome_display(),
+                decided=timezone.localdate(decision.concluded_at) if decision.concluded_at else None,
+                call=application.call.title,
+                helsefellesskap=application.helsefellesskap.name,
+            )
+        )
+    return rows[:REFUSALS_SHOWN], len(rows)
 
 
 @dataclass

@@ -48,10 +48,13 @@ def project_list(request):
     page = Paginator(ids, queries.PAGE_SIZE).get_page(request.GET.get("side"))
     query = _query_without(request, "side")
     prefix = f"?{query}&" if query else "?"
+    refusals, refusal_count = queries.published_refusals(filters)
     return render(
         request,
         "catalogue/project_list.html",
         {
+            "refusals": refusals,
+            "refusal_count": refusal_count,
             "form": form,
             "filters": filters,
             "ignored": [str(form.fields[name].label) for name in form.errors],

@@ -37,3 +37,20 @@ def local_stamp(value) -> str:
     from django.utils import timezone
 
     return timezone.localtime(value).strftime("%d.%m.%Y kl. %H.%M") if value else ""
+
+
+MONTHS = ("januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "desember")
+
+
+def long_date(value) -> str:
+    """A date (or a moment, in Norwegian local time) written out, as in "1. januar 2028" ("" for none).
+    Spelled here rather than through the active locale, so a message queued by a script reads the same."""
+    import datetime
+
+    from django.utils import timezone
+
+    if not value:
+        return ""
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return f"{value.day}. {MONTHS[value.month - 1]} {value.year}"
