@@ -11,13 +11,14 @@ from django.utils import timezone
 from rsportal.applications.criteria import add_default_criteria
 from rsportal.applications.models import Application, BudgetLine, Call, Participant
 from rsportal.assessment import domain
-from rsportal.assessment.models import AgendaItem, Conflict, Decision, Meeting, Score
+from rsportal.assessment.models import Conflict, Decision, Score
 from rsportal.core.models import Notification
 from rsportal.funding import domain as funding
 from rsportal.funding.models import Appropriation
-from rsportal.registry.models import BodyMember
+from rsportal.registry.models import Body, BodyMember
 
 from . import factories as f
+from .test_assessment import open_item
 
 M = 1_000_000
 MONTHS = ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "desember"]
@@ -169,6 +170,7 @@ class TestForwarding:
 
 
 def _propose(personas, application, outcome, amounts, reason):
+    open_item(personas, application)
     return domain.propose_decision(personas.chair, application, outcome=outcome, amounts=amounts, reason=reason)
 
 
@@ -224,8 +226,9 @@ class TestNothingOfTheAssessmentReachesTheApplicants:
         domain.forward(personas.secretariat, call, world.hf, ranked=[app], joint=[])
         member = personas.member.seats.get()
         domain.save_scores(personas.member, app, {c.pk: (4, "HEMMELIG-POENG") for c in call.criteria.all()})
-        meeting = Meeting.objects.create(call=call, body=world.stu, starts_at=timezone.now(), created_by=personas.chair)
-        item = AgendaItem.objects.create(meeting=meeting, application=app, order=1, planned_start=timezone.now(), planned_end=timezone.now())
+        # With the member conflicted below, the chair alone is half of the two voting seats.
+        Body.objects.filter(pk=world.stu.pk).update(quorum=Body.Quorum.AT_LEAST_HALF)
+        item = open_item(personas, app)
         domain.end_item(personas.chair, item, "HEMMELIG-DRØFTING")
         lost = _propose(personas, app, "full", {2027: 2 * M}, "HEMMELIG-FORSLAG")
         domain.cast_vote(personas.member, lost, "against")
