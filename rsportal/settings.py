@@ -165,6 +165,10 @@ if CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rsportal"}}
 
+# Long documents (the annual report PDF) are built by `rsportal build_documents` on a timer. When
+# debugging there is no timer, so the order builds the document in the request (rsportal/followup/documents.py).
+RSPORTAL_BUILD_DOCUMENTS_INLINE = envbool("RSPORTAL_BUILD_DOCUMENTS_INLINE", DEBUG)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
