@@ -40,3 +40,6 @@ access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 loglevel = os.environ.get("RSPORTAL_GUNICORN_LOG_LEVEL", "info")
 proc_name = "rsportal"
+# gunicorn 24+ opens a control socket in $HOME (or $XDG_RUNTIME_DIR) by default, one path shared by
+# every gunicorn of the user. systemd's signals do all we need; older versions ignore the name.
+control_socket_disable = True
