@@ -17,8 +17,7 @@ hand them on (X-Forwarded-Proto: https, one X-Forwarded-For entry):
 Then it stops gunicorn, drops the database and deletes its Redis keys. Prints one line starting with
 SMOKE PASS or SMOKE FAIL, and exits non-zero on failure.
 
-Environment: PYTHON (the interpreter with RS-portalen installed; default: this one),
-RSPORTAL_SMOKE_POSTGRES (server URL without database, default postgres://postgres@127.0.0.1:5432),
+Run it with the Python that RS-portalen is installed in. Environment: RSPORTAL_SMOKE_POSTGRES (server URL without database, default postgres://postgres@127.0.0.1:5432),
 RSPORTAL_SMOKE_REDIS (default redis://127.0.0.1:6379/0).
 """
 
@@ -39,7 +38,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = os.environ.get("PYTHON", sys.executable)
+PYTHON = sys.executable  # the interpreter RS-portalen is installed in (scripts/smoke-production.sh picks it)
 POSTGRES = os.environ.get("RSPORTAL_SMOKE_POSTGRES", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 REDIS = os.environ.get("RSPORTAL_SMOKE_REDIS", "redis://127.0.0.1:6379/0")
 # Published in README.md on purpose; `demo_totp` gives it to the demo users of this throwaway database.
