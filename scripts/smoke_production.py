@@ -319,6 +319,7 @@ def main() -> int:
         manage(env, "check", "--deploy", "--fail-level", "WARNING")
         manage(env, "migrate", "--noinput")
         manage(env, "load_demo")
+        # The demo's published two-factor secret, on purpose: this database lives for a minute.
         manage(env, "demo_totp", "--allow-production")
         output, _ = static.communicate()
         check(static.returncode == 0, f"collectstatic failed:\n{output[-3000:]}")
