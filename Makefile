@@ -1,13 +1,14 @@
-# Two entry points for a fresh machine with python3 (3.11+), pip and make:
+# Entry points for a fresh machine with python3 (3.11+), pip and make:
 #   make demo   install, migrate, load the demo data and serve on http://127.0.0.1:8000
 #   make test   install and run the whole test suite (SQLite unless DATABASE_URL is set)
+#   make smoke  start the production set-up (gunicorn, PostgreSQL, Redis on 127.0.0.1) and check the main pages
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo demo-code test install browser pango clean
+.PHONY: demo demo-code test smoke install browser pango clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +36,10 @@ pango:
 
 test: $(INSTALLED) browser pango
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# deploy/README.md's production start against a throwaway database; prints SMOKE PASS or SMOKE FAIL.
+smoke: $(INSTALLED) pango
+	sh scripts/smoke-production.sh
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

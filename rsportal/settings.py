@@ -146,6 +146,29 @@ elif _TEST_RUN:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# One cache shared by every worker and server (Redis) when RSPORTAL_CACHE_URL is set, e.g.
+# redis://127.0.0.1:6379/0: a proposal the optimiser solved in one worker is then not solved again
+# in the next. Without it each process keeps its own small cache in memory, which is right for the
+# demo and the tests. Sessions stay in the database either way: a Redis restart signs nobody out.
+CACHE_URL = os.environ.get("RSPORTAL_CACHE_URL", "")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            # Several portals (or a test run) may share one Redis server; the prefix keeps their keys apart.
+            "KEY_PREFIX": os.environ.get("RSPORTAL_CACHE_KEY_PREFIX", "rsportal"),
+            # A Redis that does not answer fails the request in two seconds instead of hanging a thread.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rsportal"}}
+
+# Long documents (the annual report PDF) are built by `rsportal build_documents` on a timer. When
+# debugging there is no timer, so the order builds the document in the request (rsportal/followup/documents.py).
+RSPORTAL_BUILD_DOCUMENTS_INLINE = envbool("RSPORTAL_BUILD_DOCUMENTS_INLINE", DEBUG)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},

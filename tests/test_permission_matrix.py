@@ -381,6 +381,9 @@ MATRIX: dict[str, Row] = {
     # Reports to the ministry and the directorate are the RHF's (its administrators and secretariat).
     "followup:annual": Row(lambda c: f"/oppfolging/rhf/{c.world.rhf.code}/arsmelding-{c.year}.xlsx", {"GET": only({"sysadmin": 200})}),
     "followup:project-list": Row(lambda c: f"/oppfolging/rhf/{c.world.rhf.code}/prosjektliste.xlsx", {"GET": only({"sysadmin": 200})}),
+    # The annual report PDF, built in the background: the same rule as the report itself.
+    "followup:document": Row(lambda c: f"/oppfolging/dokument/{c.document.pk}/", {"GET": only({"sysadmin": 200})}),
+    "followup:document-download": Row(lambda c: f"/oppfolging/dokument/{c.document.pk}/{c.document.filename}", {"GET": only({"sysadmin": 200})}),
     # --- privacy: everyone with a role takes out their own data, and a system administrator
     # anyone's (an empty form: 400); only a system administrator anonymises; the log of who saw
     # whose personal data is for the secretariats (each its own records) and system administrators.
@@ -588,11 +591,22 @@ def ctx(world, personas, settings, tmp_path):
     form = ReportForm({"progress": "on_track", "progress_text": "Teamet er i gang", "owner": "Tromsø kommune", "agreements": "formal", "user_involvement": "Brukerråd"})
     assert form.is_valid(), form.errors
     report = followup.submit_report(personas.applicant, grant, form=form, spending={year: (100_000, SimpleUploadedFile("regnskap.pdf", PDF))}, contributions=[])
+    # An annual report PDF the RHF ordered, already built (a stand-in file: the rows test who may open it).
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from rsportal.followup.models import DocumentJob
+
+    document = DocumentJob.objects.create(
+        kind=DocumentJob.Kind.ANNUAL_REPORT_PDF, rhf=world.rhf, year=year, requested_by=personas.sysadmin,
+        status=DocumentJob.Status.READY, file=default_storage.save("documents/matrix.pdf", ContentFile(PDF)),
+    )
 
     return SimpleNamespace(
         world=world,
         personas=people,
         year=year,
+        document=document,
         root=root,
         local=local,
         call=call,

@@ -36,8 +36,10 @@ def run_manage(*args, extra_env=None, tmp_path):
             "RSPORTAL_OIDC_CLIENT_ID": "rsportal",
             "RSPORTAL_OIDC_CLIENT_SECRET": "not-a-real-secret",
         },
+        # With the shared cache of deploy/README.md (nothing connects to Redis at start-up).
+        {"RSPORTAL_CACHE_URL": "redis://127.0.0.1:6379/0"},
     ],
-    ids=["local-login", "with-oidc"],
+    ids=["local-login", "with-oidc", "with-redis-cache"],
 )
 def test_deploy_check_is_clean_in_production(tmp_path, extra_env):
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", extra_env=extra_env, tmp_path=tmp_path)

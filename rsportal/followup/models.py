@@ -169,3 +169,42 @@ class Payment(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_positive")]
         verbose_name = _("utbetaling")
         verbose_name_plural = _("utbetalinger")
+
+
+class DocumentJob(models.Model):
+    """A long document ordered in a request and built by `rsportal build_documents` (a timer runs it
+    every minute). The annual report PDF takes seconds and a hundred MB to build; built in the
+    request it would hold a web worker and its memory while other people wait."""
+
+    class Kind(models.TextChoices):
+        ANNUAL_REPORT_PDF = "annual_pdf", _("Årsmelding (PDF)")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("I kø")
+        BUILDING = "building", _("Lages")
+        READY = "ready", _("Klar")
+        FAILED = "failed", _("Feilet")
+
+    kind = models.CharField(_("dokument"), max_length=20, choices=Kind.choices)
+    rhf = models.ForeignKey("registry.RegionalHealthAuthority", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("år"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The file's name in the default storage: random, under MEDIA_ROOT, served only through a permission check.
+    file = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("dokumentbestilling")
+        verbose_name_plural = _("dokumentbestillinger")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.rhf.code} {self.year}"
+
+    @property
+    def filename(self) -> str:
+        return f"arsmelding-rs-{self.rhf.code}-{self.year}.pdf"

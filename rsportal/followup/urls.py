@@ -14,4 +14,6 @@ urlpatterns = [
     path("pott/<int:pk>/", views.pot_followup, name="pot"),
     path("rhf/<str:code>/arsmelding-<int:year>.<str:fmt>", views.annual_report, name="annual"),
     path("rhf/<str:code>/prosjektliste.xlsx", views.project_list, name="project-list"),
+    path("dokument/<int:pk>/", views.document, name="document"),
+    path("dokument/<int:pk>/<str:filename>", views.document_download, name="document-download"),
 ]

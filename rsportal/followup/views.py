@@ -1,12 +1,14 @@
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from rsportal.accounts import permissions as account_permissions
 from rsportal.core import uploads
@@ -17,9 +19,9 @@ from rsportal.funding.models import Commitment, Grant, Pot
 from rsportal.funding.queries import money_scope
 from rsportal.registry.models import RegionalHealthAuthority
 
-from . import domain, exports, money, queries
+from . import documents, domain, exports, money, queries
 from .forms import ContributionForm, PaymentForm, ReleaseForm, ReportForm, SpendingForm
-from .models import Report, ReportDue, Spending
+from .models import DocumentJob, Report, ReportDue, Spending
 
 
 def _grant(request, pk) -> Grant:
@@ -274,21 +276,58 @@ def _rhf(request, code):
 
 
 @role_required
+@require_http_methods(["GET", "POST"])
 def annual_report(request, code: str, year: int, fmt: str):
-    """The RHF's annual report to the ministry, from the data: Excel or PDF."""
+    """The RHF's annual report to the ministry, from the data: Excel at once; the PDF is ordered
+    here (GET shows the order button, POST orders) and built in the background (documents.py)."""
     if fmt not in ("xlsx", "pdf"):
         raise Http404
     rhf = _rhf(request, code)
+    if fmt == "pdf":
+        return _order_annual_pdf(request, rhf, year)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
     rows = exports.annual_rows(rhf, year)
-    if fmt == "xlsx":
-        response = HttpResponse(exports.annual_workbook(rhf, year, rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response["Content-Disposition"] = f'attachment; filename="arsmelding-rs-{rhf.code}-{year}.xlsx"'
-        return response
-    from rsportal.assessment.documents import pdf
-
-    response = HttpResponse(pdf("followup/annual_pdf.html", {"rhf": rhf, "year": year, "rows": rows, "totals": money.totals(rows)}), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="arsmelding-rs-{rhf.code}-{year}.pdf"'
+    response = HttpResponse(exports.annual_workbook(rhf, year, rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="arsmelding-rs-{rhf.code}-{year}.xlsx"'
     return response
+
+
+def _order_annual_pdf(request, rhf, year: int):
+    if request.method == "POST":
+        job = documents.order_annual_pdf(request.user, rhf, year)
+        if settings.RSPORTAL_BUILD_DOCUMENTS_INLINE:
+            documents.build(job)
+        return redirect("followup:document", pk=job.pk)
+    earlier = DocumentJob.objects.filter(kind=DocumentJob.Kind.ANNUAL_REPORT_PDF, rhf=rhf, year=year, requested_by=request.user)[:5]
+    return render(request, "followup/document_order.html", {"rhf": rhf, "year": year, "earlier": earlier})
+
+
+def _job(request, pk) -> DocumentJob:
+    job = get_object_or_404(DocumentJob.objects.select_related("rhf"), pk=pk)
+    if not documents.may_download(request.user, job):
+        raise PermissionDenied(_("Rapportene til departementet og direktoratet lages av RHF-et."))
+    return job
+
+
+@role_required
+def document(request, pk: int):
+    """An ordered document: "being made" (the page asks again every few seconds) or its download link."""
+    job = _job(request, pk)
+    template = "followup/_document_status.html" if request.headers.get("HX-Request") == "true" else "followup/document.html"
+    return render(request, template, {"job": job})
+
+
+@role_required
+def document_download(request, pk: int, filename: str):
+    job = _job(request, pk)
+    if job.status != DocumentJob.Status.READY or filename != job.filename:
+        raise Http404
+    try:
+        handle = default_storage.open(job.file, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, content_type="application/pdf", filename=job.filename)
 
 
 @role_required
