@@ -16,6 +16,7 @@ urlpatterns = [
     path("logg-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("helsefellesskap/", include("rsportal.registry.urls")),
     path("midler/", include("rsportal.funding.urls")),
+    path("administrasjon/klassifisering/", include("rsportal.funding.classification_urls")),
     path("soknader/", include("rsportal.applications.urls")),
     path("vurdering/", include("rsportal.assessment.urls")),
     path("oppfolging/", include("rsportal.followup.urls")),
