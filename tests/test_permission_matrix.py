@@ -173,6 +173,15 @@ MATRIX: dict[str, Row] = {
         lambda c: f"/midler/potter/{c.local.pk}/overfor-til-neste-ar/",
         {"GET": POST_ONLY, "POST": only({"secretariat": 400, "sysadmin": 400})},
     ),
+    # --- classification of grants: the grant's managers (the helsefellesskap's secretariat, the
+    # RHF's secretariat and administrators). The list is open to every secretariat (Bergen's sees
+    # only its own grants); the form only to the grant's managers, and an empty post is refused
+    # with 400 after the permission check, so nothing is classified.
+    "classification:list": Row(lambda c: "/administrasjon/klassifisering/", {"GET": only(these(200, ("other_secretariat", *MANAGERS)))}),
+    "classification:grant": Row(
+        lambda c: f"/administrasjon/klassifisering/{c.grant.pk}/",
+        {"GET": only(these(200, MANAGERS)), "POST": only(these(400, MANAGERS))},
+    ),
     # --- calls: public
     "applications:call-list": Row(lambda c: "/soknader/utlysninger/", {"GET": everyone(200)}),
     "applications:call-detail": Row(lambda c: f"/soknader/utlysninger/{c.call.pk}/", {"GET": everyone(200)}),
