@@ -264,3 +264,25 @@ def test_codes_filled_in_without_classification_still_count(world):
     themes = {r.code: r.projects for r in stats.themes(grants).rows}
     groups = {r.code: r.projects for r in stats.target_groups(grants).rows}
     assert themes["digital"] == 1 and themes["none"] == 0 and groups["unclassified"] == 1
+
+
+def test_the_list_holds_exactly_the_grants_each_person_may_classify(world, personas):
+    """classification_views.classifiable_grants is classification.may_classify for all grants at once."""
+    from rsportal.funding import domain as funding
+    from rsportal.funding.classification_views import classifiable_grants
+    from rsportal.funding.models import Pot
+
+    regional = [make_grant(world.rhf, f"Regionalt {i}", hf=hf) for i, hf in enumerate((world.hf, world.other_hf, None))]
+    local_pot = Pot.objects.create(rhf=world.rhf, kind=Pot.Kind.APPLICATION, name="Troms lokal", parent=funding.root_pot(world.rhf), helsefellesskap=world.hf)
+    local = [Grant.objects.create(pot=local_pot, title=f"Lokalt {i}", helsefellesskap=hf) for i, hf in enumerate((world.hf, world.other_hf))]
+    west = make_grant(world.other_rhf, "I vest", hf=world.far_hf)
+    rhf_secretary = f.UserFactory(username="rhf_secretary")
+    f.seat(world.rhf_secretariat_body, rhf_secretary)
+    everything = [*regional, *local, west]
+    for user in (personas.secretariat, personas.other_secretariat, personas.rhf_admin, personas.sysadmin, rhf_secretary):
+        expected = {g.pk for g in everything if classification.may_classify(user, Grant.objects.get(pk=g.pk))}
+        assert set(classifiable_grants(user).values_list("pk", flat=True)) == expected, user.username
+        assert expected  # every one of them classifies something here
+    for user in (personas.applicant, personas.member):
+        with pytest.raises(PermissionDenied):
+            classifiable_grants(user)

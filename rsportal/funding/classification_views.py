@@ -25,12 +25,12 @@ CLASSIFIED = "klassifisert"
 def classifiable_grants(user):
     """The grants `user` may classify, as a queryset: classification.may_classify for all at once."""
     scope = money_scope(user)
+    if not scope.classifies:
+        raise PermissionDenied(_("Bare sekretariatene og RHF-administratorene klassifiserer tilskudd."))
     if scope.system_admin:
         return Grant.objects.all()
     rhfs = scope.admin_rhfs | scope.secretariat_rhfs
     communities = scope.secretariat_helsefellesskap
-    if not (rhfs or communities):
-        raise PermissionDenied(_("Bare sekretariatene og RHF-administratorene klassifiserer tilskudd."))
     # A community's pot belongs to its secretariat; a regional pot's grant to the secretariat
     # of the grant's helsefellesskap (as may_classify).
     return Grant.objects.filter(
