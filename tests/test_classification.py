@@ -286,3 +286,10 @@ def test_the_list_holds_exactly_the_grants_each_person_may_classify(world, perso
     for user in (personas.applicant, personas.member):
         with pytest.raises(PermissionDenied):
             classifiable_grants(user)
+
+
+def test_the_catalogue_page_says_when_a_project_is_not_classified(world, personas, grant, client):
+    assert "Tema og pasientgrupper er ikke klassifisert ennå" in client.get(f"/prosjekter/{grant.pk}/").content.decode()
+    classify(personas.secretariat, grant, digital_home_follow_up="yes")
+    html = client.get(f"/prosjekter/{grant.pk}/").content.decode()
+    assert "ikke klassifisert ennå" not in html and "Digital hjemmeoppfølging" in html and "Oppgavedeling mellom" not in html
