@@ -53,7 +53,7 @@ def accept_invitation(request, token: str):
     if get_user_model().objects.filter(email__iexact=invitation.email.strip()).exists():
         context["login_url"] = f"{reverse('login')}?{urlencode({'next': request.path})}"
         return render(request, "accounts/invitation.html", context)
-    form = NewAccountForm(invitation, request.POST or None)
+    form = NewAccountForm(invitation, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             user = domain.create_account_and_accept(invitation, password=form.cleaned_data["password1"])
