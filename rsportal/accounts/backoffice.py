@@ -49,11 +49,7 @@ class RoleList(Roles, backoffice.List):
 
     def get_queryset(self):
         return super().get_queryset().order_by("valid_to", "user__last_name", "user__first_name", "pk")
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["create_label"] = _("Inviter en person")
-        return context
+    create_label = gettext_lazy("Inviter en person")
 
 
 class RoleDetail(Roles, backoffice.Detail):
@@ -102,6 +98,7 @@ def _status(invitation) -> str:
 class InvitationList(Invitations, backoffice.List):
     columns = [("name", None), ("email", None), ("grants", gettext_lazy("Gjelder")), ("created_at", None), (_status, gettext_lazy("Status"))]
     create_url_name = "people:invite"
+    create_label = gettext_lazy("Inviter en person")
 
 
 class Invite(Invitations, backoffice.Create):

@@ -27,12 +27,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import dateformat
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.views import generic
 
 from .admin_locking import fingerprint
-from .formatting import local_stamp, person_name
+from .formatting import person_name
 from .models import AuditEvent
 
 VERSION_FIELD = "_version"
@@ -60,7 +60,7 @@ def lock(obj: Model, expected: str | None) -> Model:
             AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk)).select_related("actor").first()
         )
         who = person_name(last.actor) if last and last.actor else _("Noen andre")
-        when = local_stamp(last.at) if last else ""
+        when = moment(last.at) if last else ""
         raise StaleEdit(
             _(
                 "%(who)s lagret endringer %(when)s etter at du åpnet siden. Det du skrev er ikke lagret, men står fortsatt "
@@ -86,10 +86,15 @@ def display(obj: Model, name: str) -> str:
     if isinstance(value, bool):
         return _("Ja") if value else _("Nei")
     if isinstance(value, datetime.datetime):
-        return local_stamp(value)
+        return moment(value)
     if isinstance(value, datetime.date):
         return dateformat.format(value, "j. F Y")
     return str(value)
+
+
+def moment(value: datetime.datetime) -> str:
+    """ "1. januar 2028 kl. 14.30", in Norwegian local time."""
+    return dateformat.format(timezone.localtime(value), r"j. F Y \k\l. H.i")
 
 
 def label(model: type[Model], name: str) -> str:
@@ -182,6 +187,7 @@ class List(Scoped, generic.ListView):
     template_name = "backoffice/list.html"
     columns: list[tuple[str | Callable, str | None]] = []
     create_url_name: str = ""
+    create_label: str = ""
     intro: str = ""
     paginate_by = 50
 
@@ -196,6 +202,7 @@ class List(Scoped, generic.ListView):
             headers=[lbl or label(self.model, col) for col, lbl in self.columns],
             rows=[(self.detail_url(obj), [self.cell(obj, col) for col, _lbl in self.columns]) for obj in context["object_list"]],
             create_url=reverse(self.create_url_name, kwargs=self.create_kwargs()) if self.create_url_name else "",
+            create_label=self.create_label or _("Legg til"),
         )
         return context
 

@@ -40,6 +40,7 @@ class Bodies:
 class BodyList(Bodies, backoffice.List):
     columns = [("name", None), ("kind", None), (_owner, gettext_lazy("Hører til")), ("seat_count", gettext_lazy("Seter i dag"))]
     create_url_name = "bodies:create"
+    create_label = gettext_lazy("Nytt organ")
     intro = gettext_lazy("Organene dere holder selv: utvalg, arbeidsutvalg, vurderingsnemnd og sekretariat. Velg et organ for å legge til, endre eller avslutte seter.")
 
     def get_queryset(self):
