@@ -167,7 +167,7 @@ def test_a_stale_form_comes_back_with_what_was_typed(world, personas, grant, log
     classify(personas.rhf_admin, grant, themes=["research"])  # someone else saves meanwhile
     typed = {"themes": ["digital", "pathways"], "patient_groups": ["maternity"], "digital_home_follow_up": "yes", "task_shifting": "no", "expected": expected}
     response = client.post(f"{URL}{grant.pk}/", typed)
-    assert response.status_code == 400
+    assert response.status_code == 409  # as a stale save in the back office
     html = response.content.decode()
     assert "lagret klassifiseringen" in html and (personas.rhf_admin.get_full_name() or personas.rhf_admin.username) in html
     for value in ("digital", "pathways", "maternity"):
@@ -293,3 +293,8 @@ def test_the_catalogue_page_says_when_a_project_is_not_classified(world, persona
     classify(personas.secretariat, grant, digital_home_follow_up="yes")
     html = client.get(f"/prosjekter/{grant.pk}/").content.decode()
     assert "ikke klassifisert ennå" not in html and "Digital hjemmeoppfølging" in html and "Oppgavedeling mellom" not in html
+
+
+def test_the_back_office_lists_the_section_for_those_who_classify(personas, login):
+    assert "Klassifisering av tilskudd" in login(personas.secretariat).get("/administrasjon/").content.decode()
+    assert login(personas.member).get("/administrasjon/").status_code == 403

@@ -1,5 +1,7 @@
 """The secretariat's classification pages: its grants with their state, and one form per grant.
-Thin views: the rules are in funding.classification."""
+Thin views: the rules are in funding.classification. They sit in the back office (a section
+on /administrasjon/, its breadcrumbs) but stay plain views: the form is pre-filled with a
+suggestion, which the generic back-office edit view has no place for."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -8,8 +10,10 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
+from rsportal.core import backoffice
 from rsportal.core.decorators import role_required
 
 from . import classification
@@ -20,6 +24,24 @@ from .queries import money_scope
 PAGE_SIZE = 50
 NOT_CLASSIFIED = "ikke-klassifisert"
 CLASSIFIED = "klassifisert"
+
+
+def classifies(user) -> bool:
+    return money_scope(user).classifies
+
+
+backoffice.register(
+    backoffice.Section(
+        title=gettext_lazy("Klassifisering av tilskudd"),
+        description=gettext_lazy("Tema, prioriterte pasientgrupper, digital hjemmeoppfølging og oppgavedeling for hvert tilskudd, til statistikken."),
+        url_name="classification:list",
+        may_use=classifies,
+    )
+)
+
+
+def _crumbs(*more) -> list[tuple[str, str]]:
+    return [(_("Administrasjon"), reverse("backoffice:index")), (_("Klassifisering av tilskudd"), reverse("classification:list")), *more]
 
 
 def classifiable_grants(user):
@@ -58,7 +80,12 @@ def grant_list(request):
     return render(
         request,
         "funding/classification_list.html",
-        {"page": page, "status": status, "statuses": [("", _("Alle")), (NOT_CLASSIFIED, _("Ikke klassifisert")), (CLASSIFIED, _("Klassifisert"))]},
+        {
+            "page": page,
+            "status": status,
+            "statuses": [("", _("Alle")), (NOT_CLASSIFIED, _("Ikke klassifisert")), (CLASSIFIED, _("Klassifisert"))],
+            "breadcrumbs": _crumbs(),
+        },
     )
 
 
@@ -101,15 +128,18 @@ def grant_form(request, pk: int):
                 )
             except classification.ClassificationError as exc:
                 form.add_error(None, str(exc))
+                status = 400
                 if isinstance(exc, classification.StaleEdit):
                     # The page now shows the saved classification: saving again is a choice.
                     grant.refresh_from_db()
                     form.data = form.data.copy()
                     form.data["expected"] = classification.fingerprint(grant)
+                    status = 409  # as the back office answers a stale save
             else:
                 messages.success(request, _("Klassifiseringen av «%(title)s» er lagret.") % {"title": grant.title})
                 return redirect(reverse("classification:list") + f"?status={NOT_CLASSIFIED}")
-        status = 400
+        else:
+            status = 400
     else:
         form = ClassificationForm(initial=_initial(grant, suggestion))
     themes, groups = dict(classification.theme_choices()), dict(classification.patient_group_choices())
@@ -122,6 +152,8 @@ def grant_form(request, pk: int):
             "suggestion": suggestion,
             "saved_themes": [themes.get(c, c) for c in grant.themes],
             "saved_groups": [groups.get(c, c) for c in grant.patient_groups],
+            "classified_at": backoffice.moment(grant.classified_at) if grant.classified_at else "",
+            "breadcrumbs": _crumbs((grant.title, request.path)),
         },
         status=status,
     )
