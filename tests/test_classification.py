@@ -298,3 +298,16 @@ def test_the_catalogue_page_says_when_a_project_is_not_classified(world, persona
 def test_the_back_office_lists_the_section_for_those_who_classify(personas, login):
     assert "Klassifisering av tilskudd" in login(personas.secretariat).get("/administrasjon/").content.decode()
     assert login(personas.member).get("/administrasjon/").status_code == 403
+
+
+@pytest.mark.parametrize("url", ["/statistikk/?ar=2026", "/api/v1/statistics/coverage", "/api/v1/statistics/themes", "/api/v1/projects"])
+def test_statistics_cost_the_same_queries_with_many_classified_grants(world, personas, client, url):
+    make_grant(world.rhf, "Første", hf=world.hf, amounts={2026: M})
+
+    def add():
+        for i in range(19):
+            grant = make_grant(world.rhf, f"Prosjekt {i}", hf=world.hf if i % 2 else world.other_hf, amounts={2026: M + i})
+            if i % 3:
+                classify(personas.rhf_admin, grant, themes=["teams"] if i % 2 else [], patient_groups=["chronic"], digital_home_follow_up="yes")
+
+    assert_constant(client, url, add)
