@@ -185,6 +185,8 @@ SHEETS = {
     "malgruppe": "Målgruppe",
     "storrelse": "Størrelse",
     "pasientgrupper": "Pasientgrupper",
+    "hjemmeoppfolging": "Digital hjemmeoppfølging",
+    "oppgavedeling": "Oppgavedeling",
     "interkommunalt": "Interkommunalt samarbeid",
     "initiativ": "Initiativ",
     "eierskap": "Eierskap",

@@ -751,8 +751,8 @@ def conclude(actor, decision: Decision, *, later_years_conditional: bool = True)
             round_label=application.call.title,
             reference=_("Vedtak i %(body)s %(date)s") % {"body": decision.body.name, "date": timezone.localdate().strftime("%d.%m.%Y")},
             description="\n\n".join(t for t in (application.goal, application.target_group, application.activities) if t.strip()),
-            themes=application.themes,
-            patient_groups=application.patient_groups,
+            # Not classified yet: the secretariat classifies it, starting from a suggestion
+            # read from the application (funding.classification.suggest).
             initiated_by=_initiator(application),
         )
         # The grant's organisations are its owners, as the application said; the partners stay participants (Grant.participants).

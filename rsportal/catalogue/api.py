@@ -61,8 +61,9 @@ class ProjectOut(Schema):
     helsefellesskap: CodeName | None = Field(description="Empty for projects that span several helsefellesskap")
     owners: Owners
     pre_project: Literal["no", "yes", "combined"] = Field(description="Project, pre-project, or both combined")
-    themes: list[Theme] = Field(description="Fafo table 10 themes; empty when not classified")
-    patient_groups: list[PatientGroup] = Field(description="Prioritised patient groups; empty when not classified")
+    themes: list[Theme] = Field(description="Fafo table 10 themes; empty when not classified or classified as none (see classified)")
+    patient_groups: list[PatientGroup] = Field(description="Prioritised patient groups; empty when not classified or classified as none (see classified)")
+    classified: bool = Field(description="The secretariat has classified the project: then an empty list means none")
     amounts: list[YearAmountOut] = Field(description="Active commitments per year (released money is left out)")
     total: int = Field(description="Sum of the yearly amounts, kroner")
 
@@ -177,6 +178,8 @@ class ThemesOut(Schema):
     amount: int
     themes: list[CategoryOut] = Field(description="A project may have several themes (shares can add up to more than 100)")
     target_groups: list[CategoryOut] = Field(description="Fafo table 11, one per project, mapped from the patient groups")
+    digital_home_follow_up: list[CategoryOut] = Field(description="yes, no, unknown, or unclassified; one per project, all years")
+    task_shifting: list[CategoryOut] = Field(description="Task shifting between municipality and trust: yes, no, unknown, or unclassified; all years")
 
 
 class SizeBandOut(CategoryOut):
@@ -191,11 +194,13 @@ class SizeBandsOut(Schema):
 
 
 class CoverageRowOut(CategoryOut):
-    covered: bool | None = Field(description="False when no project addresses the group; null for 'unclassified'")
+    covered: bool | None = Field(description="False when no classified project addresses the group; null for 'none'")
 
 
 class CoverageOut(Schema):
-    projects: int
+    projects: int = Field(description="Classified projects: the ones counted, and the denominator of the shares")
+    not_classified: int = Field(description="Projects not classified, left out of the counts: coverage may be larger")
+    all_projects: int = Field(description="projects + not_classified")
     groups: list[CoverageRowOut]
 
 
@@ -253,6 +258,7 @@ def _project(grant) -> dict:
         "pre_project": grant.pre_project,
         "themes": [t for t in grant.themes if t in Theme.values],
         "patient_groups": [p for p in grant.patient_groups if p in PatientGroup.values],
+        "classified": grant.classified_at is not None,
         "amounts": [{"year": y.year, "amount": y.amount, "status": "conditional" if y.conditional else "firm"} for y in grant.years],
         "total": grant.total,
     }
@@ -395,13 +401,16 @@ def per_inhabitant(request, filters: Query[PerInhabitantFilters]):
     description="Themes as in Fafo table 10 and target groups as in Fafo table 11. Target groups are derived "
     "from the prioritised patient groups (mental illness and integrated mental health and substance abuse -> "
     "severe mental illness/substance abuse; rehabilitation and discharge-ready patients, and projects spanning "
-    "several target groups -> other or several groups). Projects without classification are 'unclassified'.",
+    "several target groups -> other or several groups). Projects not classified are 'unclassified'; projects "
+    "classified with no theme or no prioritised patient group are 'none'.",
 )
 def themes(request, filters: Query[ThemeFilters]):
     grants = stats.portfolio(_region(filters.rhf))
     by_theme = stats.themes(grants, filters.year)
     by_group = stats.target_groups(grants, filters.year)
     return {
+        "digital_home_follow_up": stats.home_follow_up(grants).rows,
+        "task_shifting": stats.task_shifting(grants).rows,
         "year": filters.year,
         "projects": by_theme.projects,
         "amount": by_theme.amount,
@@ -431,12 +440,14 @@ def size_bands(request, filters: Query[StatsFilters]):
     "/statistics/coverage",
     response=responses(CoverageOut, not_found=True),
     summary="Coverage of the prioritised patient groups",
-    description="Every prioritised patient group with its number of projects; covered is false for groups no project addresses.",
+    description="Every prioritised patient group with its number of classified projects; covered is false for "
+    "groups no classified project addresses, and the row 'none' counts projects classified with no prioritised "
+    "group. Projects not classified are left out and counted in not_classified: the coverage may be larger.",
 )
 def coverage(request, filters: Query[StatsFilters]):
     result = stats.coverage(stats.portfolio(_region(filters.rhf)))
-    groups = [{**row.__dict__, "covered": None if row.code == stats.UNCLASSIFIED else row.projects > 0} for row in result.rows]
-    return {"projects": result.projects, "groups": groups}
+    groups = [{**row.__dict__, "covered": None if row.code == stats.NONE else row.projects > 0} for row in result.rows]
+    return {"projects": result.projects, "not_classified": result.unclassified, "all_projects": result.all_projects, "groups": groups}
 
 
 @router.get(

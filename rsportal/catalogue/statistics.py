@@ -56,8 +56,15 @@ PATIENT_GROUP_TO_TARGET = {
     PatientGroup.DISCHARGE_READY: TargetGroup.OTHER_SEVERAL,
 }
 
+# A grant nobody has classified is "not classified"; one classified with an empty list is
+# "none". The two are never merged: "none" is a finding, "not classified" is missing work.
 UNCLASSIFIED = "unclassified"
 UNCLASSIFIED_LABEL = _("Ikke klassifisert")
+NONE = "none"
+NO_THEME_LABEL = _("Ingen av temaene")
+NO_PATIENT_GROUP_LABEL = _("Ingen prioritert pasientgruppe")
+
+ANSWERS = [("yes", _("Ja")), ("no", _("Nei")), ("unknown", _("Vet ikke"))]
 
 M = 1_000_000
 # Fafo appendix table 10; lower bound included, upper bound excluded, except that
@@ -121,6 +128,9 @@ class GrantFacts:
     themes: list[str]
     patient_groups: list[str]
     initiated_by: str
+    classified: bool = False  # classified_at is set: an empty list means "none"
+    digital_home_follow_up: str = "unknown"
+    task_shifting: str = "unknown"
     amounts: dict[int, int] = field(default_factory=dict)
     municipality_ids: set[int] = field(default_factory=set)
     trust_ids: set[int] = field(default_factory=set)
@@ -132,11 +142,15 @@ class GrantFacts:
     def amount(self, year: int | None = None) -> int:
         return self.total if year is None else self.amounts.get(year, 0)
 
+    def has(self, values: list[str]) -> bool:
+        """Whether a list of this grant's classification counts: filled in, or classified as none."""
+        return bool(values) or self.classified
+
     @property
     def target_group(self) -> str:
         targets = {PATIENT_GROUP_TO_TARGET[g] for g in self.patient_groups if g in PATIENT_GROUP_TO_TARGET}
         if not targets:
-            return UNCLASSIFIED
+            return NONE if self.classified else UNCLASSIFIED
         if len(targets) > 1:
             return TargetGroup.OTHER_SEVERAL
         return targets.pop()
@@ -157,9 +171,9 @@ def portfolio(rhf: RegionalHealthAuthority | None = None) -> list[GrantFacts]:
     if rhf is not None:
         grants = grants.filter(pot__rhf=rhf)
     facts = {
-        pk: GrantFacts(pk, title, hf_id, rhf_id, themes or [], groups or [], initiated or "")
-        for pk, title, hf_id, rhf_id, themes, groups, initiated in grants.order_by().values_list(
-            "pk", "title", "helsefellesskap_id", "pot__rhf_id", "themes", "patient_groups", "initiated_by"
+        pk: GrantFacts(pk, title, hf_id, rhf_id, themes or [], groups or [], initiated or "", classified_at is not None, home, shifting)
+        for pk, title, hf_id, rhf_id, themes, groups, initiated, classified_at, home, shifting in grants.order_by().values_list(
+            "pk", "title", "helsefellesskap_id", "pot__rhf_id", "themes", "patient_groups", "initiated_by", "classified_at", "digital_home_follow_up", "task_shifting"
         )
     }
     # The grants again as a subquery rather than thousands of ids as parameters; a grant
@@ -377,12 +391,13 @@ def _breakdown(grants: list[GrantFacts], year: int | None, categories, codes_of,
 
 
 def _with_unclassified(values):
-    """codes_of for a list classification: the known codes it has, or "unclassified"."""
+    """codes_of for a list classification: the known codes it has; else "none" when the
+    grant is classified, "unclassified" when it is not."""
     known = list(values)
 
-    def codes_of(listed):
+    def codes_of(listed, classified: bool):
         codes = [code for code in known if code in listed]
-        return codes or [UNCLASSIFIED]
+        return codes or [NONE if classified else UNCLASSIFIED]
 
     return codes_of
 
@@ -391,14 +406,31 @@ def themes(grants: list[GrantFacts], year: int | None = None) -> Breakdown:
     """Projects and money per theme (Fafo table 10). A project may have several themes,
     so it counts under each of them and the shares can add up to more than 100 %."""
     codes_of = _with_unclassified(Theme.values)
-    categories = list(Theme.choices) + [(UNCLASSIFIED, UNCLASSIFIED_LABEL)]
-    return _breakdown(grants, year, categories, lambda g: codes_of(g.themes))
+    categories = list(Theme.choices) + [(NONE, NO_THEME_LABEL), (UNCLASSIFIED, UNCLASSIFIED_LABEL)]
+    return _breakdown(grants, year, categories, lambda g: codes_of(g.themes, g.classified))
 
 
 def target_groups(grants: list[GrantFacts], year: int | None = None) -> Breakdown:
-    """Projects and money per target group (Fafo table 11), one group per project."""
-    categories = list(TargetGroup.choices) + [(UNCLASSIFIED, UNCLASSIFIED_LABEL)]
+    """Projects and money per target group (Fafo table 11), one group per project. A project
+    classified with no prioritised patient group has its own row (Fafo counts such projects
+    among "other or several groups")."""
+    categories = list(TargetGroup.choices) + [(NONE, NO_PATIENT_GROUP_LABEL), (UNCLASSIFIED, UNCLASSIFIED_LABEL)]
     return _breakdown(grants, year, categories, lambda g: [g.target_group])
+
+
+def _answers(grants: list[GrantFacts], answer_of) -> Breakdown:
+    categories = ANSWERS + [(UNCLASSIFIED, UNCLASSIFIED_LABEL)]
+    return _breakdown(grants, None, categories, lambda g: [answer_of(g) if g.classified else UNCLASSIFIED])
+
+
+def home_follow_up(grants: list[GrantFacts]) -> Breakdown:
+    """Projects with digital home follow-up: yes, no, not known, or not classified."""
+    return _answers(grants, lambda g: g.digital_home_follow_up)
+
+
+def task_shifting(grants: list[GrantFacts]) -> Breakdown:
+    """Projects that shift tasks between the municipal and specialist levels."""
+    return _answers(grants, lambda g: g.task_shifting)
 
 
 def size_band(total: int) -> str:
@@ -420,11 +452,24 @@ def size_bands(grants: list[GrantFacts]) -> Breakdown:
     )
 
 
-def coverage(grants: list[GrantFacts]) -> Breakdown:
-    """Every prioritised patient group with its number of projects; zero means not reached."""
+@dataclass
+class Coverage(Breakdown):
+    """A Breakdown of the classified projects only; `unclassified` of `all_projects` are left out."""
+
+    unclassified: int = 0
+    all_projects: int = 0
+
+
+def coverage(grants: list[GrantFacts]) -> Coverage:
+    """Every prioritised patient group with its number of projects; zero means not reached
+    by any classified project. Projects not classified are not counted (they might reach any
+    group), only reported, so the coverage may be larger than it looks."""
+    counted = _select(grants, None)
+    classified = [g for g in counted if g.has(g.patient_groups)]
     codes_of = _with_unclassified(PatientGroup.values)
-    categories = list(PatientGroup.choices) + [(UNCLASSIFIED, UNCLASSIFIED_LABEL)]
-    return _breakdown(grants, None, categories, lambda g: codes_of(g.patient_groups))
+    categories = list(PatientGroup.choices) + [(NONE, NO_PATIENT_GROUP_LABEL)]
+    result = _breakdown(classified, None, categories, lambda g: codes_of(g.patient_groups, True))
+    return Coverage(result.rows, result.projects, result.amount, result.year, unclassified=len(counted) - len(classified), all_projects=len(counted))
 
 
 def _municipality_count(n: int) -> str:

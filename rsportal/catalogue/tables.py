@@ -151,8 +151,8 @@ def breakdown_table(
     for row in breakdown.rows:
         values = [row.label, row.projects, row.share, row.amount, row.amount_share]
         if flag:
-            # "Not classified" is not a patient group; it has no coverage to flag.
-            values.append(None if row.code == stats.UNCLASSIFIED else row.projects > 0)
+            # "Not classified" and "none" are not patient groups; they have no coverage to flag.
+            values.append(None if row.code in (stats.UNCLASSIFIED, stats.NONE) else row.projects > 0)
         rows.append(values)
     if chart_money:
         chart = Chart(title, [r.label for r in breakdown.rows], [(_("Tilsagn"), [r.amount for r in breakdown.rows])], "kr")
@@ -162,6 +162,23 @@ def breakdown_table(
     if exclusive and breakdown.projects:
         totals = [None, breakdown.projects, Decimal(100), breakdown.amount, Decimal(100) if breakdown.amount else None]
     return StatTable(key=key, title=title, columns=columns, rows=rows, chart=chart, totals=totals)
+
+
+def coverage_table(covered: stats.Coverage) -> StatTable:
+    table = breakdown_table("pasientgrupper", _("Dekning av de prioriterte pasientgruppene"), _("Pasientgruppe"), covered, flag=True)
+    table.notes.append(coverage_note(covered))
+    return table
+
+
+def coverage_note(covered: stats.Coverage) -> str:
+    """What the coverage counts; with unclassified projects, that it may be larger."""
+    if covered.unclassified:
+        return _("%(unclassified)s av %(all)s prosjekter er ikke klassifisert; dekningen kan være større. Tabellen teller de %(classified)s som er klassifisert.") % {
+            "unclassified": covered.unclassified,
+            "all": covered.all_projects,
+            "classified": covered.projects,
+        }
+    return _("Alle prosjektene er klassifisert.")
 
 
 def participation_table(result: stats.Participation) -> StatTable:
@@ -184,15 +201,19 @@ class Statistics:
     projects: int
     amount: int
     cooperation: stats.Breakdown
-    coverage: stats.Breakdown
+    coverage: stats.Coverage
 
     @property
     def inter_municipal_share(self):
         return next(r.share for r in self.cooperation.rows if r.code == "two_or_more")
 
     @property
+    def coverage_note(self) -> str:
+        return coverage_note(self.coverage)
+
+    @property
     def uncovered(self) -> list[str]:
-        return [r.label for r in self.coverage.rows if r.code != stats.UNCLASSIFIED and not r.projects]
+        return [r.label for r in self.coverage.rows if r.code not in (stats.UNCLASSIFIED, stats.NONE) and not r.projects]
 
 
 def build(year: int, exclude: int | None = None, rhf=None) -> Statistics:
@@ -205,7 +226,9 @@ def build(year: int, exclude: int | None = None, rhf=None) -> Statistics:
         breakdown_table("tema", _("Prosjekter etter tema (Fafo tabell 10)"), _("Tema"), stats.themes(grants)),
         breakdown_table("malgruppe", _("Prosjekter etter målgruppe (Fafo tabell 11)"), _("Målgruppe"), stats.target_groups(grants), exclusive=True),
         breakdown_table("storrelse", _("Prosjekter etter samlet tilskudd"), _("Samlet tilskudd per prosjekt"), stats.size_bands(grants), exclusive=True),
-        breakdown_table("pasientgrupper", _("Dekning av de prioriterte pasientgruppene"), _("Pasientgruppe"), covered, flag=True),
+        coverage_table(covered),
+        breakdown_table("hjemmeoppfolging", _("Prosjekter med digital hjemmeoppfølging"), _("Digital hjemmeoppfølging"), stats.home_follow_up(grants), exclusive=True),
+        breakdown_table("oppgavedeling", _("Prosjekter med oppgavedeling mellom kommune og sykehus"), _("Oppgavedeling"), stats.task_shifting(grants), exclusive=True),
         breakdown_table("interkommunalt", _("Interkommunalt samarbeid: antall kommuner per prosjekt"), _("Kommuner som eier prosjektet"), coop, exclusive=True),
         breakdown_table("initiativ", _("Hvem tok initiativet"), _("Initiativ fra"), stats.initiative(grants), exclusive=True),
         breakdown_table("eierskap", _("Hvem eier prosjektene, og midlene per side"), _("Eiere"), stats.ownership(grants), chart_money=True, exclusive=True),
@@ -232,6 +255,8 @@ SHEET_NAMES = {
     "malgruppe": gettext_lazy("Målgruppe"),
     "storrelse": gettext_lazy("Størrelse"),
     "pasientgrupper": gettext_lazy("Pasientgrupper"),
+    "hjemmeoppfolging": gettext_lazy("Digital hjemmeoppfølging"),
+    "oppgavedeling": gettext_lazy("Oppgavedeling"),
     "interkommunalt": gettext_lazy("Interkommunalt samarbeid"),
     "initiativ": gettext_lazy("Initiativ"),
     "eierskap": gettext_lazy("Eierskap"),

@@ -59,6 +59,9 @@ def build(people: dict, money: dict, calls: dict) -> dict:
     built.round_in_assessment(extra)
     built.open_round(yearly)
     built.follow_up(money["grants"])
+    from .classified import classify
+
+    classify(people, [*money["grants"], money["vefsn"]], list(Grant.objects.filter(decision__application__call=round_2027)), D(2026, 11, 25))
     return {"calls": [round_2027, extra], "applications": Application.objects.count()}
 
 

@@ -286,6 +286,14 @@ class GrantQuerySet(models.QuerySet):
     update.alters_data = True
 
 
+class Answer(models.TextChoices):
+    """A yes/no question of the classification that may not be answered yet."""
+
+    YES = "yes", _("Ja")
+    NO = "no", _("Nei")
+    UNKNOWN = "unknown", _("Vet ikke")
+
+
 class Grant(models.Model):
     """A decided grant to a project (tilskudd), paid from one pot over one or more years."""
 
@@ -307,9 +315,22 @@ class Grant(models.Model):
     round_label = models.CharField(_("tildelingsrunde"), max_length=200, blank=True)
     reference = models.CharField(_("kilde / vedtak"), max_length=300, blank=True)
     description = models.TextField(_("beskrivelse"), blank=True)
-    # Classification for statistics (Fafo tables 10 and 11); empty when not classified.
+    # Classification for statistics (Fafo tables 10 and 11), set by the secretariat through
+    # funding.classification.classify_grant. An empty list means "none" once classified_at is
+    # set and "not classified" while it is null; a list filled in without classified_at (older
+    # data, imports) still counts with its codes. See catalogue.statistics.
     themes = models.JSONField(_("tema"), default=list, blank=True)
     patient_groups = models.JSONField(_("prioriterte pasientgrupper"), default=list, blank=True)
+    digital_home_follow_up = models.CharField(
+        _("digital hjemmeoppfølging"), max_length=10, choices=Answer.choices, default=Answer.UNKNOWN
+    )
+    task_shifting = models.CharField(
+        _("oppgavedeling mellom nivåene"), max_length=10, choices=Answer.choices, default=Answer.UNKNOWN
+    )
+    classified_at = models.DateTimeField(_("klassifisert"), null=True, blank=True, editable=False)
+    classified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("klassifisert av"), null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+    )
     initiated_by = models.CharField(
         _("tatt initiativ av"),
         max_length=20,
@@ -347,6 +368,10 @@ class Grant(models.Model):
         if decision is None or not decision.application_id:
             return self.owners()
         return [p.organisation for p in decision.application.participants.select_related("municipality", "trust")]
+
+    @property
+    def classified(self) -> bool:
+        return self.classified_at is not None
 
     def refresh_search_fields(self) -> None:
         self.search_text, self.search_stems = search_fields(self.title, self.description)

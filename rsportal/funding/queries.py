@@ -132,6 +132,11 @@ class MoneyScope:
             return True
         return helsefellesskap_id is not None and helsefellesskap_id in self.secretariat_helsefellesskap
 
+    @property
+    def classifies(self) -> bool:
+        """Manages any grants at all, so has grants to classify (funding.classification)."""
+        return bool(self.system_admin or self.admin_rhfs or self.secretariat_rhfs or self.secretariat_helsefellesskap)
+
     def reports_for(self, rhf_id: int) -> bool:
         """`is_rhf_admin(user, rhf) or is_secretariat(user, rhf=rhf)`: the RHF's own reports."""
         return self.system_admin or rhf_id in self.admin_rhfs or rhf_id in self.secretariat_rhfs

@@ -28,6 +28,7 @@ def overview(request):
             "appropriations": appropriations,
             "per_inhabitant": per_inhabitant,
             "pots": [(pot, summaries[pot.pk]) for pot in pots],
+            "classifies": queries.money_scope(request.user).classifies,
         },
     )
 
