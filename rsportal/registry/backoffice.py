@@ -53,6 +53,7 @@ class BodyList(Bodies, backoffice.List):
 
 class BodyCreate(Bodies, backoffice.Create):
     form_class = BodyForm
+    create_title = gettext_lazy("Nytt organ")
 
     def perform(self, form, expected):
         values = {k: form.cleaned_data[k] for k in domain.BODY_FIELDS}
