@@ -447,6 +447,8 @@ MATRIX: dict[str, Row] = {
         hidden={"other_secretariat": lambda c: [INVITED]},
         shown={"secretariat": lambda c: [INVITED]},
     ),
+    # An empty POST carries no version of the invitation, so it is refused as stale (409): nothing is withdrawn.
+    "people:invitation-withdraw": Row(lambda c: f"/administrasjon/personer/invitasjoner/{c.invitation.pk}/trekk/", {"GET": OWN_BODY, "POST": own_body(409)}),
     "people:invite": Row(lambda c: "/administrasjon/personer/inviter/", {"GET": only(these(200, BACK_OFFICE)), "POST": only(these(400, BACK_OFFICE))}),
     # The one-time link: the set-password form for nobody signed in (an empty form is 400); a
     # signed-in account with another e-mail address is refused.
@@ -664,7 +666,7 @@ def ctx(world, personas, settings, tmp_path):
         kind=DocumentJob.Kind.ANNUAL_REPORT_PDF, rhf=world.rhf, year=year, requested_by=personas.sysadmin,
         status=DocumentJob.Status.READY, file=default_storage.save("documents/matrix.pdf", ContentFile(PDF)),
     )
-    _invitation, invitation_token = accounts.invite(
+    invitation, invitation_token = accounts.invite(
         personas.secretariat, email=INVITED, name="Ivar Invitert", base_url="http://testserver/", kind="applicant", municipality=world.tromso
     )
 
@@ -698,6 +700,7 @@ def ctx(world, personas, settings, tmp_path):
         grant=grant,
         released=released,
         report=report,
+        invitation=invitation,
         invitation_token=invitation_token,
         secretariat_seat=BodyMember.objects.get(body=world.secretariat_body, user=personas.secretariat),
         applicant_role=OrganisationRole.objects.get(user=personas.applicant),
