@@ -388,3 +388,35 @@ def test_outsider_and_anonymous_are_refused_everywhere(client, login, personas, 
     assert outsider.get(url).status_code == 403
     assert outsider.post(url, {"egne": "1", "username": "applicant", "bekreftelse": "applicant"}).status_code in (403, 405)
     assert not AuditEvent.objects.exists()
+
+
+class TestInvitations:
+    """An invitation holds a name and an e-mail address: it is exported with the person's data,
+    and anonymising the person empties both and stops a pending link."""
+
+    @pytest.fixture
+    def invited(self, personas, world):
+        from rsportal.accounts import domain as accounts
+
+        return accounts.invite(
+            personas.secretariat, email="Ingrid@Example.invalid", name="Ingrid Invitert", base_url="http://testserver/",
+            kind=OrganisationRole.Kind.APPLICANT, municipality=world.tromso,
+        )
+
+    def test_exported_with_the_persons_data(self, personas, invited):
+        data = domain.export_person(personas.sysadmin, domain.resolve_person(email="ingrid@example.invalid"))
+        assert [(i["name"], i["email"], i["organisation"], i["used_at"]) for i in data["invitations"]] == [
+            ("Ingrid Invitert", "Ingrid@Example.invalid", "Tromsø (5501)", None)
+        ]
+
+    def test_anonymised_and_the_pending_link_stops_working(self, login, personas, invited):
+        from rsportal.accounts import domain as accounts
+
+        invitation, token = invited
+        client = login(personas.sysadmin)
+        preview = client.post(TestAnonymise.URL, {"email": "ingrid@example.invalid"})
+        assert preview.context["preview"].invitations == 1
+        assert client.post(TestAnonymise.URL, {"email": "ingrid@example.invalid", "bekreftelse": "ingrid@example.invalid"}).status_code == 302
+        invitation.refresh_from_db()
+        assert (invitation.name, invitation.email) == (domain.ANONYMISED, "")
+        assert accounts.problem(accounts.find(token))  # the link no longer works

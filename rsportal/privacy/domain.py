@@ -23,7 +23,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from rsportal.accounts import permissions
-from rsportal.accounts.models import OrganisationRole
+from rsportal.accounts.models import Invitation, OrganisationRole
 from rsportal.applications.models import Application, ApplicationVersion, Attachment, JoinRequest, Participant
 from rsportal.assessment import visibility
 from rsportal.assessment.models import Conflict, Decision, FormalCheck, Score, Vote
@@ -175,6 +175,7 @@ def collect(person: Person) -> dict:
     uploaded = by_user(Attachment.objects.select_related("application"), uploaded_by=user)
     events = by_user(AuditEvent.objects.all(), actor=user)
     notifications = Notification.objects.filter(_email_q("recipient", emails))
+    invitations = Invitation.objects.filter(_email_q("email", emails)).select_related("seat__body", "municipality", "trust", "rhf")
     seen = PersonalDataView.objects.filter(_email_q("person_email", emails)).select_related("viewer")
     looked = by_user(PersonalDataView.objects.all(), viewer=user)
     devices = []
@@ -246,6 +247,18 @@ def collect(person: Person) -> dict:
         "audit_events_as_actor": [
             {"at": e.at, "action": e.action, "object_type": e.object_type, "object_id": e.object_id, "summary": e.summary, "data": e.data} for e in events
         ],
+        "invitations": [
+            {
+                "name": i.name,
+                "email": i.email,
+                "grants": i.seat.body.name if i.seat_id else i.get_kind_display(),
+                "organisation": str(i.municipality or i.trust or i.rhf or ""),
+                "sent_at": i.created_at,
+                "expires_at": i.expires_at,
+                "used_at": i.used_at,
+            }
+            for i in invitations
+        ],
         "notifications": [
             {"created_at": n.created_at, "recipient": n.recipient, "subject": n.subject, "body": n.body, "sent_at": n.sent_at} for n in notifications
         ],
@@ -299,6 +312,7 @@ class Anonymisation:
     contact_entries: int = 0
     submitted_versions: int = 0
     join_requests: int = 0
+    invitations: int = 0
     notifications_deleted: int = 0
     view_records: int = 0
     login_records_deleted: int = 0
@@ -355,6 +369,7 @@ def preview_anonymisation(person: Person) -> Anonymisation:
     result.contact_entries = Participant.objects.filter(_email_q("contact_email", emails)).count()
     result.submitted_versions = len(_versions_naming(emails))
     result.join_requests = JoinRequest.objects.filter(_email_q("contact_email", emails)).count()
+    result.invitations = Invitation.objects.filter(_email_q("email", emails)).count()
     result.notifications_deleted = Notification.objects.filter(_email_q("recipient", emails)).count()
     result.view_records = PersonalDataView.objects.filter(_email_q("person_email", emails)).count()
     return result
@@ -376,6 +391,7 @@ def anonymise_person(actor, person: Person, *, confirmation: str) -> Anonymisati
     * contact-person entries in applications (Participant: name, e-mail, phone, consent
       to publication) and the same contact fields in the frozen submitted versions;
     * contact persons of requests to join committee-designed projects;
+    * the name and address of invitations sent to the person (a pending link is expired);
     * the person's identity in the log of viewed personal data.
 
     Deleted: queued and sent e-mail notifications to the person's addresses (a mail log,
@@ -440,6 +456,12 @@ def anonymise_person(actor, person: Person, *, confirmation: str) -> Anonymisati
         ]
         ApplicationVersion.objects.filter(pk=version.pk).update(data=data)
     JoinRequest.objects.filter(_email_q("contact_email", emails)).update(contact_name=ANONYMISED, contact_email="")
+    # Invitations keep what they granted and when (the back office's history), not who was asked;
+    # a pending link stops working at once.
+    now = timezone.now()
+    invitations = Invitation.objects.filter(_email_q("email", emails))
+    invitations.filter(used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+    invitations.update(name=ANONYMISED, email="")
     Notification.objects.filter(_email_q("recipient", emails)).delete()
     # The single permitted change to the view log: the viewed person's identity, nothing else.
     PersonalDataView.objects.filter(_email_q("person_email", emails)).update(person_name=ANONYMISED, person_email="")
