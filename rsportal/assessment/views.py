@@ -604,6 +604,13 @@ def decision_propose(request, pk: int):
     return response
 
 
+def _back_to_decision(decision):
+    """After a vote, a conclusion or a withdrawal: back to the item on the chair page."""
+    if decision.item:
+        return redirect(reverse("assessment:chair", args=[decision.item.meeting_id]) + f"?sak={decision.item.order}")
+    return redirect("assessment:call", pk=decision.application.call_id)
+
+
 @require_POST
 @role_required
 def vote(request, pk: int):
@@ -613,7 +620,7 @@ def vote(request, pk: int):
         domain.cast_vote(request.user, decision, request.POST.get("choice", ""))
     except domain.AssessmentError as exc:
         messages.error(request, str(exc))
-    return redirect(reverse("assessment:chair", args=[decision.item.meeting_id]) + f"?sak={decision.item.order}") if decision.item else redirect("assessment:call", pk=decision.application.call_id)
+    return _back_to_decision(decision)
 
 
 @require_POST
@@ -627,7 +634,7 @@ def decision_conclude(request, pk: int):
         messages.error(request, str(exc))
     else:
         (messages.success if result.adopted else messages.warning)(request, result.explanation)
-    return redirect(reverse("assessment:chair", args=[decision.item.meeting_id]) + f"?sak={decision.item.order}") if decision.item else redirect("assessment:call", pk=decision.application.call_id)
+    return _back_to_decision(decision)
 
 
 @require_POST
@@ -642,7 +649,7 @@ def decision_withdraw(request, pk: int):
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Forslaget er trukket, og stemmene som var avgitt, faller bort."))
-    return redirect(reverse("assessment:chair", args=[decision.item.meeting_id]) + f"?sak={decision.item.order}") if decision.item else redirect("assessment:call", pk=decision.application.call_id)
+    return _back_to_decision(decision)
 
 
 @role_required
