@@ -30,6 +30,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from rsportal.accounts import domain as accounts
+from rsportal.accounts.models import OrganisationRole
 from rsportal.applications import domain as applications
 from rsportal.applications.criteria import add_default_criteria
 from rsportal.applications.models import Application, Attachment, BenefitRow, BudgetLine, Call, JoinRequest, Participant
@@ -91,6 +93,7 @@ FALLEN_REASON = "Forslag om å innvilge rusteamet som falt"
 ADOPTED_REASON = "Rusteamet avslås fordi finansieringen etter prosjektet mangler"
 OWN_CONFLICT = "Jeg er styreleder hos søkeren."
 OTHERS_CONFLICT = "Observatøren er nabo til prosjektlederen."
+INVITED = "invitert@example.invalid"  # an invitation to Tromsø's applicant role (see `ctx`)
 
 
 def everyone(status):
@@ -127,6 +130,17 @@ class Row:
 
 
 POST_ONLY = everyone(405)
+
+# The back office: those who manage something (a helsefellesskap's secretariat, a system
+# administrator); on the objects of the pot's helsefellesskap, the other secretariat gets 404.
+BACK_OFFICE = ("secretariat", "other_secretariat", "sysadmin")
+
+
+def own_body(status=200):
+    return only({**these(status, ("secretariat", "sysadmin")), "other_secretariat": 404})
+
+
+OWN_BODY = own_body()
 
 
 def conflicted_must_not_see(c):
@@ -387,6 +401,46 @@ MATRIX: dict[str, Row] = {
     "privacy:export": Row(lambda c: "/personvern/innsyn/", {"GET": role_page(), "POST": role_page(400)}),
     "privacy:anonymise": Row(lambda c: "/personvern/anonymisering/", {"GET": only({"sysadmin": 200}), "POST": only({"sysadmin": 400})}),
     "privacy:view-log": Row(lambda c: "/personvern/visningslogg/", {"GET": only(these(200, ("secretariat", "other_secretariat", "sysadmin")))}),
+    # --- the back office: each helsefellesskap's secretariat keeps its own bodies, seats and
+    # applicant roles; another helsefellesskap's secretariat gets 404 on them (it may not learn
+    # they exist); people who manage nothing get 403. POSTs are empty: those let through get 400.
+    "backoffice:index": Row(lambda c: "/administrasjon/", {"GET": only(these(200, BACK_OFFICE))}),
+    "bodies:list": Row(
+        lambda c: "/administrasjon/organer/",
+        {"GET": only(these(200, BACK_OFFICE))},
+        hidden={"other_secretariat": lambda c: [f"/administrasjon/organer/{c.world.secretariat_body.pk}/"]},
+        shown={"secretariat": lambda c: [f"/administrasjon/organer/{c.world.secretariat_body.pk}/"]},
+    ),
+    "bodies:create": Row(lambda c: "/administrasjon/organer/nytt/", {"GET": only(these(200, BACK_OFFICE)), "POST": only(these(400, BACK_OFFICE))}),
+    "bodies:detail": Row(lambda c: f"/administrasjon/organer/{c.world.secretariat_body.pk}/", {"GET": OWN_BODY}),
+    "bodies:update": Row(lambda c: f"/administrasjon/organer/{c.world.secretariat_body.pk}/endre/", {"GET": OWN_BODY, "POST": own_body(400)}),
+    "bodies:history": Row(lambda c: f"/administrasjon/organer/{c.world.secretariat_body.pk}/historikk/", {"GET": OWN_BODY}),
+    "bodies:seat-create": Row(lambda c: f"/administrasjon/organer/{c.world.secretariat_body.pk}/seter/nytt/", {"GET": OWN_BODY, "POST": own_body(400)}),
+    "bodies:seat-detail": Row(lambda c: f"/administrasjon/organer/seter/{c.secretariat_seat.pk}/", {"GET": OWN_BODY}),
+    "bodies:seat-update": Row(lambda c: f"/administrasjon/organer/seter/{c.secretariat_seat.pk}/endre/", {"GET": OWN_BODY, "POST": own_body(400)}),
+    "bodies:seat-end": Row(lambda c: f"/administrasjon/organer/seter/{c.secretariat_seat.pk}/avslutt/", {"GET": OWN_BODY, "POST": own_body(400)}),
+    "bodies:seat-history": Row(lambda c: f"/administrasjon/organer/seter/{c.secretariat_seat.pk}/historikk/", {"GET": OWN_BODY}),
+    "people:list": Row(
+        lambda c: "/administrasjon/personer/",
+        {"GET": only(these(200, BACK_OFFICE))},
+        hidden={"other_secretariat": lambda c: [f"/administrasjon/personer/roller/{c.applicant_role.pk}/"]},
+        shown={"secretariat": lambda c: [f"/administrasjon/personer/roller/{c.applicant_role.pk}/"]},
+    ),
+    "people:role-detail": Row(lambda c: f"/administrasjon/personer/roller/{c.applicant_role.pk}/", {"GET": OWN_BODY}),
+    "people:role-end": Row(lambda c: f"/administrasjon/personer/roller/{c.applicant_role.pk}/avslutt/", {"GET": OWN_BODY, "POST": own_body(400)}),
+    "people:role-history": Row(lambda c: f"/administrasjon/personer/roller/{c.applicant_role.pk}/historikk/", {"GET": OWN_BODY}),
+    "people:invitations": Row(
+        lambda c: "/administrasjon/personer/invitasjoner/",
+        {"GET": only(these(200, BACK_OFFICE))},
+        hidden={"other_secretariat": lambda c: [INVITED]},
+        shown={"secretariat": lambda c: [INVITED]},
+    ),
+    "people:invite": Row(lambda c: "/administrasjon/personer/inviter/", {"GET": only(these(200, BACK_OFFICE)), "POST": only(these(400, BACK_OFFICE))}),
+    # The one-time link: the set-password form for nobody signed in (an empty form is 400); a
+    # signed-in account with another e-mail address is refused.
+    "accounts:invitation": Row(
+        lambda c: f"/invitasjon/{c.invitation_token}/", {"GET": {**everyone(403), "anonymous": 200}, "POST": {**everyone(403), "anonymous": 400}}
+    ),
     # --- the open catalogue and statistics: public for everyone
     "catalogue:project-list": Row(lambda c: "/prosjekter/", {"GET": everyone(200)}, hidden=PUBLIC_SECRETS),
     "catalogue:project-detail": Row(lambda c: f"/prosjekter/{c.grant.pk}/", {"GET": everyone(200)}, hidden=PUBLIC_SECRETS),
@@ -588,6 +642,9 @@ def ctx(world, personas, settings, tmp_path):
     form = ReportForm({"progress": "on_track", "progress_text": "Teamet er i gang", "owner": "Tromsø kommune", "agreements": "formal", "user_involvement": "Brukerråd"})
     assert form.is_valid(), form.errors
     report = followup.submit_report(personas.applicant, grant, form=form, spending={year: (100_000, SimpleUploadedFile("regnskap.pdf", PDF))}, contributions=[])
+    _invitation, invitation_token = accounts.invite(
+        personas.secretariat, email=INVITED, name="Ivar Invitert", base_url="http://testserver/", kind="applicant", municipality=world.tromso
+    )
 
     return SimpleNamespace(
         world=world,
@@ -618,6 +675,9 @@ def ctx(world, personas, settings, tmp_path):
         grant=grant,
         released=released,
         report=report,
+        invitation_token=invitation_token,
+        secretariat_seat=BodyMember.objects.get(body=world.secretariat_body, user=personas.secretariat),
+        applicant_role=OrganisationRole.objects.get(user=personas.applicant),
     )
 
 

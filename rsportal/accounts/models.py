@@ -58,3 +58,56 @@ class OrganisationRole(models.Model):
     @property
     def organisation(self):
         return self.municipality or self.trust or self.rhf
+
+
+class Invitation(models.Model):
+    """A one-time link by e-mail that gives a person an organisation role or a seat.
+
+    Only a digest of the token is stored: someone reading the database (or a backup) cannot use
+    a pending invitation. The link works once and for a fortnight."""
+
+    VALID_DAYS = 14
+
+    email = models.EmailField(_("e-post"))
+    name = models.CharField(_("navn"), max_length=160)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # What it grants: a seat (already made, with the person's name) or an organisation role.
+    seat = models.ForeignKey(
+        "registry.BodyMember", verbose_name=_("sete"), null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    kind = models.CharField(_("rolle"), max_length=20, choices=OrganisationRole.Kind.choices, blank=True)
+    municipality = models.ForeignKey(Municipality, verbose_name=_("kommune"), null=True, blank=True, on_delete=models.CASCADE)
+    trust = models.ForeignKey(HealthTrust, verbose_name=_("helseforetak"), null=True, blank=True, on_delete=models.CASCADE)
+    rhf = models.ForeignKey(RegionalHealthAuthority, verbose_name=_("RHF"), null=True, blank=True, on_delete=models.CASCADE)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("invitert av"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("sendt"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("utløper"))
+    used_at = models.DateTimeField(_("brukt"), null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("brukt av"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(seat__isnull=False, kind="") | Q(seat__isnull=True) & ~Q(kind=""), name="invitation_grants_seat_or_role"
+            )
+        ]
+        verbose_name = _("invitasjon")
+        verbose_name_plural = _("invitasjoner")
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    @property
+    def organisation(self):
+        return self.municipality or self.trust or self.rhf
+
+    @property
+    def grants(self) -> str:
+        if self.seat_id:
+            return _("%(role)s i %(body)s") % {"role": self.seat.get_role_display(), "body": self.seat.body.name}
+        return _("%(role)s for %(org)s") % {"role": self.get_kind_display(), "org": self.organisation}

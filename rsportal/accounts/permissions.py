@@ -56,3 +56,104 @@ def can_manage_money(user, *, rhf, helsefellesskap: Helsefellesskap | None = Non
 
 def can_view_helsefellesskap(user, helsefellesskap: Helsefellesskap) -> bool:
     return has_any_role(user)
+
+
+# --- the back office: what a person manages -------------------------------------------
+#
+# A helsefellesskap's secretariat runs that community (its bodies, its applicants); an RHF's
+# administrators and secretariat run the RHF's own bodies (STU); an RHF administrator gives and
+# ends roles in the RHF's organisations. System administrators manage everything.
+
+
+def managed_helsefellesskap(user):
+    if is_system_admin(user):
+        return Helsefellesskap.objects.all()
+    hf_ids = active_seats(user).filter(body__kind=Body.Kind.SECRETARIAT, body__helsefellesskap__isnull=False).values("body__helsefellesskap")
+    return Helsefellesskap.objects.filter(pk__in=hf_ids)
+
+
+def managed_rhfs(user, *, secretariat: bool = True):
+    """RHFs the person administers (and, with `secretariat`, those whose secretariat they sit in)."""
+    from rsportal.registry.models import RegionalHealthAuthority
+
+    if is_system_admin(user):
+        return RegionalHealthAuthority.objects.all()
+    ids = set(active_roles(user).filter(kind=OrganisationRole.Kind.RHF_ADMIN).values_list("rhf", flat=True))
+    if secretariat:
+        ids |= set(active_seats(user).filter(body__kind=Body.Kind.SECRETARIAT, body__rhf__isnull=False).values_list("body__rhf", flat=True))
+    return RegionalHealthAuthority.objects.filter(pk__in=ids)
+
+
+def manageable_bodies(user):
+    """Bodies whose seats the person keeps: their helsefellesskap's, and their RHF's own."""
+    from django.db.models import Q
+
+    if is_system_admin(user):
+        return Body.objects.all()
+    return Body.objects.filter(Q(helsefellesskap__in=managed_helsefellesskap(user)) | Q(rhf__in=managed_rhfs(user)))
+
+
+def may_manage_body(user, body: Body) -> bool:
+    return manageable_bodies(user).filter(pk=body.pk).exists()
+
+
+def manages_bodies(user) -> bool:
+    return is_system_admin(user) or managed_helsefellesskap(user).exists() or managed_rhfs(user).exists()
+
+
+def role_scope(user):
+    """The organisation roles the person may give and end, as a filter on kind, municipality,
+    trust and rhf (an Invitation has the same fields): an RHF administrator's in the RHF's
+    organisations (its trusts, the municipalities of its helsefellesskap, the RHF itself), a
+    secretariat's applicant roles for its member municipalities and its trust."""
+    from django.db.models import Q
+
+    from rsportal.registry.models import Membership
+
+    if is_system_admin(user):
+        return ~Q(pk=None)
+    today = _today()
+    rhfs = managed_rhfs(user, secretariat=False)
+    hfs = managed_helsefellesskap(user)
+    rhf_municipalities = Membership.objects.valid_on(today).filter(helsefellesskap__rhf__in=rhfs).values("municipality")
+    hf_municipalities = Membership.objects.valid_on(today).filter(helsefellesskap__in=hfs).values("municipality")
+    return (
+        Q(rhf__in=rhfs)
+        | Q(trust__rhf__in=rhfs)
+        | Q(municipality__in=rhf_municipalities)
+        | Q(kind=OrganisationRole.Kind.APPLICANT) & (Q(municipality__in=hf_municipalities) | Q(trust__helsefellesskap__in=hfs))
+    )
+
+
+def manageable_roles(user):
+    return OrganisationRole.objects.filter(role_scope(user))
+
+
+def manages_roles(user) -> bool:
+    return is_system_admin(user) or managed_helsefellesskap(user).exists() or managed_rhfs(user, secretariat=False).exists()
+
+
+def may_grant_role(user, kind: str, *, municipality=None, trust=None, rhf=None) -> bool:
+    """Whether the person may give this role: the same scope as manageable_roles, for a role not yet made."""
+    from rsportal.registry.models import Membership
+
+    if is_system_admin(user):
+        return True
+    today = _today()
+    rhfs = managed_rhfs(user, secretariat=False)
+    if kind == OrganisationRole.Kind.RHF_ADMIN:
+        return rhf is not None and rhfs.filter(pk=rhf.pk).exists()
+    if kind != OrganisationRole.Kind.APPLICANT:
+        return False
+    hfs = managed_helsefellesskap(user)
+    if municipality is not None:
+        members = Membership.objects.valid_on(today).filter(municipality=municipality)
+        return members.filter(helsefellesskap__rhf__in=rhfs).exists() or members.filter(helsefellesskap__in=hfs).exists()
+    if trust is not None:
+        return rhfs.filter(pk=trust.rhf_id).exists() or hfs.filter(trust=trust).exists()
+    return False
+
+
+def manages_anything(user) -> bool:
+    """For the menu: may this person open the back office at all?"""
+    return manages_bodies(user) or manages_roles(user)

@@ -1,0 +1,170 @@
+"""People: invitations and the organisation roles a secretariat or an RHF administrator gives and ends."""
+
+from django.contrib import messages
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from rsportal.core import backoffice
+from rsportal.core.formatting import person_name
+from rsportal.registry.models import BodyMember
+
+from . import domain, permissions
+from .forms import EndRoleForm, InviteForm
+from .models import Invitation, OrganisationRole
+
+
+def _may_invite(user) -> bool:
+    return permissions.manages_roles(user) or permissions.manages_bodies(user)
+
+
+class Roles:
+    model = OrganisationRole
+    section = "people:list"
+    title_plural = gettext_lazy("Personer og roller")
+
+    def may_use(self, user):
+        return permissions.manages_roles(user)
+
+    def scope(self):
+        return permissions.manageable_roles(self.request.user).select_related("user", "municipality", "trust", "rhf")
+
+    def detail_url(self, obj):
+        return reverse("people:role-detail", args=[obj.pk])
+
+    def history_url(self, obj):
+        return reverse("people:role-history", args=[obj.pk])
+
+
+def _person(role) -> str:
+    return f"{person_name(role.user)} ({role.user.email})" if role.user.email else person_name(role.user)
+
+
+class RoleList(Roles, backoffice.List):
+    columns = [(_person, gettext_lazy("Person")), ("kind", None), ("organisation", gettext_lazy("Organisasjon")), ("valid_from", None), ("valid_to", None)]
+    create_url_name = "people:invite"
+    intro = gettext_lazy("Søkere for kommunene og helseforetaket, og RHF-administratorer. Nye personer inviteres på e-post; en rolle avsluttes med en siste dag og blir stående i historikken.")
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("valid_to", "user__last_name", "user__first_name", "pk")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["create_label"] = _("Inviter en person")
+        return context
+
+
+class RoleDetail(Roles, backoffice.Detail):
+    fields = [(_person, gettext_lazy("Person")), ("kind", None), ("organisation", gettext_lazy("Organisasjon")), ("valid_from", None), ("valid_to", None)]
+
+    def actions(self, obj):
+        return [(_("Avslutt rollen"), reverse("people:role-end", args=[obj.pk]))]
+
+
+class RoleEnd(Roles, backoffice.End):
+    form_class = EndRoleForm
+    submit_label = gettext_lazy("Avslutt rollen")
+    question = gettext_lazy("Rollen avsluttes fra datoen du velger. Den slettes ikke, men står i historikken.")
+
+    def perform(self, form, expected):
+        return domain.end_role(self.request.user, self.object, end=form.cleaned_data["end"], expected=expected)
+
+
+class RoleHistory(Roles, backoffice.History):
+    pass
+
+
+class Invitations:
+    model = Invitation
+    section = "people:invitations"
+    title_plural = gettext_lazy("Invitasjoner")
+
+    def may_use(self, user):
+        return _may_invite(user)
+
+    def scope(self):
+        user = self.request.user
+        return Invitation.objects.filter(
+            permissions.role_scope(user) | Q(seat__body__in=permissions.manageable_bodies(user))
+        ).select_related("seat__body", "municipality", "trust", "rhf", "invited_by")
+
+
+def _status(invitation) -> str:
+    if invitation.used_at:
+        return _("Tatt imot %(when)s") % {"when": backoffice.display(invitation, "used_at")}
+    if domain.problem(invitation):
+        return _("Utløpt")
+    return _("Venter, gyldig til %(when)s") % {"when": backoffice.display(invitation, "expires_at")}
+
+
+class InvitationList(Invitations, backoffice.List):
+    columns = [("name", None), ("email", None), ("grants", gettext_lazy("Gjelder")), ("created_at", None), (_status, gettext_lazy("Status"))]
+    create_url_name = "people:invite"
+
+
+class Invite(Invitations, backoffice.Create):
+    form_class = InviteForm
+    submit_label = gettext_lazy("Send invitasjon")
+
+    def seat(self):
+        """The seat named in ?sete=, within the person's bodies (404 otherwise)."""
+        if not hasattr(self, "_seat"):
+            pk = self.request.GET.get("sete", "")
+            self._seat = None
+            if pk:
+                if not pk.isdigit():
+                    from django.http import Http404
+
+                    raise Http404
+                bodies = permissions.manageable_bodies(self.request.user)
+                self._seat = get_object_or_404(BodyMember.objects.filter(body__in=bodies, user__isnull=True).select_related("body"), pk=pk)
+        return self._seat
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "seat": self.seat()}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        seat = self.seat()
+        context["title"] = _("Inviter en person")
+        if seat:
+            context["intro"] = _("Personen får en e-post med en lenke for å ta imot setet som %(role)s i %(body)s.") % {"role": seat.get_role_display().lower(), "body": seat.body.name}
+        else:
+            context["intro"] = _("Personen får en e-post med en engangslenke for å velge passord og ta imot rollen.")
+        return context
+
+    def perform(self, form, expected):
+        invitation, _token = domain.invite(
+            self.request.user, email=form.cleaned_data["email"], name=form.cleaned_data["name"], base_url=self.request.build_absolute_uri("/"), **form.grant_kwargs()
+        )
+        messages.success(self.request, _("Invitasjonen er sendt til %(email)s.") % {"email": invitation.email})
+        return invitation
+
+    def get_success_url(self):
+        if self.object.seat_id:
+            return reverse("bodies:seat-detail", args=[self.object.seat_id])
+        return reverse("people:invitations")
+
+    def cancel_url(self):
+        seat = self.seat()
+        return reverse("bodies:seat-detail", args=[seat.pk]) if seat else reverse("people:invitations")
+
+
+backoffice.register(
+    backoffice.Section(
+        title=gettext_lazy("Personer og roller"),
+        description=gettext_lazy("Inviter personer på e-post, og gi og avslutt roller som søker og RHF-administrator."),
+        url_name="people:list",
+        may_use=permissions.manages_roles,
+    )
+)
+backoffice.register(
+    backoffice.Section(
+        title=gettext_lazy("Invitasjoner"),
+        description=gettext_lazy("Invitasjoner som er sendt, og om de er tatt imot."),
+        url_name="people:invitations",
+        may_use=_may_invite,
+    )
+)

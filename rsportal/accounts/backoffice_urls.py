@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import backoffice as views
+
+app_name = "people"
+urlpatterns = [
+    path("", views.RoleList.as_view(), name="list"),
+    path("roller/<int:pk>/", views.RoleDetail.as_view(), name="role-detail"),
+    path("roller/<int:pk>/avslutt/", views.RoleEnd.as_view(), name="role-end"),
+    path("roller/<int:pk>/historikk/", views.RoleHistory.as_view(), name="role-history"),
+    path("invitasjoner/", views.InvitationList.as_view(), name="invitations"),
+    path("inviter/", views.Invite.as_view(), name="invite"),
+]

@@ -1,0 +1,93 @@
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rsportal.registry.models import BodyMember, HealthTrust, Helsefellesskap, Membership, Municipality, RegionalHealthAuthority
+
+from . import permissions
+from .models import OrganisationRole
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self):
+        super().__init__(format="%Y-%m-%d")
+
+
+class InviteForm(forms.Form):
+    """Name, e-mail and what the person gets: a seat (from the seat's page) or an organisation role."""
+
+    name = forms.CharField(label=_("Navn"), max_length=160)
+    email = forms.EmailField(label=_("E-post"), help_text=_("Invitasjonen sendes hit. Lenken kan brukes én gang og virker i 14 dager."))
+    grant = forms.ChoiceField(label=_("Rolle"))
+
+    def __init__(self, *args, user, seat: BodyMember | None = None, instance=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seat = seat
+        if seat is not None:
+            del self.fields["grant"]
+            self.initial.setdefault("name", seat.name)
+            return
+        self.fields["grant"].choices = [("", _("Velg rolle"))] + grantable(user)
+
+    def grant_kwargs(self) -> dict:
+        if self.seat is not None:
+            return {"seat": self.seat}
+        kind, org, pk = self.cleaned_data["grant"].split(":")
+        model = {"m": Municipality, "t": HealthTrust, "r": RegionalHealthAuthority}[org]
+        field = {"m": "municipality", "t": "trust", "r": "rhf"}[org]
+        return {"kind": kind, field: model.objects.get(pk=pk)}
+
+
+def grantable(user) -> list[tuple[str, str]]:
+    """The roles the person may give, as choices: applicant for each municipality and trust in
+    scope, and RHF administrator for their own RHF."""
+    applicant = OrganisationRole.Kind.APPLICANT
+    today = timezone.localdate()
+    rhfs = permissions.managed_rhfs(user, secretariat=False)
+    hfs = permissions.managed_helsefellesskap(user)
+    if permissions.is_system_admin(user):
+        hfs = Helsefellesskap.objects.all()
+    municipalities = Municipality.objects.filter(
+        pk__in=Membership.objects.valid_on(today).filter(helsefellesskap__in=hfs).values("municipality")
+    ) | Municipality.objects.filter(pk__in=Membership.objects.valid_on(today).filter(helsefellesskap__rhf__in=rhfs).values("municipality"))
+    trusts = HealthTrust.objects.filter(rhf__in=rhfs) | HealthTrust.objects.filter(helsefellesskap__in=hfs)
+    choices = [(f"{applicant}:m:{m.pk}", _("Søker for %(org)s") % {"org": m.name}) for m in municipalities.distinct().order_by("name")]
+    choices += [(f"{applicant}:t:{t.pk}", _("Søker for %(org)s") % {"org": t.name}) for t in trusts.distinct().order_by("name")]
+    choices += [(f"{OrganisationRole.Kind.RHF_ADMIN}:r:{r.pk}", _("RHF-administrator for %(org)s") % {"org": r.name}) for r in rhfs.order_by("name")]
+    return choices
+
+
+class EndRoleForm(forms.Form):
+    end = forms.DateField(label=_("Siste dag i rollen"), widget=DateInput())
+
+    def __init__(self, *args, user, instance, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("end", timezone.localdate())
+
+
+class NewAccountForm(forms.Form):
+    """The password for a new account, checked by Django's password validators."""
+
+    password1 = forms.CharField(label=_("Velg passord"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                                help_text=_("Minst 10 tegn, ikke bare tall og ikke likt navnet eller e-postadressen din."))
+    password2 = forms.CharField(label=_("Skriv passordet en gang til"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def __init__(self, invitation, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        first, _sep, last = invitation.name.rpartition(" ")
+        self.candidate = get_user_model()(username=invitation.email.lower(), email=invitation.email, first_name=first, last_name=last)
+
+    def clean(self):
+        cleaned = super().clean()
+        one, two = cleaned.get("password1"), cleaned.get("password2")
+        if one and two and one != two:
+            self.add_error("password2", _("Passordene er ikke like."))
+        elif one:
+            try:
+                password_validation.validate_password(one, self.candidate)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned
