@@ -377,7 +377,7 @@ def plan(pot: Pot, rows: list[tuple[int, dict]]) -> tuple[list[PlannedGrant], li
 # --- the template --------------------------------------------------------------
 
 EXAMPLE = [
-    ["Trygg utskrivning", "Troms og Ofoten", "Tromsø; UNN", "Balsfjord; Karlsøy", 2026, "1 250 000", "SSU Troms og Ofoten", "15.01.2026", "Tildelt fra den lokale potten etter SSU-sak 3/26", "nei", "nei", "Felles utskrivningsteam", "ja"],
+    ["Trygg utskrivning", "Troms og Ofoten", "Tromsø; UNN", "Harstad", 2026, "1 250 000", "SSU Troms og Ofoten", "15.01.2026", "Tildelt fra den lokale potten etter SSU-sak 3/26", "nei", "nei", "Felles utskrivningsteam", "ja"],
     ["Trygg utskrivning", "", "", "", 2027, "1 000 000", "", "", "", "", "ja", "", ""],
 ]
 
