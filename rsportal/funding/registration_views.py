@@ -72,7 +72,7 @@ class PotList(backoffice.List):
     title_plural = gettext_lazy("Tilskudd vedtatt utenfor portalen")
     intro = gettext_lazy(
         "Tilskudd som er vedtatt utenfor en utlysning i portalen: direkte tildelinger, øremerkede ordninger, "
-        "det helsefellesskapets egne utvalg har vedtatt, og tidligere år. Registrert her teller de med i "
+        "det helsefellesskapenes egne utvalg har vedtatt, og tidligere år. Registrert her teller de med i "
         "midlene, oppfølgingen, prosjektkatalogen og statistikken. Velg potten tilskuddet er gitt fra."
     )
     columns = [
