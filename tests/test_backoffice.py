@@ -365,6 +365,22 @@ def test_an_existing_account_signs_in_and_accept_binds_it(world, personas, ssu, 
     assert response.status_code == 302 and response["Location"].startswith("/logg-inn/tofaktor/")
 
 
+def test_withdrawing_an_invitation_stops_the_link(world, personas, neighbour, login, client):
+    invitation, token = accounts.invite(personas.secretariat, email="feil@example.invalid", name="Feil Adresse", base_url="http://t/", kind="applicant", municipality=world.harstad)
+    login(neighbour)
+    assert client.get(f"/administrasjon/personer/invitasjoner/{invitation.pk}/trekk/").status_code == 404
+    login(personas.secretariat)
+    seen = version_on(client.get(f"/administrasjon/personer/invitasjoner/{invitation.pk}/trekk/").content.decode())
+    assert client.post(f"/administrasjon/personer/invitasjoner/{invitation.pk}/trekk/", {}).status_code == 409  # no version: refused
+
+    response = client.post(f"/administrasjon/personer/invitasjoner/{invitation.pk}/trekk/", {"_version": seen})
+
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(action="invitation_withdrawn", object_id=str(invitation.pk)).count() == 1
+    client.logout()
+    assert client.get(f"/invitasjon/{token}/").status_code == 410
+
+
 def test_ending_a_role(world, personas, login, client):
     role = OrganisationRole.objects.get(user=personas.applicant)
     login(personas.secretariat)

@@ -435,6 +435,8 @@ MATRIX: dict[str, Row] = {
         hidden={"other_secretariat": lambda c: [INVITED]},
         shown={"secretariat": lambda c: [INVITED]},
     ),
+    # An empty POST carries no version of the invitation, so it is refused as stale (409): nothing is withdrawn.
+    "people:invitation-withdraw": Row(lambda c: f"/administrasjon/personer/invitasjoner/{c.invitation.pk}/trekk/", {"GET": OWN_BODY, "POST": own_body(409)}),
     "people:invite": Row(lambda c: "/administrasjon/personer/inviter/", {"GET": only(these(200, BACK_OFFICE)), "POST": only(these(400, BACK_OFFICE))}),
     # Grants decided elsewhere: the pots a person manages (the helsefellesskap's local pot is its
     # secretariat's; another helsefellesskap's secretariat gets 404). Empty POSTs are 400.
@@ -654,7 +656,7 @@ def ctx(world, personas, settings, tmp_path):
     form = ReportForm({"progress": "on_track", "progress_text": "Teamet er i gang", "owner": "Tromsø kommune", "agreements": "formal", "user_involvement": "Brukerråd"})
     assert form.is_valid(), form.errors
     report = followup.submit_report(personas.applicant, grant, form=form, spending={year: (100_000, SimpleUploadedFile("regnskap.pdf", PDF))}, contributions=[])
-    _invitation, invitation_token = accounts.invite(
+    invitation, invitation_token = accounts.invite(
         personas.secretariat, email=INVITED, name="Ivar Invitert", base_url="http://testserver/", kind="applicant", municipality=world.tromso
     )
 
@@ -687,6 +689,7 @@ def ctx(world, personas, settings, tmp_path):
         grant=grant,
         released=released,
         report=report,
+        invitation=invitation,
         invitation_token=invitation_token,
         secretariat_seat=BodyMember.objects.get(body=world.secretariat_body, user=personas.secretariat),
         applicant_role=OrganisationRole.objects.get(user=personas.applicant),

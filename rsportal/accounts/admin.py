@@ -13,7 +13,7 @@ from rsportal.security import devices
 from rsportal.security.forms import ResetForm
 
 from . import permissions
-from .models import OrganisationRole
+from .models import Invitation, OrganisationRole
 
 User = get_user_model()
 
@@ -24,6 +24,23 @@ class OrganisationRoleAdmin(LockedModelAdmin):
     list_filter = ["kind", "rhf"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "municipality__name", "trust__name"]
     autocomplete_fields = ["user", "municipality"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations are sent and taken up through their domain functions (audited);
+    the token itself is never stored, only its digest, which is not shown."""
+
+    list_display = ["name", "email", "seat", "kind", "municipality", "trust", "rhf", "invited_by", "created_at", "expires_at", "used_at"]
+    list_filter = ["kind"]
+    search_fields = ["name", "email"]
+    exclude = ["token_hash"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class UserAdmin(auth_admin.UserAdmin):

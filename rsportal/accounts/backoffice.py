@@ -1,7 +1,6 @@
 """People: invitations and the organisation roles a secretariat or an RHF administrator gives and ends."""
 
 from django.contrib import messages
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,7 +11,7 @@ from rsportal.core.formatting import person_name
 from rsportal.registry.models import BodyMember
 
 from . import domain, permissions
-from .forms import EndRoleForm, InviteForm
+from .forms import ConfirmForm, EndRoleForm, InviteForm
 from .models import Invitation, OrganisationRole
 
 
@@ -49,11 +48,7 @@ class RoleList(Roles, backoffice.List):
 
     def get_queryset(self):
         return super().get_queryset().order_by("valid_to", "user__last_name", "user__first_name", "pk")
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["create_label"] = _("Inviter en person")
-        return context
+    create_label = gettext_lazy("Inviter en person")
 
 
 class RoleDetail(Roles, backoffice.Detail):
@@ -85,10 +80,11 @@ class Invitations:
         return _may_invite(user)
 
     def scope(self):
-        user = self.request.user
-        return Invitation.objects.filter(
-            permissions.role_scope(user) | Q(seat__body__in=permissions.manageable_bodies(user))
-        ).select_related("seat__body", "municipality", "trust", "rhf", "invited_by")
+        return permissions.manageable_invitations(self.request.user).select_related("seat__body", "municipality", "trust", "rhf", "invited_by")
+
+    def detail_url(self, obj):
+        """A pending invitation's name leads to withdrawing it; there is nothing else to do with one."""
+        return "" if obj.used_at or domain.problem(obj) else reverse("people:invitation-withdraw", args=[obj.pk])
 
 
 def _status(invitation) -> str:
@@ -102,6 +98,27 @@ def _status(invitation) -> str:
 class InvitationList(Invitations, backoffice.List):
     columns = [("name", None), ("email", None), ("grants", gettext_lazy("Gjelder")), ("created_at", None), (_status, gettext_lazy("Status"))]
     create_url_name = "people:invite"
+    create_label = gettext_lazy("Inviter en person")
+
+
+class InvitationWithdraw(Invitations, backoffice.End):
+    form_class = ConfirmForm
+    submit_label = gettext_lazy("Trekk tilbake")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["title"] = _("Trekk tilbake invitasjonen til %(name)s") % {"name": self.object.name}
+        context["question"] = _("Lenken som ble sendt til %(email)s (%(grants)s), slutter å virke med en gang.") % {"email": self.object.email, "grants": self.object.grants}
+        return context
+
+    def perform(self, form, expected):
+        return domain.withdraw(self.request.user, self.object, expected=expected)
+
+    def get_success_url(self):
+        return reverse("people:invitations")
+
+    def breadcrumbs(self):
+        return backoffice.Scoped.breadcrumbs(self)
 
 
 class Invite(Invitations, backoffice.Create):

@@ -9,5 +9,6 @@ urlpatterns = [
     path("roller/<int:pk>/avslutt/", views.RoleEnd.as_view(), name="role-end"),
     path("roller/<int:pk>/historikk/", views.RoleHistory.as_view(), name="role-history"),
     path("invitasjoner/", views.InvitationList.as_view(), name="invitations"),
+    path("invitasjoner/<int:pk>/trekk/", views.InvitationWithdraw.as_view(), name="invitation-withdraw"),
     path("inviter/", views.Invite.as_view(), name="invite"),
 ]

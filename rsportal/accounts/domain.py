@@ -146,6 +146,21 @@ def create_account_and_accept(invitation: Invitation, *, password: str):
 
 
 @transaction.atomic
+def withdraw(actor, invitation: Invitation, *, expected: str | None = None) -> Invitation:
+    """The link stops working now (a wrong address, a person who will not take the seat after all)."""
+    if not permissions.manageable_invitations(actor).filter(pk=invitation.pk).exists():
+        raise PermissionDenied(_("Du kan ikke trekke tilbake denne invitasjonen."))
+    invitation = lock(invitation, expected)
+    if invitation.used_at is not None:
+        raise ValidationError(_("Invitasjonen er allerede tatt imot. Avslutt rollen eller setet i stedet."))
+    if invitation.expires_at > timezone.now():
+        invitation.expires_at = timezone.now()
+        invitation.save(update_fields=["expires_at"])
+    record(actor, "invitation_withdrawn", invitation, _("Invitasjonen til %(name)s (%(email)s) er trukket tilbake.") % {"name": invitation.name, "email": invitation.email})
+    return invitation
+
+
+@transaction.atomic
 def end_role(actor, role: OrganisationRole, *, end: datetime.date, expected: str | None = None) -> OrganisationRole:
     """The role's last day is `end`; the row stays."""
     if not permissions.manageable_roles(actor).filter(pk=role.pk).exists():

@@ -60,6 +60,13 @@ def grantable(user) -> list[tuple[str, str]]:
     return choices
 
 
+class ConfirmForm(forms.Form):
+    """Nothing to fill in: the button is the answer (the version field is added by the view)."""
+
+    def __init__(self, *args, user, instance, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
 class EndRoleForm(forms.Form):
     end = forms.DateField(label=_("Siste dag i rollen"), widget=DateInput())
 

@@ -129,6 +129,15 @@ def manageable_roles(user):
     return OrganisationRole.objects.filter(role_scope(user))
 
 
+def manageable_invitations(user):
+    """Invitations to the roles the person may give and to seats in the bodies they keep."""
+    from django.db.models import Q
+
+    from .models import Invitation
+
+    return Invitation.objects.filter(role_scope(user) | Q(seat__body__in=manageable_bodies(user)))
+
+
 def manages_roles(user) -> bool:
     return is_system_admin(user) or managed_helsefellesskap(user).exists() or managed_rhfs(user, secretariat=False).exists()
 

@@ -15,7 +15,28 @@ scope and a domain function. The views carry the guarantees every page needs:
 - Norwegian labels: choices through their display names, dates as "1. januar 2028".
 
 The landing page /administrasjon/ lists the `Section`s the person may use; each area registers
-its own when its URLs load."""
+its own when its URLs load.
+
+Adding a page (see registry/backoffice.py for bodies and seats, accounts/backoffice.py for roles):
+
+    class Pots:                                    # what every page of the area shares
+        model = Pot
+        section = "pots:list"                      # the Section's url name (breadcrumbs)
+        def may_use(self, user): return permissions.manages_money(user)           # else 403
+        def scope(self): return Pot.objects.filter(rhf__in=...)                    # else 404
+        def detail_url(self, obj): return reverse("pots:detail", args=[obj.pk])
+        def history_url(self, obj): return reverse("pots:history", args=[obj.pk])  # the tabs
+
+    class PotList(Pots, backoffice.List): columns = [("name", None), ("kind", None)]
+    class PotDetail(Pots, backoffice.Detail): fields = [("kind", None)]
+    class PotHistory(Pots, backoffice.History): pass
+    class PotUpdate(Pots, backoffice.Update):
+        form_class = PotForm                       # gets user=...; a version field is added
+        def perform(self, form, expected):         # the domain function does lock(obj, expected)
+            return domain.update_pot(self.request.user, self.object, expected=expected, **form.cleaned_data)
+
+`perform` raising ValidationError (a dict puts messages on fields) redraws the form with 400;
+StaleEdit redraws it with 409; PermissionDenied is a 403."""
 
 import datetime
 from collections.abc import Callable
@@ -25,14 +46,14 @@ from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, Q
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import dateformat
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.views import generic
 
 from .admin_locking import fingerprint
-from .formatting import local_stamp, person_name
+from .formatting import person_name
 from .models import AuditEvent
 
 VERSION_FIELD = "_version"
@@ -60,7 +81,7 @@ def lock(obj: Model, expected: str | None) -> Model:
             AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk)).select_related("actor").first()
         )
         who = person_name(last.actor) if last and last.actor else _("Noen andre")
-        when = local_stamp(last.at) if last else ""
+        when = moment(last.at) if last else ""
         raise StaleEdit(
             _(
                 "%(who)s lagret endringer %(when)s etter at du åpnet siden. Det du skrev er ikke lagret, men står fortsatt "
@@ -86,10 +107,15 @@ def display(obj: Model, name: str) -> str:
     if isinstance(value, bool):
         return _("Ja") if value else _("Nei")
     if isinstance(value, datetime.datetime):
-        return local_stamp(value)
+        return moment(value)
     if isinstance(value, datetime.date):
         return dateformat.format(value, "j. F Y")
     return str(value)
+
+
+def moment(value: datetime.datetime) -> str:
+    """ "1. januar 2028 kl. 14.30", in Norwegian local time."""
+    return dateformat.format(timezone.localtime(value), r"j. F Y \k\l. H.i")
 
 
 def label(model: type[Model], name: str) -> str:
@@ -182,6 +208,7 @@ class List(Scoped, generic.ListView):
     template_name = "backoffice/list.html"
     columns: list[tuple[str | Callable, str | None]] = []
     create_url_name: str = ""
+    create_label: str = ""
     intro: str = ""
     paginate_by = 50
 
@@ -196,6 +223,7 @@ class List(Scoped, generic.ListView):
             headers=[lbl or label(self.model, col) for col, lbl in self.columns],
             rows=[(self.detail_url(obj), [self.cell(obj, col) for col, _lbl in self.columns]) for obj in context["object_list"]],
             create_url=reverse(self.create_url_name, kwargs=self.create_kwargs()) if self.create_url_name else "",
+            create_label=self.create_label or _("Legg til"),
         )
         return context
 
@@ -244,6 +272,8 @@ class _Saving:
 
 
 class Create(_Saving, Scoped, generic.CreateView):
+    create_title: str = ""
+
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["user"] = self.request.user
@@ -251,7 +281,7 @@ class Create(_Saving, Scoped, generic.CreateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["title"] = _("Ny: %(what)s") % {"what": self.model._meta.verbose_name}
+        context["title"] = self.create_title or _("Ny: %(what)s") % {"what": self.model._meta.verbose_name}
         return context
 
 
@@ -328,8 +358,11 @@ class History(Detail):
         context = super().get_context_data(**kwargs)
         obj = self.object
         condition = Q(object_type=obj._meta.label_lower, object_id=str(obj.pk))
+        children: dict[str, list[str]] = {}
         for child in self.audit_children(obj):
-            condition |= Q(object_type=child._meta.label_lower, object_id=str(child.pk))
+            children.setdefault(child._meta.label_lower, []).append(str(child.pk))
+        for object_type, ids in children.items():
+            condition |= Q(object_type=object_type, object_id__in=ids)
         context["events"] = AuditEvent.objects.filter(condition).select_related("actor")[:500]
         context["tabs"] = tabs(self, obj, "history")
         return context

@@ -1,6 +1,8 @@
 """The secretariat's pages for its bodies and their seats, on the generic back office."""
 
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -40,12 +42,10 @@ class Bodies:
 class BodyList(Bodies, backoffice.List):
     columns = [("name", None), ("kind", None), (_owner, gettext_lazy("Hører til")), ("seat_count", gettext_lazy("Seter i dag"))]
     create_url_name = "bodies:create"
+    create_label = gettext_lazy("Nytt organ")
     intro = gettext_lazy("Organene dere holder selv: utvalg, arbeidsutvalg, vurderingsnemnd og sekretariat. Velg et organ for å legge til, endre eller avslutte seter.")
 
     def get_queryset(self):
-        from django.db.models import Count, Q
-        from django.utils import timezone
-
         today = timezone.localdate()
         active = Q(members__start__lte=today) & (Q(members__end__isnull=True) | Q(members__end__gte=today))
         return super().get_queryset().annotate(seat_count=Count("members", filter=active)).order_by("helsefellesskap__name", "rhf__name", "kind", "name")
@@ -53,6 +53,7 @@ class BodyList(Bodies, backoffice.List):
 
 class BodyCreate(Bodies, backoffice.Create):
     form_class = BodyForm
+    create_title = gettext_lazy("Nytt organ")
 
     def perform(self, form, expected):
         values = {k: form.cleaned_data[k] for k in domain.BODY_FIELDS}
@@ -76,8 +77,6 @@ class BodyDetail(Bodies, backoffice.Detail):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         seats = list(self.object.members.select_related("municipality", "trust", "user").order_by("end", "role", "name"))
-        from django.utils import timezone
-
         today = timezone.localdate()
         context["current_seats"] = [s for s in seats if s.start <= today and (s.end is None or s.end >= today)]
         context["future_seats"] = [s for s in seats if s.start > today]
