@@ -377,3 +377,13 @@ def test_template_sheet_has_the_columns_and_imports_as_documented(client, login,
     result = registration.import_grants(personas.secretariat, pot, SimpleUploadedFile("mal.xlsx", response.content), dry_run=True)
     assert result.clean, result.errors
     assert [(g.title, g.amounts_by_year, g.conditional_years) for g in result.planned] == [("Trygg utskrivning", {2026: 1_250_000, 2027: 1_000_000}, {2027})]
+
+
+def test_a_sheet_with_too_many_rows_is_refused_whole(world, personas, pot, monkeypatch):
+    from rsportal.funding import sheets
+
+    monkeypatch.setattr(sheets, "MAX_ROWS", 3)
+    rows = [["P", "", "Tromsø", "", 2026, "1", "SSU", "15.01.2026", "Grunn", "", ""]] + [[None] * 11] * 3 + [["Q", "", "Tromsø", "", 2026, "1", "SSU", "15.01.2026", "Grunn", "", ""]]
+    for sheet in (xlsx_file(rows), csv_file(csv_text([["" if c is None else c for c in r] for r in rows[:1] + rows[4:] * 4]))):
+        result = registration.import_grants(personas.secretariat, pot, sheet, dry_run=True)
+        assert result.errors == ["Regnearket har mer enn 3 rader. Del det opp."]

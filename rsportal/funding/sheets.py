@@ -29,7 +29,7 @@ from collections import defaultdict
 
 from django.utils.translation import gettext as _
 
-from rsportal.core import uploads
+from rsportal.core import uploads, workbooks
 from rsportal.core.dates import parse_datetime
 from rsportal.registry.models import Body, HealthTrust, Helsefellesskap, Municipality
 
@@ -134,21 +134,16 @@ def _read_csv(data: bytes) -> list[tuple[int, dict]]:
 
 
 def _read_xlsx(data: bytes) -> list[tuple[int, dict]]:
-    import openpyxl
-
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a broken workbook
+        records = workbooks.read_rows(data, max_rows=MAX_ROWS + 2)
+    except workbooks.UnreadableWorkbook:
         raise SheetError([_("Regnearket kan ikke leses. Lagre det på nytt som Excel-arbeidsbok (.xlsx).")]) from None
-    try:
-        sheet = book.worksheets[0]
-        values = sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)
-        header = next(values, None)
-        if header is None:
-            raise SheetError([_("Regnearket er tomt.")])
-        return _rows(list(header), ((number, list(cells)) for number, cells in enumerate(values, start=2)))
-    finally:
-        book.close()
+    if not records:
+        raise SheetError([_("Regnearket er tomt.")])
+    if len(records) > MAX_ROWS + 1:
+        # Rows past the cap were not read; better refused than silently left out.
+        raise SheetError([_("Regnearket har mer enn %(n)s rader. Del det opp.") % {"n": MAX_ROWS}])
+    return _rows(records[0], ((number, record) for number, record in enumerate(records[1:], start=2)))
 
 
 # --- one cell ----------------------------------------------------------------
@@ -384,7 +379,7 @@ EXAMPLE = [
 
 def template_workbook() -> bytes:
     """The sheet to fill in: the header row, two example rows of one project, and the rules."""
-    from rsportal.core import spreadsheets, workbooks
+    from rsportal.core import spreadsheets
 
     book = workbooks.new_book()
     sheet = workbooks.add_sheet(book, _("Tilskudd"))
