@@ -22,6 +22,7 @@ urlpatterns = [
     path("oppfolging/", include("rsportal.followup.urls")),
     path("personvern/", include("rsportal.privacy.urls")),
     path("administrasjon/", include("rsportal.core.backoffice_urls")),
+    path("administrasjon/tilskudd/", include("rsportal.funding.registration_urls")),
     path("administrasjon/organer/", include("rsportal.registry.backoffice_urls")),
     path("administrasjon/personer/", include("rsportal.accounts.backoffice_urls")),
     path("invitasjon/", include("rsportal.accounts.urls")),

@@ -84,6 +84,17 @@ class TestDemoData:
         for pot_year in PotYear.objects.all():
             assert pot_year.committed() + pot_year.reserved() <= pot_year.frame, pot_year
 
+    def test_vefsn_is_registered_as_decided_outside_the_portal(self, db, client):
+        import datetime
+
+        from rsportal.core.models import AuditEvent
+
+        vefsn = Grant.objects.get(title__startswith="Intermediær døgnpost Vefsn")
+        assert vefsn.registered_elsewhere and vefsn.decided_on == datetime.date(2025, 8, 18)
+        assert vefsn.decided_by == "Helse Nord RHF (foretaksprotokoll)" and vefsn.reports_due.exists()
+        assert AuditEvent.objects.filter(action="grant.registered", object_id=str(vefsn.pk)).exists()
+        assert "vedtok 18. august 2025" in client.get(f"/prosjekter/{vefsn.pk}/").content.decode()
+
     def test_demo_can_be_loaded_twice(self, db):
         before = Commitment.objects.count()
         call_command("load_demo", stdout=io.StringIO())

@@ -450,6 +450,18 @@ MATRIX: dict[str, Row] = {
     # An empty POST carries no version of the invitation, so it is refused as stale (409): nothing is withdrawn.
     "people:invitation-withdraw": Row(lambda c: f"/administrasjon/personer/invitasjoner/{c.invitation.pk}/trekk/", {"GET": OWN_BODY, "POST": own_body(409)}),
     "people:invite": Row(lambda c: "/administrasjon/personer/inviter/", {"GET": only(these(200, BACK_OFFICE)), "POST": only(these(400, BACK_OFFICE))}),
+    # Grants decided elsewhere: the pots a person manages (the helsefellesskap's local pot is its
+    # secretariat's; another helsefellesskap's secretariat gets 404). Empty POSTs are 400.
+    "grants:index": Row(
+        lambda c: "/administrasjon/tilskudd/",
+        {"GET": only(these(200, BACK_OFFICE))},
+        hidden={"other_secretariat": lambda c: [f"/administrasjon/tilskudd/potter/{c.local.pk}/"]},
+        shown={"secretariat": lambda c: [f"/administrasjon/tilskudd/potter/{c.local.pk}/"]},
+    ),
+    "grants:template": Row(lambda c: "/administrasjon/tilskudd/mal.xlsx", {"GET": only(these(200, BACK_OFFICE))}),
+    "grants:pot": Row(lambda c: f"/administrasjon/tilskudd/potter/{c.local.pk}/", {"GET": OWN_BODY}),
+    "grants:register": Row(lambda c: f"/administrasjon/tilskudd/potter/{c.local.pk}/registrer/", {"GET": OWN_BODY, "POST": own_body(400)}),
+    "grants:import": Row(lambda c: f"/administrasjon/tilskudd/potter/{c.local.pk}/importer/", {"GET": OWN_BODY, "POST": own_body(400)}),
     # The one-time link: the set-password form for nobody signed in (an empty form is 400); a
     # signed-in account with another e-mail address is refused.
     "accounts:invitation": Row(

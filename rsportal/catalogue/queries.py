@@ -218,10 +218,14 @@ def public_participants(grant: Grant, decision: Decision | None) -> list[PublicP
             )
         return result
     # Grants decided outside the portal (such as the demo's table-18 grants) have no
-    # application, so the owners are all that is known and there is no one's consent.
-    return [PublicParticipant(name=m.name, kind="municipality", is_owner=True) for m in grant.municipalities.all()] + [
-        PublicParticipant(name=t.name, kind="trust", is_owner=True) for t in grant.trusts.all()
-    ]
+    # application: the owners and the partners registered with the grant are all that is
+    # known, and there is no one's consent to show a contact.
+    return (
+        [PublicParticipant(name=m.name, kind="municipality", is_owner=True) for m in grant.municipalities.all()]
+        + [PublicParticipant(name=t.name, kind="trust", is_owner=True) for t in grant.trusts.all()]
+        + [PublicParticipant(name=m.name, kind="municipality", is_owner=False) for m in grant.partner_municipalities.order_by("name")]
+        + [PublicParticipant(name=t.name, kind="trust", is_owner=False) for t in grant.partner_trusts.order_by("name")]
+    )
 
 
 @dataclass

@@ -206,3 +206,32 @@ class LimitedMemoryUploadHandler(FileUploadHandler):
         )
         uploaded.refused = self.refused
         return uploaded
+
+
+MAX_CSV_BYTES = 2 * 1024 * 1024  # a sheet of rows to import, not a document
+
+
+def check_csv(uploaded, *, max_bytes: int = MAX_CSV_BYTES, name: str | None = None) -> str:
+    """The checks for a CSV sheet to be imported (never an attachment: check() keeps refusing .csv).
+    Plain UTF-8 text, with or without a byte order mark, no NUL bytes. Returns the content type
+    to store, or raises RejectedUpload with a Norwegian message."""
+    refused = getattr(uploaded, "refused", "")
+    if refused or uploaded.size > max_bytes:
+        raise RejectedUpload(_("Filen er for stor (høyst %(mb)s MB).") % {"mb": max(1, max_bytes // 2**20)})
+    if uploaded.size == 0:
+        raise RejectedUpload(_("Filen er tom."))
+    if _extension(name or uploaded.name) != ".csv":
+        raise RejectedUpload(_("Filen må være en CSV-fil (.csv)."))
+    uploaded.seek(0)
+    data = uploaded.read(max_bytes + 1)
+    uploaded.seek(0)
+    if len(data) > max_bytes:
+        raise RejectedUpload(_("Filen er for stor (høyst %(mb)s MB).") % {"mb": max(1, max_bytes // 2**20)})
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RejectedUpload(_("Filen er ikke lagret som UTF-8. Velg «CSV UTF-8» når du lagrer fra Excel.")) from None
+    # NUL and the other control characters have no place in a sheet of names and amounts.
+    if any(unicodedata.category(c) == "Cc" and c not in "\t\r\n" for c in text):
+        raise RejectedUpload(_("Filen inneholder tegn som ikke hører hjemme i en CSV-fil."))
+    return "text/csv"

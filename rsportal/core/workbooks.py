@@ -274,3 +274,30 @@ def csv_for_machines(columns: list[Column], rows) -> bytes:
     for row in rows:
         writer.writerow([csv_value(value, column, people=False) for value, column in zip(row, columns)])
     return buffer.getvalue().encode("utf-8")
+
+
+# --- reading ---
+
+
+class UnreadableWorkbook(Exception):
+    pass
+
+
+def read_rows(data: bytes, *, max_rows: int) -> list[list]:
+    """The cell values of the first sheet of an .xlsx workbook, row by row, at most `max_rows`
+    rows. A formula cell gives the value Excel last saved for it, never the formula. Run the
+    upload checks (rsportal.core.uploads.check) on the file first: they refuse zip bombs."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a broken workbook
+        raise UnreadableWorkbook from None
+    try:
+        if not book.worksheets:
+            return []
+        return [list(row) for row in book.worksheets[0].iter_rows(values_only=True, max_row=max_rows)]
+    except Exception:
+        raise UnreadableWorkbook from None
+    finally:
+        book.close()

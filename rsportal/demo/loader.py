@@ -19,6 +19,7 @@ from django.db import transaction
 from rsportal.accounts.models import OrganisationRole
 from rsportal.funding import domain
 from rsportal.funding.models import Appropriation, DistributionKey, Grant, Pot
+from rsportal.funding.registration import register_grant
 from rsportal.registry import importers, services
 from rsportal.registry.models import Body, BodyMember, HealthTrust, Helsefellesskap, Municipality, RegionalHealthAuthority
 
@@ -237,15 +238,20 @@ def load_money(admin) -> dict:
         "Tildeling for 2027 og 2028 avgjøres på grunnlag av framdriften i 2026.",
     )
     domain.transfer(admin, source=regional, target=vefsn_pot, year=2026, amount=21 * M, note="Vefsna helseklynge")
-    vefsn = Grant.objects.create(
+    # Decided outside any call, so registered as such (the minutes quote the protocol's date and terms).
+    vefsn = register_grant(
+        admin,
         pot=vefsn_pot,
         title="Intermediær døgnpost Vefsn (Vefsna helseklynge)",
         helsefellesskap=Helsefellesskap.objects.get(code="helgeland"),
+        owners=[Municipality.objects.get(number="1824"), HealthTrust.objects.get(code="HSYK")],
+        amounts_by_year={2026: 21 * M},
+        decided_by="Helse Nord RHF (foretaksprotokoll)",
+        decided_on=datetime.date(2025, 8, 18),
+        reason="Tilsagn etter revidert søknad, for oppstart av intermediær døgnpost i Vefsn. Tildeling for 2027 og 2028 "
+        "vil være basert på søknaden som allerede er mottatt, og på fortløpende status for utviklingen av prosjektet gjennom 2026.",
         reference=MINUTES,
     )
-    vefsn.municipalities.add(Municipality.objects.get(number="1824"))
-    vefsn.trusts.add(HealthTrust.objects.get(code="HSYK"))
-    domain.commit_grant(admin, grant=vefsn, amounts={2026: 21 * M})
 
     from rsportal.followup.models import ReportDue
 

@@ -9,7 +9,7 @@ lock at BEGIN), then re-reads the sums under that lock. Pots are always locked
 in primary-key order, so two transfers in opposite directions cannot deadlock.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from decimal import ROUND_FLOOR, Decimal
 
 from django.core.exceptions import PermissionDenied
@@ -294,11 +294,12 @@ def commit_grant(
     conditional_from: int | None = None,
     notify_to: Sequence[str] = (),
     decided: bool = False,
+    conditional_years: Collection[int] = (),
 ) -> list[Commitment]:
     """Book a grant's money, one commitment per year, all years or none.
 
-    Years from `conditional_from` on are booked as conditional on progress: they
-    still count against the frame (the money is promised), but may be released.
+    Years from `conditional_from` on, and the `conditional_years`, are booked as conditional
+    on progress: they still count against the frame (the money is promised), but may be released.
     `decided=True` is passed by the decision procedure, which has already checked
     that the actor speaks for the body that decided; the frame is checked all the same.
     """
@@ -313,7 +314,8 @@ def commit_grant(
         _require_positive(amount)
         pot_year = _pot_year(grant.pot, year)
         _require_headroom(pot_year, amount)
-        status = Commitment.Status.CONDITIONAL if conditional_from and year >= conditional_from else Commitment.Status.FIRM
+        conditional = (conditional_from and year >= conditional_from) or year in conditional_years
+        status = Commitment.Status.CONDITIONAL if conditional else Commitment.Status.FIRM
         commitments.append(
             Commitment.objects.create(pot_year=pot_year, kind=Commitment.Kind.GRANT, amount=amount, status=status, grant=grant)
         )

@@ -10,7 +10,7 @@ from django.db import models, transaction
 from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
 
-from rsportal.registry.models import HealthTrust, Helsefellesskap, Municipality, RegionalHealthAuthority
+from rsportal.registry.models import Body, HealthTrust, Helsefellesskap, Municipality, RegionalHealthAuthority
 
 
 class DistributionKey(models.Model):
@@ -338,6 +338,20 @@ class Grant(models.Model):
         choices=[("municipality", _("Kommune")), ("trust", _("Helseforetak")), ("joint", _("Begge sammen"))],
     )
     published = models.BooleanField(_("vises i den åpne prosjektkatalogen"), default=True)
+    # A grant decided outside the portal's calls (by a committee's own process, a board, an
+    # earlier year) is registered with the decision's facts and its own partners, since there is
+    # no application to read them from (funding.registration.register_grant).
+    registered_elsewhere = models.BooleanField(_("vedtatt utenfor portalen"), default=False, editable=False)
+    decided_by_body = models.ForeignKey(
+        Body, verbose_name=_("vedtatt av (organ)"), null=True, blank=True, on_delete=models.PROTECT, related_name="registered_grants"
+    )
+    decided_by_text = models.CharField(_("vedtatt av"), max_length=200, blank=True)
+    decided_on = models.DateField(_("vedtaksdato"), null=True, blank=True)
+    decision_reason = models.TextField(_("begrunnelse for vedtaket"), blank=True)
+    partner_municipalities = models.ManyToManyField(
+        Municipality, verbose_name=_("kommuner (deltakere)"), blank=True, related_name="partner_grants"
+    )
+    partner_trusts = models.ManyToManyField(HealthTrust, verbose_name=_("helseforetak (deltakere)"), blank=True, related_name="partner_grants")
     created_at = models.DateTimeField(auto_now_add=True)
     # Derived from title and description by save() (see search_fields), so the catalogue
     # search filters in the database instead of stemming every grant on every request.
@@ -358,15 +372,25 @@ class Grant(models.Model):
         """The organisations that own the project (municipalities first)."""
         return [*self.municipalities.all(), *self.trusts.all()]
 
-    def participants(self) -> list:
-        """Every organisation taking part, owners and partners, as the application said.
+    def partners(self) -> list:
+        """Organisations taking part without owning the project, as registered for a grant
+        decided outside the portal (a grant decided on an application has them there)."""
+        return [*self.partner_municipalities.all(), *self.partner_trusts.all()]
 
-        The many-to-many fields hold the owners only; the partners are read from the
-        application the grant was decided on. A grant decided outside the portal knows
-        only its owners."""
+    @property
+    def decided_by(self) -> str:
+        """Who decided a grant registered from elsewhere: the body's name or the text typed."""
+        return self.decided_by_body.name if self.decided_by_body_id else self.decided_by_text
+
+    def participants(self) -> list:
+        """Every organisation taking part, owners and partners.
+
+        The many-to-many fields `municipalities` and `trusts` hold the owners only; the
+        partners are read from the application the grant was decided on, or, for a grant
+        registered from a decision made elsewhere, from its own partner fields."""
         decision = getattr(self, "decision", None)
         if decision is None or not decision.application_id:
-            return self.owners()
+            return self.owners() + self.partners()
         return [p.organisation for p in decision.application.participants.select_related("municipality", "trust")]
 
     @property
