@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('funding', '0003_grant_search_text'),
+        ('funding', '0004_grant_classification'),
         ('registry', '0002_quorum_and_minute_taker'),
     ]
 
