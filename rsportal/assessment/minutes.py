@@ -29,7 +29,6 @@ from . import documents, meeting_rules, visibility
 from .models import Decision, Meeting
 
 APPROVERS = (BodyMember.Role.LEADER, BodyMember.Role.SECRETARY)
-NEUTRAL_REASON = "inhabil (fvl. § 6)"
 
 
 class MinutesError(Exception):
@@ -48,7 +47,7 @@ def tally_words(decision: Decision, conflicted: int) -> str:
         counts[vote.choice] += 1
     adopted = decision.status == Decision.Status.ADOPTED
     words = (_("Vedtatt") if adopted else _("Ikke vedtatt")) + f" {counts['for']}-{counts['against']}"
-    if adopted and counts["against"] == 0 and counts["for"]:
+    if adopted and counts["for"] and not (counts["against"] or counts["abstain"]):
         words += " " + _("(enstemmig)")
     if counts["abstain"]:
         words += ", " + _("%(n)s avsto") % {"n": counts["abstain"]}
@@ -82,8 +81,10 @@ def content(meeting: Meeting) -> dict:
     for item in queryset:
         application = item.application
         conflicts = {c.member_id: c for c in application.conflicts.all() if c.blocks}
-        left = [{"name": c.member.name, "reason": c.reason, "conflict": True} for c in conflicts.values()]
-        left += [{"name": m.name, "reason": "", "conflict": False} for m in item.left_room.all() if m.pk not in conflicts]
+        left = [
+            {"name": c.member.name, "reason": c.reason.strip().rstrip("."), "conflict": True, "pending": c.status == c.Status.PENDING} for c in conflicts.values()
+        ]
+        left += [{"name": m.name, "reason": "", "conflict": False, "pending": False} for m in item.left_room.all() if m.pk not in conflicts]
         chair = meeting_rules.acting_chair(item)
         proposals = []
         for d in sorted(item.decisions.all(), key=lambda d: d.proposed_at):
@@ -107,7 +108,7 @@ def content(meeting: Meeting) -> dict:
                 "application_id": application.pk,
                 "case": item.case_label,
                 "title": application.title,
-                "organisations": [str(p) for p in application.participants.all()] or [application.helsefellesskap.name],
+                "organisations": [p.organisation.name for p in application.participants.all()] or [application.helsefellesskap.name],
                 "helsefellesskap": application.helsefellesskap.name,
                 "time": f"{timezone.localtime(item.started_at):%H.%M}–{timezone.localtime(item.ended_at):%H.%M}" if item.started_at and item.ended_at else "",
                 "acting_chair": chair.name if chair and leader and chair.pk != leader.pk else "",
@@ -151,7 +152,7 @@ def for_reader(user, meeting: Meeting) -> dict:
                 proposal["tally"], proposal["votes"] = "", []
         if not see.handling:
             for person in item["left"]:
-                person["reason"] = NEUTRAL_REASON if person["conflict"] else ""
+                person["reason"] = ""  # the template writes the neutral "inhabil (fvl. § 6)"
     data["present"] = [m for m in data["members"] if m["present"] is not False]
     data["absent"] = [m for m in data["members"] if m["present"] is False]
     return data
