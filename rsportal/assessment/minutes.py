@@ -15,8 +15,10 @@ neutral "inhabil (fvl. § 6)". Numbers and names of those who left the room are 
 the law requires the minutes to say who did not take part."""
 
 import copy
+import json
 
 from django.core.exceptions import PermissionDenied
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -187,7 +189,8 @@ def approve_minutes(actor, meeting: Meeting, note: str = "") -> Meeting:
         raise MinutesError(_("Protokollen er allerede godkjent."))
     if Decision.objects.filter(item__meeting=locked, status=Decision.Status.PROPOSED).exists():
         raise MinutesError(_("Protokollen kan ikke godkjennes mens et forslag er til avstemning."))
-    locked.minutes_snapshot = content(locked)
+    # Through JSON with Django's encoder: labels are lazy translations, stored as the text they read.
+    locked.minutes_snapshot = json.loads(json.dumps(content(locked), cls=DjangoJSONEncoder))
     locked.minutes_approved_at = timezone.now()
     locked.minutes_approved_by = actor
     locked.minutes_approval_note = note.strip()
