@@ -73,7 +73,7 @@ def content(meeting: Meeting) -> dict:
     voting_ids = {s.pk for s in seats if s.voting and s.role not in meeting_rules.NOT_VOTING_ROLES}
     leader = next((s for s in seats if s.role == BodyMember.Role.LEADER), None)
     members = [
-        {"name": s.name, "side": s.get_side_display(), "role": s.get_role_display(), "voting": s.voting_label, "present": None if present is None else s.pk in present}
+        {"name": s.name, "side": s.get_side_display(), "role": s.get_role_display(), "voting": s.voting_label, "basis": s.basis, "present": None if present is None else s.pk in present}
         for s in seats
     ]
     items = []
