@@ -235,7 +235,7 @@ class TestConflictedMember:
 class TestPrintRules:
     def test_every_pdf_gets_the_shared_print_rules(self):
         css = documents.PDF_STYLESHEET.read_text()
-        assert "h1, h2, h3, h4 { page-break-after: avoid;" in css
+        assert "h1, h2, h3, h4, .item-head, .label { page-break-after: avoid;" in css
         assert "tr, .item-head, .proposal" in css and "page-break-inside: avoid" in css
         assert "thead { display: table-header-group; }" in css
         assert "orphans: 3; widows: 3;" in css
