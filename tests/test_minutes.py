@@ -99,6 +99,8 @@ class TestNumbers:
         assert [i.case_label for i in first.items.all()] == ["1/26", "2/26", "3/26", "4/26"]
         assert [i.case_label for i in second.items.all()] == ["5/26", "6/26", "7/26", "8/26"]
         assert [i.case_number for i in next_year.items.all()] == [1, 2, 3, 4]
+        event = AuditEvent.objects.get(action="assessment.meeting_scheduled", object_id=str(second.pk))
+        assert event.summary.startswith("Møte 2/2026 satt opp 18.11.2026 09:00 med 4 saker (sak 5/26–8/26)")
 
     def test_the_year_is_the_norwegian_one(self, world, personas, round_):  # noqa: F811
         call, apps = round_

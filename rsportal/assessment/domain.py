@@ -516,8 +516,15 @@ def schedule_meeting(actor, call: Call, *, starts_at: datetime.datetime, locatio
         actor,
         "assessment.meeting_scheduled",
         meeting,
-        _("Møte satt opp %(date)s med %(n)s saker; medlemmer forlater rommet %(k)s ganger")
-        % {"date": timezone.localtime(starts_at).strftime("%d.%m.%Y %H:%M"), "n": len(ordered), "k": agenda.count_leaves(ordered, conflicted_members)},
+        _("%(label)s satt opp %(date)s med %(n)s saker (sak %(first)s–%(last)s); medlemmer forlater rommet %(k)s ganger")
+        % {
+            "label": meeting.label,
+            "date": timezone.localtime(starts_at).strftime("%d.%m.%Y %H:%M"),
+            "n": len(ordered),
+            "first": f"{case + 1}/{year % 100:02d}",
+            "last": f"{case + len(ordered)}/{year % 100:02d}",
+            "k": agenda.count_leaves(ordered, conflicted_members),
+        },
     )
     return meeting
 
