@@ -659,8 +659,7 @@ def minutes_pdf(request, pk: int):
     # deliberation, the proposals that were not adopted or how the vote went (minutes.py).
     meeting = _meeting(request, pk)
     response = HttpResponse(minutes.render(request.user, meeting), content_type="application/pdf")
-    status = "godkjent" if meeting.minutes_approved_at else "utkast"
-    response["Content-Disposition"] = f'inline; filename="protokoll-{meeting.pk}-{status}.pdf"'
+    response["Content-Disposition"] = f'inline; filename="protokoll-{meeting.pk}.pdf"'
     return response
 
 
