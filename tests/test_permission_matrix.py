@@ -360,6 +360,8 @@ MATRIX: dict[str, Row] = {
     # Only the chair or the secretary runs the meeting (neither is a persona here). The item has
     # already started, and an empty deliberation keeps the recorded one.
     # Attendance is recorded by those running the meeting (leader, deputy, secretary, minute-taker).
+    # The minutes are approved by the body's leader or secretary (neither is a persona here).
+    "assessment:minutes-approve": Row(lambda c: f"/vurdering/mote/{c.meeting.pk}/protokoll/godkjenn/", {"GET": POST_ONLY, "POST": role_page(403)}),
     "assessment:attendance": Row(lambda c: f"/vurdering/mote/{c.meeting.pk}/oppmote/", {"GET": POST_ONLY, "POST": role_page(403)}),
     "assessment:item-start": Row(lambda c: f"/vurdering/sak/{c.item.pk}/start/", {"GET": POST_ONLY, "POST": role_page(403)}),
     "assessment:item-end": Row(lambda c: f"/vurdering/sak/{c.item.pk}/avslutt/", {"GET": POST_ONLY, "POST": role_page(403)}),

@@ -6,7 +6,7 @@ import hashlib
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -485,8 +485,22 @@ def schedule_meeting(actor, call: Call, *, starts_at: datetime.datetime, locatio
         raise PermissionDenied(_("Bare sekretariatet eller leder kan sette opp møtet."))
     if pitch_minutes < 1:
         raise AssessmentError(_("Hvert prosjekt må ha minst ett minutt."))
+    # The body's row is locked so two meetings scheduled at once cannot take the same number.
+    Body.objects.select_for_update().filter(pk=body.pk).first()
+    year = timezone.localtime(starts_at).year
+    numbered = Meeting.objects.filter(body=body, year=year)
+    number = (numbered.aggregate(n=Max("number"))["n"] or 0) + 1
+    case = AgendaItem.objects.filter(meeting__in=numbered).aggregate(n=Max("case_number"))["n"] or 0
     meeting = Meeting.objects.create(
-        call=call, body=body, starts_at=starts_at, location=location, pitch_minutes=pitch_minutes, changeover_minutes=changeover_minutes, created_by=actor
+        call=call,
+        body=body,
+        starts_at=starts_at,
+        location=location,
+        pitch_minutes=pitch_minutes,
+        changeover_minutes=changeover_minutes,
+        created_by=actor,
+        year=year,
+        number=number,
     )
     applications = list(
         candidates(call).select_related("helsefellesskap").prefetch_related("conflicts").order_by("helsefellesskap__name", "forwarding__joint", "forwarding__rank", "pk")
@@ -496,14 +510,21 @@ def schedule_meeting(actor, call: Call, *, starts_at: datetime.datetime, locatio
     gap = datetime.timedelta(minutes=changeover_minutes)
     start = starts_at
     for order, application in enumerate(ordered, start=1):
-        AgendaItem.objects.create(meeting=meeting, application=application, order=order, planned_start=start, planned_end=start + slot)
+        AgendaItem.objects.create(meeting=meeting, application=application, order=order, case_number=case + order, planned_start=start, planned_end=start + slot)
         start += slot + gap
     record(
         actor,
         "assessment.meeting_scheduled",
         meeting,
-        _("Møte satt opp %(date)s med %(n)s saker; medlemmer forlater rommet %(k)s ganger")
-        % {"date": timezone.localtime(starts_at).strftime("%d.%m.%Y %H:%M"), "n": len(ordered), "k": agenda.count_leaves(ordered, conflicted_members)},
+        _("%(label)s satt opp %(date)s med %(n)s saker (sak %(first)s–%(last)s); medlemmer forlater rommet %(k)s ganger")
+        % {
+            "label": meeting.label,
+            "date": timezone.localtime(starts_at).strftime("%d.%m.%Y %H:%M"),
+            "n": len(ordered),
+            "first": f"{case + 1}/{year % 100:02d}",
+            "last": f"{case + len(ordered)}/{year % 100:02d}",
+            "k": agenda.count_leaves(ordered, conflicted_members),
+        },
     )
     return meeting
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from rsportal.core.decorators import role_required
 from rsportal.registry.models import BodyMember
 
-from . import domain, meeting_rules
+from . import domain, meeting_rules, minutes
 from .forms import AttendanceForm
 from .models import Meeting
 
@@ -54,3 +54,19 @@ def attendance(request, pk: int):
         else:
             messages.success(request, _("Oppmøtet er registrert."))
     return redirect(reverse("assessment:chair", args=[meeting.pk]) + f"?sak={request.POST.get('sak', '1')}")
+
+
+@require_POST
+@role_required
+def approve_minutes(request, pk: int):
+    """The leader or secretary approves the minutes; the PDF is frozen from then on."""
+    meeting = get_object_or_404(Meeting.objects.select_related("call", "body"), pk=pk)
+    if not domain.takes_part(request.user, meeting.call):
+        raise PermissionDenied(_("Du har ingen rolle i dette møtet."))
+    try:
+        minutes.approve_minutes(request.user, meeting, request.POST.get("note", ""))
+    except minutes.MinutesError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Protokollen er godkjent."))
+    return redirect("assessment:meeting", pk=meeting.pk)

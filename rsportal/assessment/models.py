@@ -135,14 +135,31 @@ class Meeting(models.Model):
     present = models.ManyToManyField(BodyMember, blank=True, related_name="+", verbose_name=_("til stede"))
     attendance_recorded_at = models.DateTimeField(_("oppmøte registrert"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # "Møte 3/2026": the body's third meeting in the year of the meeting, given at scheduling.
+    year = models.PositiveSmallIntegerField(_("år"), null=True, blank=True)
+    number = models.PositiveSmallIntegerField(_("møtenummer"), null=True, blank=True)
+    # The minutes are a draft until the leader or secretary approves them (usually at the next
+    # meeting); the approved minutes are frozen as a snapshot of their content (see minutes.py).
+    minutes_approved_at = models.DateTimeField(_("protokoll godkjent"), null=True, blank=True)
+    minutes_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("protokoll godkjent av")
+    )
+    minutes_approval_note = models.TextField(_("merknad til godkjenningen"), blank=True)
+    minutes_snapshot = models.JSONField(_("godkjent protokoll"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-starts_at"]
+        constraints = [models.UniqueConstraint(fields=["body", "year", "number"], name="meeting_number_per_body_and_year")]
         verbose_name = _("møte")
         verbose_name_plural = _("møter")
 
     def __str__(self) -> str:
         return f"{self.body.name} {self.starts_at:%d.%m.%Y}"
+
+    @property
+    def label(self) -> str:
+        """'Møte 3/2026', or '' for a meeting scheduled before numbering."""
+        return _("Møte %(n)s/%(year)s") % {"n": self.number, "year": self.year} if self.number else ""
 
 
 class AgendaItem(models.Model):
@@ -155,6 +172,8 @@ class AgendaItem(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     deliberation = models.TextField(_("drøfting"), blank=True)
     left_room = models.ManyToManyField(BodyMember, blank=True, related_name="+", verbose_name=_("forlot rommet"))
+    # "Sak 12/26": the body's twelfth case in 2026, running across the body's meetings of the year.
+    case_number = models.PositiveSmallIntegerField(_("saksnummer"), null=True, blank=True)
 
     class Meta:
         ordering = ["meeting", "order"]
@@ -164,6 +183,13 @@ class AgendaItem(models.Model):
         ]
         verbose_name = _("sak på dagsorden")
         verbose_name_plural = _("dagsorden")
+
+    @property
+    def case_label(self) -> str:
+        """'12/26' (the Norwegian "sak 12/26"); the agenda order for items from before numbering."""
+        if self.case_number and self.meeting.year:
+            return f"{self.case_number}/{self.meeting.year % 100:02d}"
+        return str(self.order)
 
 
 class Decision(models.Model):

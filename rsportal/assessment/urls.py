@@ -20,6 +20,7 @@ urlpatterns = [
     path("mote/<int:pk>/leder/", views.meeting_chair, name="chair"),
     path("mote/<int:pk>/oppmote/", meeting_views.attendance, name="attendance"),
     path("mote/<int:pk>/protokoll.pdf", views.minutes_pdf, name="minutes-pdf"),
+    path("mote/<int:pk>/protokoll/godkjenn/", meeting_views.approve_minutes, name="minutes-approve"),
     path("sak/<int:pk>/start/", views.item_start, name="item-start"),
     path("sak/<int:pk>/avslutt/", views.item_end, name="item-end"),
     path("sak/<int:pk>/forslag/", views.decision_propose, name="decision-propose"),

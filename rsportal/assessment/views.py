@@ -19,7 +19,7 @@ from rsportal.funding.models import Commitment
 from rsportal.registry.models import BodyMember, Helsefellesskap
 from rsportal.registry.services import population_by_helsefellesskap
 
-from . import agenda, documents, domain, headroom, meeting_rules, meeting_views, proposals, queries, ranking, visibility
+from . import agenda, documents, domain, headroom, meeting_rules, meeting_views, minutes, proposals, queries, ranking, visibility
 from .forms import ConflictDeclareForm, DecisionForm, FormalCheckForm, MeetingForm
 from .models import AgendaItem, Conflict, Decision, FormalCheck, Forwarding, Meeting, Score, Vote
 
@@ -470,7 +470,14 @@ def meeting_detail(request, pk: int):
     return render(
         request,
         "assessment/meeting.html",
-        {"meeting": meeting, "items": items, "out_runs": out_runs, "leaves": len(out_runs), "runs_meeting": domain.runs_meeting(request.user, meeting.body)},
+        {
+            "meeting": meeting,
+            "items": items,
+            "out_runs": out_runs,
+            "leaves": len(out_runs),
+            "runs_meeting": domain.runs_meeting(request.user, meeting.body),
+            "may_approve_minutes": not meeting.minutes_approved_at and minutes.may_approve(request.user, meeting),
+        },
     )
 
 
@@ -654,27 +661,11 @@ def decision_withdraw(request, pk: int):
 
 @role_required
 def minutes_pdf(request, pk: int):
-    meeting = _meeting(request, pk)
-    items, out_runs = _agenda(meeting)
     # The minutes are redacted per reader rather than refused: a conflicted member reads, on
     # their items, who left the room and the adopted decision (which is public), but not the
-    # deliberation, the proposals that were not adopted or who voted how.
-    seen = visibility.what_may_see_all(request.user, meeting.call, [item.application for item in items])
-    for item in items:
-        item.see = seen[item.application_id]
-        item.hidden_for_me = not (item.see.deliberation and item.see.proposals and item.see.votes)
-        if not item.see.deliberation:
-            item.deliberation = ""
-        item.shown_decisions = [
-            d for d in item.decisions.all() if (d.status == Decision.Status.ADOPTED and item.see.decision) or (d.status == Decision.Status.NOT_ADOPTED and item.see.proposals)
-        ]
-    members = BodyMember.objects.active_on(meeting.starts_at.date()).filter(body=meeting.body).order_by("role", "name")
-    present = meeting_rules.present(meeting)
-    members = list(members)
-    for member in members:
-        member.was_present = present is not None and member.pk in present
-    content = documents.pdf("assessment/minutes_pdf.html", {"meeting": meeting, "items": items, "members": members, "out_runs": out_runs, "attendance_recorded": present is not None})
-    response = HttpResponse(content, content_type="application/pdf")
+    # deliberation, the proposals that were not adopted or how the vote went (minutes.py).
+    meeting = _meeting(request, pk)
+    response = HttpResponse(minutes.render(request.user, meeting), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="protokoll-{meeting.pk}.pdf"'
     return response
 
