@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -388,8 +389,12 @@ class Conditional(Money, backoffice.Scoped, generic.TemplateView):
 class CommitmentAction(Conditional):
     """POST only: confirm or release one conditional commitment; errors redraw the list."""
 
-    http_method_names = ["post"]
     form_class: type[forms.Form] = ConfirmForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method != "POST":  # like require_POST: 405 before anything else
+            return HttpResponseNotAllowed(["POST"])
+        return super().dispatch(request, *args, **kwargs)
 
     def post(self, request, pk):
         commitment = get_object_or_404(self.scope(), pk=pk)
