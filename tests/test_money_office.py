@@ -2,7 +2,6 @@
 helsefellesskap, direct allocations decided by a body, conditional later years, and the refusals
 (over-commitment, a pot changed meanwhile, a third transfer in a year) with the typed values kept."""
 
-import datetime
 from decimal import Decimal
 
 import pytest

@@ -122,7 +122,7 @@ class AppropriationDetail(Appropriations, backoffice.Detail):
     def actions(self, obj):
         actions = []
         if obj.expected:
-            actions.append((_("Statsbudsjettet er vedtatt"), reverse("money:appropriation-pass", args=[obj.pk])))
+            actions.append((_("Marker som vedtatt i statsbudsjettet"), reverse("money:appropriation-pass", args=[obj.pk])))
         actions.append((_("Betingede tilsagn for %(year)s") % {"year": obj.year}, reverse("money:conditional") + f"?ar={obj.year}"))
         return actions
 
