@@ -102,6 +102,8 @@ def test_booking_an_expected_later_year_and_passing_it(client, login, world, per
     assert frame.entries.get().appropriation_share.appropriation == appropriation  # the frame is marked expected through it
     detail = client.get(response["Location"]).content.decode()
     assert kr("1 250 000") in detail and "Forventet" in detail
+    frames = client.get(f"/administrasjon/midler/potter/{money.root.pk}/").context["frames"]
+    assert [(s.year, s.frame, expected) for s, expected in frames] == [(YEAR, 100 * M, 0), (2028, 1_250_000, 1_250_000)]
     assert AuditEvent.objects.filter(action="appropriation.booked", object_id=str(appropriation.pk), actor=personas.rhf_admin).exists()
 
     page = client.get(f"/administrasjon/midler/bevilgninger/{appropriation.pk}/vedtatt/")
@@ -109,6 +111,8 @@ def test_booking_an_expected_later_year_and_passing_it(client, login, world, per
     assert client.post(page.request["PATH_INFO"], {"reference": "Statsbudsjettet 2028", "_version": version}).status_code == 302
     appropriation.refresh_from_db()
     assert not appropriation.expected and appropriation.reference == "Statsbudsjettet 2028"
+    frames = client.get(f"/administrasjon/midler/potter/{money.root.pk}/").context["frames"]
+    assert [expected for _s, expected in frames] == [0, 0]
     assert AuditEvent.objects.filter(action="appropriation.passed", object_id=str(appropriation.pk)).exists()
     # Passed once: the page is gone.
     assert client.get(page.request["PATH_INFO"]).status_code == 404

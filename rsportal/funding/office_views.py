@@ -9,7 +9,7 @@ errors with the typed values kept, a pot changed meanwhile with 409."""
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -23,7 +23,7 @@ from rsportal.core import backoffice
 from rsportal.core.formatting import kroner
 
 from . import domain, queries
-from .models import Appropriation, Commitment, Pot
+from .models import Appropriation, Commitment, FrameEntry, Pot
 from .office_forms import AllocationForm, AppropriationForm, ConfirmForm, PassForm, PotForm, ReleaseForm, TransferForm
 
 
@@ -153,6 +153,17 @@ class AppropriationPass(Appropriations, backoffice.Update):
             raise ValidationError(str(exc)) from exc
 
 
+def frame_rows(pot) -> list[tuple]:
+    """The pot's years with the part of each frame booked from appropriations not yet passed."""
+    expected = dict(
+        FrameEntry.objects.filter(pot_year__pot=pot, appropriation_share__appropriation__expected=True)
+        .values("pot_year__year")
+        .annotate(total=Sum("amount"))
+        .values_list("pot_year__year", "total")
+    )
+    return [(s, expected.get(s.year, 0)) for s in queries.year_summaries([pot])[pot.pk]]
+
+
 # --- pots --------------------------------------------------------------------------
 
 
@@ -219,7 +230,7 @@ class PotDetail(Pots, backoffice.Detail):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["summaries"] = queries.year_summaries([self.object])[self.object.pk]
+        context["frames"] = frame_rows(self.object)
         return context
 
 
@@ -258,7 +269,7 @@ class PotAction(Pots, backoffice.Scoped, generic.FormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(title=self.title % {"pot": self.pot.name}, submit_label=self.submit_label, cancel_url=self.detail_url(self.pot))
-        context["summaries"] = queries.year_summaries([self.pot])[self.pot.pk]
+        context["frames"] = frame_rows(self.pot)
         return context
 
     def form_valid(self, form):
