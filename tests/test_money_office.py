@@ -321,3 +321,14 @@ def test_lists_cost_the_same_with_more_rows(client, login, world, personas, mone
         domain.commit_grant(personas.rhf_admin, grant=grant, amounts={YEAR + 1: 1000}, conditional_from=YEAR + 1)
         assert pot
     assert [count(client, url) for url in urls] == before
+
+
+def test_an_allocation_above_the_frame_keeps_what_was_typed(client, login, world, personas, money):
+    login(personas.rhf_admin)
+    url = f"/administrasjon/midler/potter/{money.hf_pot.pk}/tildel/"  # a helsefellesskap pot with no frame yet
+    data = {"year_1": YEAR, "amount_1": "1 500 000", "body": world.stu.pk, "decided_on": "2027-03-01", "reason": "Felles legevakt", "expected": money.hf_pot.version}
+    response = client.post(url, data)
+    page = response.content.decode()
+    assert response.status_code == 400 and "har bare 0" in page and 'value="1 500 000"' in page and "Felles legevakt</textarea>" in page
+    assert not Commitment.objects.filter(kind=Commitment.Kind.ALLOCATION).exists()
+    assert not AuditEvent.objects.filter(action__startswith="pot.allocation").exists()

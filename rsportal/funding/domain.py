@@ -538,6 +538,8 @@ def transfer_to_helsefellesskap(
     if not parts:
         raise FundingError(_("Overføringen har ingen beløp."))
     _lock(source, expected_version=expected_version)
+    # The targets too, so two rounds from different RHF pots cannot both count "one so far".
+    _lock(*[pot for pot, _amount in parts])
     for pot, _amount in parts:
         if pot.helsefellesskap_id is None:
             raise FundingError(_("%(pot)s hører ikke til et helsefellesskap.") % {"pot": pot.name})
