@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from rsportal.accounts.models import OrganisationRole
 from rsportal.core.models import AuditEvent
 from rsportal.funding import domain
-from rsportal.funding.models import Appropriation, Commitment, DistributionKey, FrameEntry, Grant, Pot, PotYear
+from rsportal.funding.models import Appropriation, Commitment, DistributionKey, DistributionShare, FrameEntry, Grant, Pot, PotYear
 
 from . import factories as f
 
@@ -332,3 +332,37 @@ def test_an_allocation_above_the_frame_keeps_what_was_typed(client, login, world
     assert response.status_code == 400 and "har bare 0" in page and 'value="1 500 000"' in page and "Felles legevakt</textarea>" in page
     assert not Commitment.objects.filter(kind=Commitment.Kind.ALLOCATION).exists()
     assert not AuditEvent.objects.filter(action__startswith="pot.allocation").exists()
+
+
+# --- distribution keys ---------------------------------------------------------------------
+
+
+def test_a_distribution_key_over_the_rhfs_helsefellesskap(client, login, world, personas, money):
+    login(personas.rhf_admin)
+    url = f"/administrasjon/midler/nokler/ny/{world.rhf.pk}/"
+    page = client.get(url).content.decode()
+    assert "Andel for Troms og Ofoten" in page and "Andel for Finnmark" in page and "Bergensområdet" not in page
+    response = client.post(url, {"name": "Innbyggere 2026", f"hf_{world.hf.pk}": "2,5", f"hf_{world.other_hf.pk}": "1"})
+    key = DistributionKey.objects.get(name="Innbyggere 2026")
+    assert response.status_code == 302 and response["Location"] == f"/administrasjon/midler/nokler/{key.pk}/"
+    assert {(s.helsefellesskap, s.share) for s in key.shares.all()} == {(world.hf, Decimal("2.5")), (world.other_hf, Decimal("1"))}
+    assert AuditEvent.objects.filter(action="distribution_key.created", object_id=str(key.pk), actor=personas.rhf_admin).exists()
+    # No shares at all: refused, the name kept.
+    empty = client.post(url, {"name": "Tom nøkkel"})
+    assert empty.status_code == 400 and 'value="Tom nøkkel"' in empty.content.decode()
+    # The key is offered on the transfer form, and splits 10 000 000 as 2,5 : 1.
+    preview = client.post(transfer_url(money), {"year": YEAR, "mode": "key", "key": key.pk, "amount": "10 000 000", "expected": money.root.version})
+    assert kr("7 142 857") in preview.content.decode() and kr("2 857 143") in preview.content.decode()
+
+
+def test_another_rhfs_administrator_cannot_make_or_see_helse_nords_keys(client, login, world, personas, money):
+    login(money.vest_admin)
+    before = DistributionShare.objects.count()
+    assert client.get(f"/administrasjon/midler/nokler/ny/{world.rhf.pk}/").status_code == 404
+    assert client.post(f"/administrasjon/midler/nokler/ny/{world.rhf.pk}/", {"name": "X", f"hf_{world.hf.pk}": "1"}).status_code == 404
+    assert client.get(f"/administrasjon/midler/nokler/{money.key.pk}/").status_code == 404
+    assert "Folketall Nord" not in client.get("/administrasjon/midler/nokler/").content.decode()
+    # Their own RHF's form offers only their own helsefellesskap.
+    own = client.post(f"/administrasjon/midler/nokler/ny/{world.other_rhf.pk}/", {"name": "X", f"hf_{world.hf.pk}": "1"})
+    assert own.status_code == 400
+    assert DistributionShare.objects.count() == before and not DistributionKey.objects.filter(name="X").exists()

@@ -472,6 +472,10 @@ MATRIX: dict[str, Row] = {
     "money:pot-history": Row(lambda c: f"/administrasjon/midler/potter/{c.local.pk}/historikk/", {"GET": RHF_MONEY}),
     "money:pot-transfer": Row(lambda c: f"/administrasjon/midler/potter/{c.root.pk}/overfor/", {"GET": RHF_MONEY, "POST": rhf_money(400)}),
     "money:pot-allocate": Row(lambda c: f"/administrasjon/midler/potter/{c.local.pk}/tildel/", {"GET": RHF_MONEY, "POST": rhf_money(400)}),
+    "money:keys": Row(lambda c: "/administrasjon/midler/nokler/", {"GET": RHF_MONEY}),
+    "money:key-create": Row(lambda c: f"/administrasjon/midler/nokler/ny/{c.world.rhf.pk}/", {"GET": RHF_MONEY, "POST": rhf_money(400)}),
+    "money:key-detail": Row(lambda c: f"/administrasjon/midler/nokler/{c.key.pk}/", {"GET": RHF_MONEY}),
+    "money:key-history": Row(lambda c: f"/administrasjon/midler/nokler/{c.key.pk}/historikk/", {"GET": RHF_MONEY}),
     "money:conditional": Row(lambda c: f"/administrasjon/midler/betingede-tilsagn/?ar={c.year + 2}", {"GET": RHF_MONEY}),
     "money:commitment-confirm": Row(lambda c: f"/administrasjon/midler/betingede-tilsagn/{c.conditional.pk}/bekreft/", {"GET": POST_ONLY, "POST": rhf_money(400)}),
     "money:commitment-release": Row(lambda c: f"/administrasjon/midler/betingede-tilsagn/{c.conditional.pk}/frigjor/", {"GET": POST_ONLY, "POST": rhf_money(400)}),
@@ -701,9 +705,12 @@ def ctx(world, personas, settings, tmp_path):
         pot_year=root.years.get(year=year + 2), kind=Commitment.Kind.ALLOCATION, amount=1_000, status=Commitment.Status.CONDITIONAL, description="Betinget"
     )
 
+    key = domain.create_distribution_key(personas.rhf_admin, rhf=world.rhf, name="Folketall", shares={world.hf: 2, world.other_hf: 1})
+
     return SimpleNamespace(
         world=world,
         personas=people,
+        key=key,
         expected_appropriation=expected_appropriation,
         conditional=conditional,
         year=year,

@@ -607,3 +607,27 @@ def release_conditional(actor, commitment: Commitment, reason: str, *, expected_
     _require_manager(actor, commitment.pot_year.pot)
     _lock(commitment.pot_year.pot, expected_version=expected_version)
     return release_commitment(actor, commitment, reason)
+
+
+@transaction.atomic
+def create_distribution_key(actor, *, rhf, name: str, shares: Mapping[object, Decimal], description: str = "") -> "DistributionKey":
+    """A key that splits the RHF's transfers between its helsefellesskap. Keys are not edited
+    afterwards: a transfer made by a key must still read as it was, so a new split is a new key."""
+    from .models import DistributionKey
+
+    if not permissions.is_rhf_admin(actor, rhf):
+        raise PermissionDenied(_("Bare administrator for %(rhf)s kan lage fordelingsnøkler for RHF-et.") % {"rhf": rhf.name})
+    shares = {hf: share for hf, share in shares.items() if share}
+    if not shares:
+        raise FundingError(_("Gi minst ett helsefellesskap en andel."))
+    if any(hf.rhf_id != rhf.pk for hf in shares):
+        raise FundingError(_("Et helsefellesskap i nøkkelen hører ikke til %(rhf)s.") % {"rhf": rhf.name})
+    if any(share < 0 for share in shares.values()):
+        raise FundingError(_("En andel kan ikke være negativ."))
+    if DistributionKey.objects.filter(name=name).exists():
+        raise FundingError(_("Det finnes allerede en fordelingsnøkkel med dette navnet."))
+    key = DistributionKey.objects.create(name=name, description=description)
+    for hf, share in shares.items():
+        key.shares.create(helsefellesskap=hf, share=share)
+    record(actor, "distribution_key.created", key, _("Fordelingsnøkkel opprettet: %(name)s") % {"name": name}, shares={hf.code: str(s) for hf, s in shares.items()})
+    return key

@@ -133,3 +133,24 @@ class PassForm(forms.Form):
 
     def __init__(self, *args, user=None, instance=None, **kwargs):
         super().__init__(*args, **kwargs)
+
+
+class KeyForm(forms.Form):
+    """A name and one share per helsefellesskap of the RHF (any numbers: they are used as proportions)."""
+
+    name = forms.CharField(label=_("Navn"), max_length=160)
+    description = forms.CharField(label=_("Beskrivelse"), widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text=_("For eksempel hvilket folketall andelene bygger på."))
+
+    def __init__(self, *args, user, rhf, **kwargs):
+        kwargs.pop("instance", None)
+        super().__init__(*args, **kwargs)
+        from rsportal.registry.models import Helsefellesskap
+
+        self.communities = list(Helsefellesskap.objects.filter(rhf=rhf).order_by("name"))
+        for hf in self.communities:
+            self.fields[f"hf_{hf.pk}"] = forms.DecimalField(
+                label=_("Andel for %(hf)s") % {"hf": hf.name}, min_value=0, max_digits=9, decimal_places=6, required=False, localize=True
+            )
+
+    def shares(self) -> dict:
+        return {hf: self.cleaned_data.get(f"hf_{hf.pk}") for hf in self.communities if self.cleaned_data.get(f"hf_{hf.pk}")}

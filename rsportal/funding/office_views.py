@@ -23,8 +23,8 @@ from rsportal.core import backoffice
 from rsportal.core.formatting import kroner
 
 from . import domain, queries
-from .models import Appropriation, Commitment, FrameEntry, Pot
-from .office_forms import AllocationForm, AppropriationForm, ConfirmForm, PassForm, PotForm, ReleaseForm, TransferForm
+from .models import Appropriation, Commitment, DistributionKey, FrameEntry, Pot
+from .office_forms import AllocationForm, AppropriationForm, ConfirmForm, KeyForm, PassForm, PotForm, ReleaseForm, TransferForm
 
 
 def manages_rhf_money(user) -> bool:
@@ -93,7 +93,11 @@ class AppropriationList(Appropriations, backoffice.List):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["links"] = [(_("Potter"), reverse("money:pots")), (_("Betingede tilsagn"), reverse("money:conditional"))]
+        context["links"] = [
+            (_("Potter"), reverse("money:pots")),
+            (_("Fordelingsnøkler"), reverse("money:keys")),
+            (_("Betingede tilsagn"), reverse("money:conditional")),
+        ]
         return context
 
 
@@ -357,6 +361,87 @@ class PotAllocate(PotAction):
             reason=data["reason"], expected_version=data["expected"],
         )
         return _("Tildelingen er bokført: %(amount)s.") % {"amount": kroner(sum(data["amounts"].values()))}
+
+
+# --- distribution keys ---------------------------------------------------------------------
+
+
+class Keys(Money):
+    model = DistributionKey
+    title_plural = gettext_lazy("Fordelingsnøkler")
+
+    def scope(self):
+        if permissions.is_system_admin(self.request.user):
+            return DistributionKey.objects.all()
+        return DistributionKey.objects.filter(shares__helsefellesskap__rhf__in=_rhfs(self.request.user)).distinct()
+
+    def breadcrumbs(self):
+        crumbs = [(_("Administrasjon"), reverse("backoffice:index")), (_("Midler"), reverse("money:appropriations")), (_("Fordelingsnøkler"), reverse("money:keys"))]
+        return crumbs + self.parent_crumbs()
+
+    def detail_url(self, obj):
+        return reverse("money:key-detail", args=[obj.pk])
+
+    def history_url(self, obj):
+        return reverse("money:key-history", args=[obj.pk])
+
+
+def _share_summary(key) -> str:
+    return ", ".join(f"{s.helsefellesskap or s.rhf}: {s.share.normalize():f}".replace(".", ",") for s in key.shares.all())
+
+
+class KeyList(Keys, backoffice.List):
+    template_name = "backoffice/money/appropriation_list.html"
+    columns = [("name", None), (_share_summary, gettext_lazy("Andeler")), ("description", None)]
+    create_label = gettext_lazy("Ny fordelingsnøkkel")
+    intro = gettext_lazy("Andelene en overføring til helsefellesskapene fordeles etter. En nøkkel endres ikke etter at den er laget: en ny fordeling er en ny nøkkel.")
+
+    def breadcrumbs(self):
+        return super().breadcrumbs()[:-1]
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related("shares__helsefellesskap", "shares__rhf").order_by("name")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        rhfs = list(_rhfs(self.request.user).order_by("name"))
+        context["create_url"] = reverse("money:key-create", args=[rhfs[0].pk]) if len(rhfs) == 1 else ""
+        context["links"] = [(_("Ny nøkkel for %(rhf)s") % {"rhf": rhf.name}, reverse("money:key-create", args=[rhf.pk])) for rhf in rhfs] if len(rhfs) > 1 else []
+        return context
+
+
+class KeyCreate(Keys, backoffice.Create):
+    form_class = KeyForm
+    create_title = gettext_lazy("Ny fordelingsnøkkel")
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and self.may_use(request.user):
+            self.rhf = get_object_or_404(_rhfs(request.user), pk=kwargs["rhf"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "rhf": self.rhf}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["title"] = _("Ny fordelingsnøkkel for %(rhf)s") % {"rhf": self.rhf.name}
+        return context
+
+    def perform(self, form, expected):
+        try:
+            return domain.create_distribution_key(
+                self.request.user, rhf=self.rhf, name=form.cleaned_data["name"], description=form.cleaned_data["description"], shares=form.shares()
+            )
+        except domain.FundingError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class KeyDetail(Keys, backoffice.Detail):
+    fields = [("description", None), (_share_summary, gettext_lazy("Andeler"))]
+
+
+class KeyHistory(Keys, backoffice.History):
+    pass
 
 
 # --- conditional later-year commitments ------------------------------------------------
