@@ -55,6 +55,18 @@ def test_rhf_administrator_books_transfers_allocates_and_confirms(page, log_in, 
     expect(page.locator("main")).to_contain_text("Forventet")
     check(page, "appropriation")
 
+    # A distribution key over the RHF's helsefellesskap
+    page.goto("/administrasjon/midler/nokler/")
+    check(page, "keys")
+    submit(page, page.get_by_role("link", name="Ny fordelingsnøkkel"))
+    page.get_by_label(re.compile("^Navn")).fill("Innbyggere 2026")
+    page.get_by_label("Andel for Troms og Ofoten").fill("2,5")
+    page.get_by_label("Andel for Finnmark").fill("1")
+    check(page, "key-form")
+    submit(page, page.get_by_role("button", name="Lagre"))
+    expect(page.locator("main")).to_contain_text("Troms og Ofoten: 2,5")
+    check(page, "key")
+
     # Transfer by key: the split is shown before anything moves
     page.goto(f"/administrasjon/midler/potter/{root.pk}/")
     check(page, "pot")
