@@ -252,6 +252,7 @@ class PotAction(Pots, backoffice.Scoped, generic.FormView):
 
     template_name = "backoffice/money/form.html"
     title = ""
+    pot_kwarg = "source"  # the name the form takes the pot under
     submit_label = gettext_lazy("Lagre")
 
     def dispatch(self, request, *args, **kwargs):
@@ -264,7 +265,7 @@ class PotAction(Pots, backoffice.Scoped, generic.FormView):
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["pot" if self.form_class is AllocationForm else "source"] = self.pot
+        kwargs[self.pot_kwarg] = self.pot
         return kwargs
 
     def get_initial(self):
@@ -348,6 +349,7 @@ class PotAllocate(PotAction):
     """A direct allocation decided by a body, outside any call."""
 
     form_class = AllocationForm
+    pot_kwarg = "pot"
     title = gettext_lazy("Direkte tildeling fra %(pot)s")
     submit_label = gettext_lazy("Bokfør tildelingen")
 
