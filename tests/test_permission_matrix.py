@@ -143,6 +143,14 @@ def own_body(status=200):
 OWN_BODY = own_body()
 
 
+def rhf_money(status=200):
+    """The money back office: an RHF's administrators (no persona here is one) and system administrators."""
+    return only({"sysadmin": status})
+
+
+RHF_MONEY = rhf_money()
+
+
 def conflicted_must_not_see(c):
     """Before and after the decision: scores, deliberation, proposals (also those that fell) and
     who voted how on the applications the conflicted member is conflicted on."""
@@ -464,6 +472,27 @@ MATRIX: dict[str, Row] = {
     "grants:pot": Row(lambda c: f"/administrasjon/tilskudd/potter/{c.local.pk}/", {"GET": OWN_BODY}),
     "grants:register": Row(lambda c: f"/administrasjon/tilskudd/potter/{c.local.pk}/registrer/", {"GET": OWN_BODY, "POST": own_body(400)}),
     "grants:import": Row(lambda c: f"/administrasjon/tilskudd/potter/{c.local.pk}/importer/", {"GET": OWN_BODY, "POST": own_body(400)}),
+    # --- the RHF administrator's money pages: only an RHF's administrators (none among these
+    # personas) and system administrators; a helsefellesskap's secretariat gets 403. POSTs carry
+    # no pot version (400) or no version of the appropriation (409): nothing is saved.
+    "money:appropriations": Row(lambda c: "/administrasjon/midler/", {"GET": RHF_MONEY}),
+    "money:appropriation-create": Row(lambda c: "/administrasjon/midler/bevilgninger/ny/", {"GET": RHF_MONEY, "POST": rhf_money(400)}),
+    "money:appropriation-detail": Row(lambda c: f"/administrasjon/midler/bevilgninger/{c.expected_appropriation.pk}/", {"GET": RHF_MONEY}),
+    "money:appropriation-pass": Row(lambda c: f"/administrasjon/midler/bevilgninger/{c.expected_appropriation.pk}/vedtatt/", {"GET": RHF_MONEY, "POST": rhf_money(409)}),
+    "money:appropriation-history": Row(lambda c: f"/administrasjon/midler/bevilgninger/{c.expected_appropriation.pk}/historikk/", {"GET": RHF_MONEY}),
+    "money:pots": Row(lambda c: "/administrasjon/midler/potter/", {"GET": RHF_MONEY}),
+    "money:pot-create": Row(lambda c: "/administrasjon/midler/potter/ny/", {"GET": RHF_MONEY, "POST": rhf_money(400)}),
+    "money:pot-detail": Row(lambda c: f"/administrasjon/midler/potter/{c.local.pk}/", {"GET": RHF_MONEY}),
+    "money:pot-history": Row(lambda c: f"/administrasjon/midler/potter/{c.local.pk}/historikk/", {"GET": RHF_MONEY}),
+    "money:pot-transfer": Row(lambda c: f"/administrasjon/midler/potter/{c.root.pk}/overfor/", {"GET": RHF_MONEY, "POST": rhf_money(400)}),
+    "money:pot-allocate": Row(lambda c: f"/administrasjon/midler/potter/{c.local.pk}/tildel/", {"GET": RHF_MONEY, "POST": rhf_money(400)}),
+    "money:keys": Row(lambda c: "/administrasjon/midler/nokler/", {"GET": RHF_MONEY}),
+    "money:key-create": Row(lambda c: f"/administrasjon/midler/nokler/ny/{c.world.rhf.pk}/", {"GET": RHF_MONEY, "POST": rhf_money(400)}),
+    "money:key-detail": Row(lambda c: f"/administrasjon/midler/nokler/{c.key.pk}/", {"GET": RHF_MONEY}),
+    "money:key-history": Row(lambda c: f"/administrasjon/midler/nokler/{c.key.pk}/historikk/", {"GET": RHF_MONEY}),
+    "money:conditional": Row(lambda c: f"/administrasjon/midler/betingede-tilsagn/?ar={c.year + 2}", {"GET": RHF_MONEY}),
+    "money:commitment-confirm": Row(lambda c: f"/administrasjon/midler/betingede-tilsagn/{c.conditional.pk}/bekreft/", {"GET": POST_ONLY, "POST": rhf_money(400)}),
+    "money:commitment-release": Row(lambda c: f"/administrasjon/midler/betingede-tilsagn/{c.conditional.pk}/frigjor/", {"GET": POST_ONLY, "POST": rhf_money(400)}),
     # The one-time link: the set-password form for nobody signed in (an empty form is 400); a
     # signed-in account with another e-mail address is refused.
     "accounts:invitation": Row(
@@ -684,9 +713,20 @@ def ctx(world, personas, settings, tmp_path):
         personas.secretariat, email=INVITED, name="Ivar Invitert", base_url="http://testserver/", kind="applicant", municipality=world.tromso
     )
 
+    # The money back office: a later year booked as expected, and a conditional commitment against it.
+    expected_appropriation = domain.book_rhf_appropriation(personas.rhf_admin, rhf=world.rhf, year=year + 2, name="RS forventet", amount=M, expected=True)
+    conditional = Commitment.objects.create(
+        pot_year=root.years.get(year=year + 2), kind=Commitment.Kind.ALLOCATION, amount=1_000, status=Commitment.Status.CONDITIONAL, description="Betinget"
+    )
+
+    key = domain.create_distribution_key(personas.rhf_admin, rhf=world.rhf, name="Folketall", shares={world.hf: 2, world.other_hf: 1})
+
     return SimpleNamespace(
         world=world,
         personas=people,
+        key=key,
+        expected_appropriation=expected_appropriation,
+        conditional=conditional,
         year=year,
         document=document,
         root=root,

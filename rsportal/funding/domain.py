@@ -15,7 +15,7 @@ from decimal import ROUND_FLOOR, Decimal
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Q, Sum
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from rsportal.accounts import permissions
@@ -453,3 +453,183 @@ def carry_over(
     )
     return source, target
 
+
+
+# --- the RHF administrator's money office -------------------------------------------------
+#
+# Used by funding.office_views. Each builds on the functions above, so the headroom rule and
+# the pot locks are the same as everywhere else.
+
+TRANSFERS_PER_YEAR = 2  # an RHF transfers to a helsefellesskap at most twice a year
+
+
+@transaction.atomic
+def book_rhf_appropriation(
+    actor, *, rhf, year: int, name: str, amount: int, expected: bool = False, reference: str = "", earmarked_for: str = ""
+) -> Appropriation:
+    """Book an appropriation to one RHF. An expected later year (a permanent grant not yet in a
+    passed budget) is booked all the same, so the RHF can promise money conditionally; its frame
+    entries point to an appropriation marked `expected` until pass_appropriation."""
+    _require_positive(amount)
+    if not permissions.is_rhf_admin(actor, rhf):
+        raise PermissionDenied(_("Bare administrator for %(rhf)s kan bokføre bevilgninger til RHF-et.") % {"rhf": rhf.name})
+    appropriation = Appropriation.objects.create(
+        rhf=rhf, year=year, name=name, amount=amount, expected=expected, reference=reference, earmarked_for=earmarked_for
+    )
+    book_appropriation(actor, appropriation)
+    appropriation.refresh_from_db()
+    return appropriation
+
+
+@transaction.atomic
+def pass_appropriation(actor, appropriation: Appropriation, *, expected: str | None = None, reference: str = "") -> Appropriation:
+    """The budget is passed: an expected appropriation becomes granted money. The conditional
+    commitments of its year are then confirmed or released one by one (confirm_commitment,
+    release_commitment)."""
+    from rsportal.core.backoffice import lock
+
+    if not (permissions.is_system_admin(actor) or (appropriation.rhf_id and permissions.is_rhf_admin(actor, appropriation.rhf))):
+        raise PermissionDenied(_("Du har ikke tilgang til denne bevilgningen."))
+    appropriation = lock(appropriation, expected)
+    if not appropriation.expected:
+        raise FundingError(_("Bevilgningen er allerede vedtatt."))
+    appropriation.expected = False
+    if reference:
+        appropriation.reference = reference[:300]
+    appropriation.save(update_fields=["expected", "reference"])
+    record(
+        actor,
+        "appropriation.passed",
+        appropriation,
+        _("Bevilgning %(name)s %(year)s vedtatt i statsbudsjettet") % {"name": appropriation.name, "year": appropriation.year},
+        reference=reference,
+    )
+    return appropriation
+
+
+def transfers_this_year(helsefellesskap, year: int) -> int:
+    """How many times the RHF has transferred money to the helsefellesskap's pots in `year`."""
+    return Commitment.objects.filter(
+        kind=Commitment.Kind.TRANSFER,
+        status__in=Commitment.ACTIVE,
+        pot_year__year=year,
+        pot_year__pot__helsefellesskap__isnull=True,
+        recipient_pot__helsefellesskap=helsefellesskap,
+    ).count()
+
+
+def helsefellesskap_pot(source: Pot, helsefellesskap) -> Pot | None:
+    """The pot a transfer from `source` to a helsefellesskap lands in: its oldest direct-transfer
+    pot under `source`, else its oldest application pot."""
+    pots = list(source.children.filter(helsefellesskap=helsefellesskap, kind__in=[Pot.Kind.DIRECT_TRANSFER, Pot.Kind.APPLICATION]).order_by("pk"))
+    pots.sort(key=lambda p: p.kind != Pot.Kind.DIRECT_TRANSFER)
+    return pots[0] if pots else None
+
+
+@transaction.atomic
+def transfer_to_helsefellesskap(
+    actor, *, source: Pot, year: int, parts: Sequence[tuple[Pot, int]], note: str = "", expected_version: int | None = None
+) -> list[Commitment]:
+    """One transfer round from an RHF pot to helsefellesskap pots: all parts or none.
+
+    Refused when it would be a third transfer to one helsefellesskap in the year."""
+    _require_manager(actor, source)
+    if source.helsefellesskap_id is not None:
+        raise FundingError(_("Overføringer til helsefellesskap gjøres fra RHF-ets potter."))
+    parts = [(pot, amount) for pot, amount in parts if amount]
+    if not parts:
+        raise FundingError(_("Overføringen har ingen beløp."))
+    _lock(source, expected_version=expected_version)
+    # The targets too, so two rounds from different RHF pots cannot both count "one so far".
+    _lock(*[pot for pot, _amount in parts])
+    for pot, _amount in parts:
+        if pot.helsefellesskap_id is None:
+            raise FundingError(_("%(pot)s hører ikke til et helsefellesskap.") % {"pot": pot.name})
+        if transfers_this_year(pot.helsefellesskap, year) >= TRANSFERS_PER_YEAR:
+            raise FundingError(
+                _("%(hf)s har allerede fått overført midler to ganger i %(year)s. Det kan overføres til et helsefellesskap høyst to ganger i året.")
+                % {"hf": pot.helsefellesskap.name, "year": year}
+            )
+    return [transfer(actor, source=source, target=pot, year=year, amount=amount, note=note) for pot, amount in parts]
+
+
+@transaction.atomic
+def allocate_by_decision(
+    actor, *, pot: Pot, amounts: Mapping[int, int], body, decided_on, reason: str, expected_version: int | None = None
+) -> list[Commitment]:
+    """A direct allocation a body has decided outside any call: one commitment per year, all or
+    none, with the decision (body, date, reason) in the commitment and in the audit trail."""
+    _require_manager(actor, pot)
+    if body.owner_rhf != pot.rhf:
+        raise FundingError(_("%(body)s hører ikke til samme RHF som potten.") % {"body": body.name})
+    if not reason.strip():
+        raise FundingError(_("Skriv hva som ble vedtatt."))
+    if not amounts:
+        raise FundingError(_("Tildelingen må ha beløp for minst ett år."))
+    _lock(pot, expected_version=expected_version)
+    text = _("Vedtatt av %(body)s %(date)s: %(reason)s") % {"body": body.name, "date": dateformat.format(decided_on, "j. F Y"), "reason": reason}
+    commitments = [commit_allocation(actor, pot=pot, year=year, amount=amounts[year], description=text[:300]) for year in sorted(amounts)]
+    record(
+        actor,
+        "pot.allocation.decided",
+        pot,
+        _("Direkte tildeling fra %(pot)s (%(summary)s). %(text)s")
+        % {"pot": pot.name, "summary": ", ".join(f"{y}: {kroner(amounts[y])}" for y in sorted(amounts)), "text": text},
+        body=body.pk,
+        decided_on=decided_on.isoformat(),
+        reason=reason,
+        commitments=[c.pk for c in commitments],
+    )
+    return commitments
+
+
+@transaction.atomic
+def confirm_commitment(actor, commitment: Commitment, *, expected_version: int | None = None) -> Commitment:
+    """A conditional later-year commitment becomes firm (the year's appropriation is passed)."""
+    pot = commitment.pot_year.pot
+    _require_manager(actor, pot)
+    _lock(pot, expected_version=expected_version)
+    commitment = Commitment.objects.select_related("pot_year__pot").get(pk=commitment.pk)
+    if commitment.status != Commitment.Status.CONDITIONAL:
+        raise FundingError(_("Tilsagnet er ikke betinget, og kan ikke bekreftes."))
+    commitment.status = Commitment.Status.FIRM
+    commitment.save(update_fields=["status"])
+    record(
+        actor,
+        "commitment.confirmed",
+        commitment,
+        _("%(amount)s i %(pot)s %(year)s bekreftet") % {"amount": kroner(commitment.amount), "pot": pot.name, "year": commitment.pot_year.year},
+    )
+    return commitment
+
+
+@transaction.atomic
+def release_conditional(actor, commitment: Commitment, reason: str, *, expected_version: int | None = None) -> Commitment:
+    """release_commitment, refused if the pot changed since the person saw it."""
+    _require_manager(actor, commitment.pot_year.pot)
+    _lock(commitment.pot_year.pot, expected_version=expected_version)
+    return release_commitment(actor, commitment, reason)
+
+
+@transaction.atomic
+def create_distribution_key(actor, *, rhf, name: str, shares: Mapping[object, Decimal], description: str = "") -> "DistributionKey":
+    """A key that splits the RHF's transfers between its helsefellesskap. Keys are not edited
+    afterwards: a transfer made by a key must still read as it was, so a new split is a new key."""
+    from .models import DistributionKey
+
+    if not permissions.is_rhf_admin(actor, rhf):
+        raise PermissionDenied(_("Bare administrator for %(rhf)s kan lage fordelingsnøkler for RHF-et.") % {"rhf": rhf.name})
+    shares = {hf: share for hf, share in shares.items() if share}
+    if not shares:
+        raise FundingError(_("Gi minst ett helsefellesskap en andel."))
+    if any(hf.rhf_id != rhf.pk for hf in shares):
+        raise FundingError(_("Et helsefellesskap i nøkkelen hører ikke til %(rhf)s.") % {"rhf": rhf.name})
+    if any(share < 0 for share in shares.values()):
+        raise FundingError(_("En andel kan ikke være negativ."))
+    if DistributionKey.objects.filter(name=name).exists():
+        raise FundingError(_("Det finnes allerede en fordelingsnøkkel med dette navnet."))
+    key = DistributionKey.objects.create(name=name, description=description)
+    for hf, share in shares.items():
+        key.shares.create(helsefellesskap=hf, share=share)
+    record(actor, "distribution_key.created", key, _("Fordelingsnøkkel opprettet: %(name)s") % {"name": name}, shares={hf.code: str(s) for hf, s in shares.items()})
+    return key
