@@ -269,12 +269,12 @@ def for_decision(decision: Decision, template: LetterTemplate | None = None) -> 
     )
 
 
-def latest_decision(template: LetterTemplate) -> Decision | None:
-    """A real adopted decision of the template's RHF (and body) to preview the template on."""
+def latest_decisions(template: LetterTemplate, limit: int = 10) -> list[Decision]:
+    """Recent adopted decisions of the template's RHF (and body) and kind, to preview it on."""
     decisions = Decision.objects.filter(status=Decision.Status.ADOPTED, outcome=template.kind, application__call__pot__rhf=template.rhf)
     if template.body_id:
         decisions = decisions.filter(body=template.body)
-    return decisions.select_related("application__call__pot__rhf", "application__helsefellesskap", "body", "grant").order_by("-concluded_at").first()
+    return decisions.select_related("application__call__pot__rhf", "application__helsefellesskap", "body", "grant").order_by("-concluded_at")[:limit]
 
 
 def sample(template: LetterTemplate) -> Letter:
