@@ -331,7 +331,7 @@ def logo_type(content: bytes) -> str:
     for magic, content_type in LOGO_TYPES.items():
         if content.startswith(magic):
             return content_type
-    raise ValidationError({"logo": _("Logoen må være en PNG- eller JPEG-fil.")})
+    raise ValidationError(_("Logoen må være en PNG- eller JPEG-fil."))
 
 
 @transaction.atomic
@@ -354,8 +354,11 @@ def update_template(actor, template: LetterTemplate, *, expected: str | None, lo
             setattr(template, name, values[name])
     if logo:
         if len(logo) > MAX_LOGO_BYTES:
-            raise ValidationError({"logo": _("Logoen er for stor (høyst 1 MB).")})
-        template.logo_type = logo_type(logo)
+            raise ValidationError({"logo_file": _("Logoen er for stor (høyst 1 MB).")})
+        try:
+            template.logo_type = logo_type(logo)
+        except ValidationError as exc:
+            raise ValidationError({"logo_file": exc.messages}) from None
         template.logo = logo
         changed.append("logo")
     elif remove_logo and template.logo:
