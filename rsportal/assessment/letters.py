@@ -73,6 +73,11 @@ GRANTED_TERMS = gettext_lazy(
     "Tilskudd for senere år forutsetter tilfredsstillende framdrift, dokumentert i rapporteringen.\n"
     "Prosjektet rapporterer på felles mal i RS-portalen, med prosjektregnskap, tallfestet egeninnsats og brukermedvirkning."
 )
+PRE_PROJECT_TERMS = gettext_lazy(
+    "Midlene brukes etter dokumentert enighet mellom kommunene og helseforetaket, som likeverdige parter.\n"
+    "Midlene skal ikke finansiere ordinær drift.\n"
+    "Forprosjektet rapporterer på felles mal i RS-portalen, med prosjektregnskap og tallfestet egeninnsats."
+)
 DEFAULTS = {
     Kind.FULL: (
         gettext_lazy("Vedtak om tilskudd – {{ tittel }}"),
@@ -90,7 +95,7 @@ DEFAULTS = {
         gettext_lazy("Vedtak om tilskudd til forprosjekt – {{ tittel }}"),
         gettext_lazy("{{ organ }} behandlet {{ vedtaksdato }} søknaden om rekrutterings- og samhandlingstilskudd i utlysningen «{{ utlysning }}». "
           "Søknaden er innvilget som forprosjekt, med {{ innvilget }} i alt.\n\nEt hovedprosjekt kan søkes i en senere utlysning."),
-        GRANTED_TERMS,
+        PRE_PROJECT_TERMS,
     ),
     Kind.REJECTED: (
         gettext_lazy("Vedtak om avslag – {{ tittel }}"),
