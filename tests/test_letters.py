@@ -63,7 +63,7 @@ def _draft(world, personas, title):
 
 
 class TestCaseNumbers:
-    def test_given_at_first_submission_in_sequence_and_kept_on_resubmission(self, world, personas):
+    def test_given_at_first_submission_in_sequence_and_kept_on_resubmission(self, world, personas, login):
         first, second = _draft(world, personas, "Første"), _draft(world, personas, "Andre")
         assert first.case_number == ""
         applications.submit(personas.applicant, first)
@@ -73,6 +73,7 @@ class TestCaseNumbers:
         yy = f"{timezone.localdate().year % 100:02d}"
         assert (first.case_number, second.case_number) == (f"{yy}/00001", f"{yy}/00002")
         assert first.case_register == world.rhf
+        assert f"{yy}/00001" in login(personas.applicant).get(f"/soknader/{first.pk}/vis/").content.decode()
         assert CaseCounter.objects.get(rhf=world.rhf, year=timezone.localdate().year).last == 2
         # The notification's subject carries it.
         assert Notification.objects.filter(subject__startswith=f"Sak {yy}/00001: Søknad mottatt").exists()
