@@ -280,6 +280,19 @@ class TestTemplatePages:
         with pytest.raises(PermissionDenied):
             letters.update_template(personas.rhf_admin, theirs, expected=None, subject="Kapret")
 
+    def test_a_body_gets_its_own_template(self, world, personas, login):
+        client = login(personas.rhf_admin)
+        far_body = f.BodyFactory(kind="ssu", name="SSU Bergen", helsefellesskap=world.far_hf)
+        assert client.post("/administrasjon/brevmaler/ny/", {"body": far_body.pk, "kind": "full"}).status_code == 400
+        response = client.post("/administrasjon/brevmaler/ny/", {"body": world.stu.pk, "kind": "rejected"})
+        own = LetterTemplate.objects.get(rhf=world.rhf, body=world.stu, kind="rejected")
+        assert response.status_code == 302 and response["Location"] == f"/administrasjon/brevmaler/{own.pk}/"
+        assert own.appeal_text == letters.template_for(world.rhf, "rejected").appeal_text
+        assert letters.template_for(world.rhf, "rejected", world.stu) == own
+        assert AuditEvent.objects.filter(action="letter_template.created", object_id=str(own.pk), actor=personas.rhf_admin).exists()
+        assert client.post("/administrasjon/brevmaler/ny/", {"body": world.stu.pk, "kind": "rejected"}).status_code == 400
+        assert not LetterTemplate.objects.filter(body=far_body).exists()
+
     def test_stale_edit_is_refused(self, world, personas, login):
         template = letters.template_for(world.rhf, "full")
         form = _form(template, subject="Min versjon")

@@ -442,6 +442,7 @@ MATRIX: dict[str, Row] = {
     # Decision-letter templates are the RHF's: its administrators (here only the system
     # administrator) edit them; everyone else who manages nothing of an RHF gets 403.
     "letters:list": Row(lambda c: "/administrasjon/brevmaler/", {"GET": only({"sysadmin": 200})}),
+    "letters:create": Row(lambda c: "/administrasjon/brevmaler/ny/", {"GET": only({"sysadmin": 200}), "POST": only({"sysadmin": 400})}),
     "letters:detail": Row(lambda c: f"/administrasjon/brevmaler/{_letter(c)}/", {"GET": only({"sysadmin": 200})}),
     "letters:update": Row(lambda c: f"/administrasjon/brevmaler/{_letter(c)}/endre/", {"GET": only({"sysadmin": 200}), "POST": only({"sysadmin": 400})}),
     "letters:history": Row(lambda c: f"/administrasjon/brevmaler/{_letter(c)}/historikk/", {"GET": only({"sysadmin": 200})}),

@@ -65,6 +65,15 @@ class LetterTemplateForm(forms.ModelForm):
         return content
 
 
+class BodyTemplateForm(forms.Form):
+    body = forms.ModelChoiceField(label=gettext_lazy("Organ"), queryset=None)
+    kind = forms.ChoiceField(label=gettext_lazy("Vedtak"), choices=LetterTemplate._meta.get_field("kind").choices)
+
+    def __init__(self, *args, user, instance=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"].queryset = letters.bodies_for(user)
+
+
 class Templates:
     model = LetterTemplate
     section = "letters:list"
@@ -84,6 +93,8 @@ class Templates:
 
 
 class TemplateList(Templates, backoffice.List):
+    create_url_name = "letters:create"
+    create_label = gettext_lazy("Egen brevmal for et organ")
     columns = [("kind", None), (lambda t: t.body.name if t.body_id else _("Alle organer"), gettext_lazy("Gjelder")), ("rhf", None), ("subject", None)]
     intro = gettext_lazy(
         "Tekstene i vedtaksbrevene: emne, brevtekst, vilkår, klageadgang, underskriver og brevhode. "
@@ -97,9 +108,22 @@ class TemplateList(Templates, backoffice.List):
         return super().get(request, *args, **kwargs)
 
 
+class TemplateCreate(Templates, backoffice.Create):
+    form_class = BodyTemplateForm
+    create_title = gettext_lazy("Egen brevmal for et organ")
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs.pop("instance", None)
+        return kwargs
+
+    def perform(self, form, expected):
+        return letters.create_body_template(self.request.user, body=form.cleaned_data["body"], kind=form.cleaned_data["kind"])
+
+
 class TemplateDetail(Templates, backoffice.Detail):
     fields = [
-        ("kind", None), ("rhf", None), ("body", None), ("subject", None), ("body_text", None), ("terms", None), ("appeal_text", None),
+        ("kind", None), ("rhf", None), (lambda t: t.body.name if t.body_id else _("Alle organer"), gettext_lazy("Gjelder")), ("subject", None), ("body_text", None), ("terms", None), ("appeal_text", None),
         ("signer_name", None), ("signer_title", None), ("letterhead_name", None), ("letterhead_address", None), ("letterhead_org_number", None),
         (lambda t: _("Ja") if t.logo else _("Nei"), gettext_lazy("Logo")),
     ]

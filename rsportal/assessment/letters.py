@@ -339,6 +339,30 @@ def logo_type(content: bytes) -> str:
     raise ValidationError(_("Logoen må være en PNG- eller JPEG-fil."))
 
 
+def bodies_for(user):
+    """Bodies that may decide on the money of the RHFs the person administers: the RHF's own and its helsefellesskaps'."""
+    from django.db.models import Q
+
+    from rsportal.registry.models import Body
+
+    rhfs = permissions.managed_rhfs(user, secretariat=False)
+    return Body.objects.filter(Q(rhf__in=rhfs) | Q(helsefellesskap__rhf__in=rhfs)).exclude(kind=Body.Kind.SECRETARIAT).select_related("rhf", "helsefellesskap")
+
+
+@transaction.atomic
+def create_body_template(actor, *, body, kind: str) -> LetterTemplate:
+    """A body's own template of a kind, starting from the RHF's texts (its appeal text most often differs)."""
+    if not bodies_for(actor).filter(pk=body.pk).exists():
+        raise PermissionDenied(_("Du kan bare lage brevmaler for organer i ditt eget RHF."))
+    rhf = body.owner_rhf
+    if LetterTemplate.objects.filter(rhf=rhf, body=body, kind=kind).exists():
+        raise ValidationError(_("%(body)s har allerede en egen brevmal for dette vedtaket.") % {"body": body.name})
+    base = template_for(rhf, kind)
+    template = LetterTemplate.objects.create(rhf=rhf, body=body, kind=kind, **{name: getattr(base, name) for name in TEXT_FIELDS}, logo=base.logo, logo_type=base.logo_type)
+    record(actor, "letter_template.created", template, _("Egen brevmal for %(body)s: %(kind)s") % {"body": body.name, "kind": template.get_kind_display()})
+    return template
+
+
 @transaction.atomic
 def update_template(actor, template: LetterTemplate, *, expected: str | None, logo: bytes | None = None, remove_logo: bool = False, **values) -> LetterTemplate:
     """The RHF administrator changes a letter template's texts (and logo)."""
