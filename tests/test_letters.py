@@ -251,10 +251,11 @@ class TestTemplatePages:
         assert f"/administrasjon/brevmaler/{template.pk}/" in page.content.decode()
         response = client.post(
             f"/administrasjon/brevmaler/{template.pk}/endre/",
-            {**_form(template, signer_name="Kari Nordmann", appeal_text="Klag innen tre uker, sak {{ saksnummer }}."), "logo_file": SimpleUploadedFile("logo.png", PNG)},
+            {**_form(template, signer_name="Kari Nordmann", letterhead_org_number="123 456 789", appeal_text="Klag innen tre uker, sak {{ saksnummer }}."), "logo_file": SimpleUploadedFile("logo.png", PNG)},
         )
         assert response.status_code == 302
         template.refresh_from_db()
+        assert template.letterhead_org_number == "123456789" and letters.sample(template).sender_org_number == "123 456 789"
         assert template.signer_name == "Kari Nordmann" and template.appeal_text.startswith("Klag innen") and bytes(template.logo) == PNG and template.logo_type == "image/png"
         event = AuditEvent.objects.get(action="letter_template.updated", object_id=str(template.pk))
         assert event.actor == personas.rhf_admin and "appeal_text" in event.data["fields"] and "logo" in event.data["fields"]

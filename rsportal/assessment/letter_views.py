@@ -54,6 +54,12 @@ class LetterTemplateForm(forms.ModelForm):
     def clean_appeal_text(self):
         return self._text("appeal_text")
 
+    def clean_letterhead_org_number(self):
+        value = self.cleaned_data.get("letterhead_org_number", "").replace(" ", "")
+        if value and not (value.isdigit() and len(value) == 9):
+            raise forms.ValidationError(_("Et organisasjonsnummer har ni sifre."))
+        return value
+
     def clean_logo_file(self):
         upload = self.cleaned_data.get("logo_file")
         if not upload:
