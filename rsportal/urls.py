@@ -26,6 +26,7 @@ urlpatterns = [
     path("administrasjon/organer/", include("rsportal.registry.backoffice_urls")),
     path("administrasjon/personer/", include("rsportal.accounts.backoffice_urls")),
     path("administrasjon/midler/", include("rsportal.funding.office_urls")),
+    path("administrasjon/brevmaler/", include("rsportal.assessment.letter_urls")),
     path("invitasjon/", include("rsportal.accounts.urls")),
     path("", include("rsportal.catalogue.urls")),
     path("api/v1/", api.urls),

@@ -96,6 +96,13 @@ OTHERS_CONFLICT = "Observatøren er nabo til prosjektlederen."
 INVITED = "invitert@example.invalid"  # an invitation to Tromsø's applicant role (see `ctx`)
 
 
+def _letter(c) -> int:
+    """The RHF's letter template for grants (made with the default texts on first use)."""
+    from rsportal.assessment import letters
+
+    return letters.template_for(c.world.rhf, "full").pk
+
+
 def everyone(status):
     return {who: status for who in PERSONAS}
 
@@ -442,6 +449,14 @@ MATRIX: dict[str, Row] = {
     "bodies:seat-update": Row(lambda c: f"/administrasjon/organer/seter/{c.secretariat_seat.pk}/endre/", {"GET": OWN_BODY, "POST": own_body(400)}),
     "bodies:seat-end": Row(lambda c: f"/administrasjon/organer/seter/{c.secretariat_seat.pk}/avslutt/", {"GET": OWN_BODY, "POST": own_body(400)}),
     "bodies:seat-history": Row(lambda c: f"/administrasjon/organer/seter/{c.secretariat_seat.pk}/historikk/", {"GET": OWN_BODY}),
+    # Decision-letter templates are the RHF's: its administrators (here only the system
+    # administrator) edit them; everyone else who manages nothing of an RHF gets 403.
+    "letters:list": Row(lambda c: "/administrasjon/brevmaler/", {"GET": only({"sysadmin": 200})}),
+    "letters:create": Row(lambda c: "/administrasjon/brevmaler/ny/", {"GET": only({"sysadmin": 200}), "POST": only({"sysadmin": 400})}),
+    "letters:detail": Row(lambda c: f"/administrasjon/brevmaler/{_letter(c)}/", {"GET": only({"sysadmin": 200})}),
+    "letters:update": Row(lambda c: f"/administrasjon/brevmaler/{_letter(c)}/endre/", {"GET": only({"sysadmin": 200}), "POST": only({"sysadmin": 400})}),
+    "letters:history": Row(lambda c: f"/administrasjon/brevmaler/{_letter(c)}/historikk/", {"GET": only({"sysadmin": 200})}),
+    "letters:preview": Row(lambda c: f"/administrasjon/brevmaler/{_letter(c)}/forhandsvisning.pdf", {"GET": only({"sysadmin": 200}), "POST": only({"sysadmin": 400})}),
     "people:list": Row(
         lambda c: "/administrasjon/personer/",
         {"GET": only(these(200, BACK_OFFICE))},

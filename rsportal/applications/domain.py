@@ -19,7 +19,7 @@ from rsportal.core.audit import notify, record
 from rsportal.core.formatting import kroner
 from rsportal.registry.models import Body, BodyMember
 
-from . import lifecycle, permissions, uploads
+from . import casenumbers, lifecycle, permissions, uploads
 from .forms import SECTIONS
 from .lifecycle import ApplicationError
 from .models import (
@@ -434,6 +434,7 @@ def submit(actor, application: Application, expected_fingerprint: str | None = N
     application.status = Application.Status.SUBMITTED
     application.submitted_at = now
     application.save(update_fields=["status", "submitted_at", "updated_at"])
+    casenumbers.assign(application)
     record(actor, "application.submitted", application, _("Søknad sendt inn (versjon %(n)s): %(title)s") % {"n": number, "title": application.title})
     secretariat = BodyMember.objects.active_on(now.date()).filter(
         body__kind=Body.Kind.SECRETARIAT, body__helsefellesskap=application.helsefellesskap, user__isnull=False
@@ -441,7 +442,7 @@ def submit(actor, application: Application, expected_fingerprint: str | None = N
     recipients = [p.contact_email for p in application.participants.all()] + [s.user.email for s in secretariat.select_related("user")]
     notify(
         recipients,
-        _("Søknad mottatt: %(title)s") % {"title": application.title},
+        _("Sak %(case)s: Søknad mottatt: %(title)s") % {"case": application.case_number, "title": application.title},
         _("Søknaden «%(title)s» er sendt inn til %(hf)s (versjon %(n)s).") % {"title": application.title, "hf": application.helsefellesskap.name, "n": number},
     )
     return version

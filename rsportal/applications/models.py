@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rsportal.funding.models import Pot
-from rsportal.registry.models import Body, HealthTrust, Helsefellesskap, Municipality
+from rsportal.registry.models import Body, HealthTrust, Helsefellesskap, Municipality, RegionalHealthAuthority
 
 
 class ApplicationType(models.TextChoices):
@@ -295,9 +295,18 @@ class Application(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(_("sendt inn"), null=True, blank=True)
+    # The case reference (saksnummer) "26/00123", given at the first submission by casenumbers.assign():
+    # unique within the register of the RHF that keeps it.
+    case_number = models.CharField(_("saksnummer"), max_length=12, blank=True, default="", editable=False)
+    case_register = models.ForeignKey(
+        RegionalHealthAuthority, verbose_name=_("saksnummer gitt av"), null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
 
     class Meta:
         ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["case_register", "case_number"], condition=~Q(case_number=""), name="unique_case_number_per_register")
+        ]
         verbose_name = _("søknad")
         verbose_name_plural = _("søknader")
 
@@ -349,6 +358,18 @@ class SectionVersion(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["application", "section"], name="one_version_per_section")]
+
+
+class CaseCounter(models.Model):
+    """The last case number given by an RHF's register in a year; the row is locked while a
+    number is taken, so two submissions never get the same one."""
+
+    rhf = models.ForeignKey(RegionalHealthAuthority, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["rhf", "year"], name="one_case_counter_per_rhf_year")]
 
 
 class Participant(models.Model):

@@ -49,6 +49,8 @@ def _send(application: Application, subject: str, lines: list[str], links: list[
     links = [*links, (_("Se saksgangen i RS-portalen"), application_link(application))]
     body += "\n\n" + "\n".join(f"{label}: {url}" for label, url in links)
     subject = subject % {"title": application.title}
+    if application.case_number:  # a public body's mail is filed by its case reference
+        subject = _("Sak %(case)s: %(subject)s") % {"case": application.case_number, "subject": subject}
     if len(subject) > SUBJECT_LENGTH:  # a title may be longer than an e-mail subject is stored
         subject = subject[: SUBJECT_LENGTH - 1] + "…"
     notify(recipients(application), subject, body)

@@ -251,3 +251,40 @@ class Vote(models.Model):
         constraints = [models.UniqueConstraint(fields=["decision", "member"], name="one_vote_per_member")]
         verbose_name = _("stemme")
         verbose_name_plural = _("stemmer")
+
+
+class LetterTemplate(models.Model):
+    """The texts of a decision letter of one kind, kept by an RHF's administrators (for all the
+    bodies deciding on the RHF's money, or for one of them). Texts hold {{ placeholders }}
+    filled by letters.fill(): plain substitution from a fixed list, never a template language."""
+
+    rhf = models.ForeignKey("registry.RegionalHealthAuthority", verbose_name=_("RHF"), on_delete=models.CASCADE, related_name="letter_templates")
+    body = models.ForeignKey(
+        Body, verbose_name=_("gjelder organ"), null=True, blank=True, on_delete=models.CASCADE, related_name="letter_templates",
+        help_text=_("Tomt: gjelder alle organer som fatter vedtak om RHF-ets midler."),
+    )
+    kind = models.CharField(_("vedtak"), max_length=20, choices=Decision.Outcome.choices)
+    subject = models.CharField(_("emne"), max_length=300)
+    body_text = models.TextField(_("brevtekst"), help_text=_("Står før tabellen med beløp. Tom linje gir nytt avsnitt."))
+    terms = models.TextField(_("vilkår"), blank=True, help_text=_("Står etter begrunnelsen. Ett vilkår per linje."))
+    appeal_text = models.TextField(_("klageadgang"))
+    signer_name = models.CharField(_("underskriver"), max_length=200, blank=True)
+    signer_title = models.CharField(_("underskriverens tittel"), max_length=200, blank=True)
+    letterhead_name = models.CharField(_("avsender i brevhodet"), max_length=200, blank=True, help_text=_("Tomt: organets eier."))
+    letterhead_address = models.TextField(_("avsenderens postadresse"), blank=True)
+    letterhead_org_number = models.CharField(_("avsenderens organisasjonsnummer"), max_length=11, blank=True)
+    logo = models.BinaryField(_("logo"), blank=True, default=b"", editable=False)
+    logo_type = models.CharField(max_length=20, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["rhf", "body", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["rhf", "kind"], condition=Q(body__isnull=True), name="one_letter_template_per_rhf_kind"),
+            models.UniqueConstraint(fields=["rhf", "body", "kind"], condition=Q(body__isnull=False), name="one_letter_template_per_body_kind"),
+        ]
+        verbose_name = _("brevmal")
+        verbose_name_plural = _("brevmaler")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.body.name if self.body_id else self.rhf.name})"

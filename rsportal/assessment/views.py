@@ -19,7 +19,7 @@ from rsportal.funding.models import Commitment
 from rsportal.registry.models import BodyMember, Helsefellesskap
 from rsportal.registry.services import population_by_helsefellesskap
 
-from . import agenda, documents, domain, headroom, meeting_rules, meeting_views, minutes, proposals, queries, ranking, visibility
+from . import agenda, documents, domain, headroom, letters, meeting_rules, meeting_views, minutes, proposals, queries, ranking, visibility
 from .forms import ConflictDeclareForm, DecisionForm, FormalCheckForm, MeetingForm
 from .models import AgendaItem, Conflict, Decision, FormalCheck, Forwarding, Meeting, Score, Vote
 
@@ -676,9 +676,10 @@ def letter_pdf(request, pk: int):
     application = decision.application
     if not visibility.what_may_see(request.user, application).decision:
         raise PermissionDenied(_("Du har ikke tilgang til dette vedtaket."))
-    content = documents.pdf("assessment/letter_pdf.html", {"decision": decision, "application": application, "participants": application.participants.all()})
+    content = letters.pdf(letters.for_decision(decision))
     response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="vedtak-{application.pk}.pdf"'
+    name = application.case_number.replace("/", "-") or application.pk
+    response["Content-Disposition"] = f'inline; filename="vedtak-{name}.pdf"'
     return response
 
 

@@ -15,6 +15,9 @@ from django.utils.translation import gettext_lazy as _
 class RegionalHealthAuthority(models.Model):
     code = models.CharField(_("kode"), max_length=8, unique=True)
     name = models.CharField(_("navn"), max_length=100)
+    # For letterheads and addressees of decision letters; blank where not known (never guessed).
+    org_number = models.CharField(_("organisasjonsnummer"), max_length=9, blank=True)
+    postal_address = models.TextField(_("postadresse"), blank=True, help_text=_("Slik den skal stå i brev, for eksempel «Postboks 1, 9050 Storsteinnes»."))
 
     class Meta:
         ordering = ["name"]
@@ -51,11 +54,17 @@ class MunicipalityQuerySet(models.QuerySet):
         )
 
 
+HERAD = {"4620", "4621", "4622"}  # Ulvik, Voss and Kvam herad
+
+
 class Municipality(models.Model):
     number = models.CharField(_("kommunenummer"), max_length=4, unique=True)
     name = models.CharField(_("navn"), max_length=100)
     county = models.ForeignKey(County, verbose_name=_("fylke"), on_delete=models.PROTECT, related_name="municipalities")
     sami_area = models.BooleanField(_("i forvaltningsområdet for samisk språk"), default=False)
+    # For letterheads and addressees of decision letters; blank where not known (never guessed).
+    org_number = models.CharField(_("organisasjonsnummer"), max_length=9, blank=True)
+    postal_address = models.TextField(_("postadresse"), blank=True, help_text=_("Slik den skal stå i brev, for eksempel «Postboks 1, 9050 Storsteinnes»."))
 
     objects = MunicipalityQuerySet.as_manager()
 
@@ -66,6 +75,12 @@ class Municipality(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.number})"
+
+    @property
+    def official_name(self) -> str:
+        """ "Balsfjord kommune", as the municipality is addressed in a letter. Three municipalities
+        call themselves "herad" in their official names, and a letter should too."""
+        return f"{self.name} {'herad' if self.number in HERAD else 'kommune'}"
 
 
 class PopulationFigure(models.Model):
@@ -90,6 +105,9 @@ class HealthTrust(models.Model):
     code = models.CharField(_("kode"), max_length=8, unique=True)
     name = models.CharField(_("navn"), max_length=120)
     rhf = models.ForeignKey(RegionalHealthAuthority, verbose_name=_("RHF"), on_delete=models.PROTECT, related_name="trusts")
+    # For letterheads and addressees of decision letters; blank where not known (never guessed).
+    org_number = models.CharField(_("organisasjonsnummer"), max_length=9, blank=True)
+    postal_address = models.TextField(_("postadresse"), blank=True, help_text=_("Slik den skal stå i brev, for eksempel «Postboks 1, 9050 Storsteinnes»."))
 
     class Meta:
         ordering = ["name"]
