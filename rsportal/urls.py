@@ -24,6 +24,7 @@ urlpatterns = [
     path("administrasjon/", include("rsportal.core.backoffice_urls")),
     path("administrasjon/organer/", include("rsportal.registry.backoffice_urls")),
     path("administrasjon/personer/", include("rsportal.accounts.backoffice_urls")),
+    path("administrasjon/utlysninger/", include("rsportal.applications.office_urls")),
     path("invitasjon/", include("rsportal.accounts.urls")),
     path("", include("rsportal.catalogue.urls")),
     path("api/v1/", api.urls),
