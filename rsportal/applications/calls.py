@@ -172,11 +172,13 @@ def _next_year(value: datetime.datetime) -> datetime.datetime:
 
 
 @transaction.atomic
-def copy_call(actor, source: Call) -> Call:
+def copy_call(actor, source: Call, *, expected: str | None = None) -> Call:
     """Next year's call from this one: a draft with the same text, rules, criteria, steps and
     caps, its deadlines and frame year one year later. The frame amount is kept as a starting
-    point; publishing checks it against next year's money."""
+    point; publishing checks it against next year's money. `expected`: the version the person
+    saw, so what is copied is what they looked at."""
     _require(actor, source.pot)
+    source = _lock(source, expected)
     values = {k: getattr(source, k) for k in CALL_FIELDS}
     if source.frame_year:
         values["frame_year"] = source.frame_year + 1

@@ -268,7 +268,7 @@ class CallCopy(CallAction):
     submit_label = gettext_lazy("Lag kopi")
 
     def perform(self, call, expected):
-        return calls.copy_call(self.request.user, call)
+        return calls.copy_call(self.request.user, call, expected=expected)
 
 
 class CallPreview(Calls, backoffice.Scoped, generic.DetailView):
