@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -109,7 +110,7 @@ def test_create_in_another_helsefellesskaps_pot_is_refused(client, login, person
     response = client.post(f"{BASE}ny/", {**_post_data(), "pot": str(money.pot.pk)})
     assert response.status_code == 400
     assert not Call.objects.exists()
-    with pytest.raises(Exception):
+    with pytest.raises(PermissionDenied):
         calls.create_call(personas.other_secretariat, pot=money.pot, title="X", purpose="Y")
 
 
@@ -209,10 +210,10 @@ def test_rolling_intake_needs_no_deadline(ready):
 
 
 def test_only_a_draft_is_published_and_only_a_published_call_closed(personas, ready):
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         calls.close_call(personas.secretariat, ready)
     calls.publish_call(personas.secretariat, ready)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         calls.publish_call(personas.secretariat, ready)
 
 
@@ -313,7 +314,7 @@ def test_list_runs_a_constant_number_of_queries(client, login, personas, money):
 
 
 def test_step_body_outside_the_pots_owner_is_refused(personas, world, ready):
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(ValidationError) as refused:
         calls.update_call(personas.secretariat, ready, rows={"steps": [{"step": "decision", "body": world.far_secretariat_body}]})
     assert "hører ikke til eieren av potten" in str(refused.value)
     assert ready.steps.filter(body=world.stu).exists()

@@ -65,7 +65,8 @@ class CriterionRow(_Row):
 
 
 class StepRow(_Row):
-    step = forms.ChoiceField(label=_("Steg"), choices=ProcessStep.Step.choices)
+    # An empty choice first, so an unused row is left unchanged (and skipped).
+    step = forms.ChoiceField(label=_("Steg"), choices=[("", _("(velg steg)")), *ProcessStep.Step.choices])
     body = forms.ModelChoiceField(label=_("Organ"), queryset=None, required=False, empty_label=_("(ingen)"))
     by_each_helsefellesskap = forms.BooleanField(label=_("Gjøres av hvert helsefellesskap"), required=False)
 

@@ -170,6 +170,7 @@ class CallEdit(Calls, backoffice.Scoped, generic.TemplateView):
             formsets=formsets,
             version=version or self.request.POST.get(VERSION) or self.version(),
             stale=stale,
+            rows_invalid=any(fs.is_bound and not fs.is_valid() for _h, fs in formsets),
             title=_("Endre %(what)s") % {"what": self.object} if self.object else _("Ny utlysning"),
             cancel_url=self.detail_url(self.object) if self.object else reverse("calls:list"),
         )
