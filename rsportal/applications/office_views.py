@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views import generic
 
 from rsportal.core import backoffice
+from rsportal.core.formatting import kroner
 from rsportal.funding.models import Pot
 from rsportal.funding.queries import money_scope
 from rsportal.registry.models import Body
@@ -94,7 +95,7 @@ class CallDetail(Calls, backoffice.Detail):
         ("status", None),
         (lambda call: call.pot.name, gettext_lazy("Pott")),
         ("kind", None),
-        ("frame_amount", None),
+        (lambda call: kroner(call.frame_amount) if call.frame_amount else "–", gettext_lazy("Ramme")),
         ("frame_year", None),
         ("rolling", None),
         (lambda call: ", ".join(str(label) for _v, label in call.type_choices()), gettext_lazy("Tillatte søknadstyper")),
