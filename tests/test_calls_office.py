@@ -318,3 +318,31 @@ def test_step_body_outside_the_pots_owner_is_refused(personas, world, ready):
         calls.update_call(personas.secretariat, ready, rows={"steps": [{"step": "decision", "body": world.far_secretariat_body}]})
     assert "hører ikke til eieren av potten" in str(refused.value)
     assert ready.steps.filter(body=world.stu).exists()
+
+
+def test_the_section_is_on_the_landing_page_for_those_who_manage_money(client, login, personas):
+    login(personas.secretariat)
+    assert 'href="/administrasjon/utlysninger/"' in client.get("/administrasjon/").content.decode()
+    login(personas.member)
+    assert client.get("/administrasjon/").status_code == 403
+
+
+def test_the_new_call_form_offers_only_the_pots_the_person_manages(client, login, personas, world, money):
+    other = funding.create_pot(personas.sysadmin, parent=funding.root_pot(world.other_rhf), name="Vest-pott", kind=Pot.Kind.APPLICATION)
+    login(personas.secretariat)
+    html = client.get(f"{BASE}ny/").content.decode()
+    assert f'<option value="{money.pot.pk}"' in html and "Vest-pott" not in html
+    response = client.post(f"{BASE}ny/", {**_post_data(), "pot": str(other.pk)})
+    assert response.status_code == 400 and not Call.objects.exists()
+
+
+def test_a_closed_call_is_not_changed(client, login, personas, ready):
+    calls.publish_call(personas.secretariat, ready)
+    calls.close_call(personas.secretariat, ready)
+    ready.refresh_from_db()
+    login(personas.secretariat)
+    assert "Endre utlysningen" not in client.get(f"{BASE}{ready.pk}/").content.decode()
+    response = client.post(f"{BASE}{ready.pk}/endre/", _post_data(ready, title="Etter lukking"))
+    assert response.status_code == 400 and "er avsluttet" in response.content.decode()
+    ready.refresh_from_db()
+    assert ready.title != "Etter lukking" and ready.status == Call.Status.CLOSED
