@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from rsportal.applications import calls
 from rsportal.applications.criteria import add_default_criteria
-from rsportal.applications.models import Call, Criterion, Deadline, PreProjectCap, ProcessStep
+from rsportal.applications.models import Call, Criterion, Deadline, ProcessStep
 from rsportal.core.models import AuditEvent
 from rsportal.funding import domain as funding
 from rsportal.funding.models import Appropriation, Pot
@@ -346,3 +346,18 @@ def test_a_closed_call_is_not_changed(client, login, personas, ready):
     assert response.status_code == 400 and "er avsluttet" in response.content.decode()
     ready.refresh_from_db()
     assert ready.title != "Etter lukking" and ready.status == Call.Status.CLOSED
+
+
+def test_a_published_call_cannot_be_changed_beyond_the_money(client, login, personas, money, ready):
+    calls.publish_call(personas.secretariat, ready)
+    ready.refresh_from_db()
+    login(personas.secretariat)
+    response = client.post(f"{BASE}{ready.pk}/endre/", _post_data(ready, frame_amount=str(5 * M), **{"steps-TOTAL_FORMS": "1", "steps-0-step": "decision", "steps-0-body": str(ready.steps.get(step="decision").body_id)}))
+    assert response.status_code == 400 and "er større enn det Lokal pott har ledig" in response.content.decode()
+    ready.refresh_from_db()
+    assert ready.frame_amount == M // 2 and ready.criteria.count() == 6  # nothing saved, rows neither
+    # A correction that still fits is saved.
+    response = client.post(f"{BASE}{ready.pk}/endre/", _post_data(ready, title="Rettet tittel", **{"steps-TOTAL_FORMS": "1", "steps-0-step": "decision", "steps-0-body": str(ready.steps.get(step="decision").body_id)}))
+    assert response.status_code == 302
+    ready.refresh_from_db()
+    assert ready.title == "Rettet tittel" and ready.status == Call.Status.PUBLISHED

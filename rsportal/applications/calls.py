@@ -140,7 +140,8 @@ def create_call(actor, *, pot: Pot, rows: dict | None = None, **values) -> Call:
 @transaction.atomic
 def update_call(actor, call: Call, *, expected: str | None = None, rows: dict | None = None, **values) -> Call:
     """Change the call and, for each key given in `rows`, replace those rows. A published
-    call may still be corrected (a typo, a new deadline); the money is checked again on publish only."""
+    call may still be corrected (a typo, a new deadline), but not into one that could not be
+    published: a larger frame or longer projects are checked against the money again."""
     _require(actor, call.pot)
     call = _lock(call, expected)
     if call.status == Call.Status.CLOSED:
@@ -153,6 +154,10 @@ def update_call(actor, call: Call, *, expected: str | None = None, rows: dict | 
         setattr(call, name, value)
     call.save()
     _replace_rows(call, rows)
+    if call.status == Call.Status.PUBLISHED:
+        problems = publish_problems(call, deadlines=False)
+        if problems:
+            raise ValidationError(problems)  # the transaction is rolled back: nothing is saved
     record(
         actor,
         "call.changed",
@@ -208,11 +213,12 @@ def expected_years(pot: Pot, years) -> set[int]:
     )
 
 
-def publish_problems(call: Call, now=None) -> list[str]:
-    """Everything that keeps the call from being published, in Norwegian; empty when it may be."""
+def publish_problems(call: Call, now=None, *, deadlines: bool = True) -> list[str]:
+    """Everything that keeps the call from being published, in Norwegian; empty when it may be.
+    `deadlines=False` for a published call being corrected after its last deadline."""
     now = now or timezone.now()
     problems = []
-    if not call.rolling and not call.deadlines.filter(at__gt=now).exists():
+    if deadlines and not call.rolling and not call.deadlines.filter(at__gt=now).exists():
         problems.append(_("Utlysningen har ingen søknadsfrist fram i tid. Legg til en frist, eller velg løpende søknadsfrist."))
     if not call.criteria.filter(weight__gt=0).exists():
         problems.append(_("Utlysningen har ingen kriterier med vekt. Legg til minst ett kriterium."))
