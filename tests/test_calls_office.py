@@ -42,7 +42,7 @@ def _draft(pot, **extra):
 @pytest.fixture
 def ready(world, money):
     """A draft that may be published: a future deadline, criteria, a deciding body, a 2-year length."""
-    call = _draft(money.pot, title=f"Utlysning {money.year}")
+    call = _draft(money.pot, title=f"Utlysning {money.year}", decision_dates="Vedtak i Tildelingsutvalget 12. juni", reporting_rules="Sluttrapport innen tre måneder")
     call.deadlines.create(at=timezone.now() + datetime.timedelta(days=30), label="Hovedfrist")
     add_default_criteria(call)
     call.steps.create(step=ProcessStep.Step.FORMAL_CHECK, body=world.secretariat_body)
@@ -230,6 +230,7 @@ def test_copy_last_years_call(client, login, personas, world, ready):
     assert response["Location"] == f"{BASE}{copy.pk}/"
     assert copy.status == Call.Status.DRAFT and copy.frame_year == ready.frame_year + 1
     assert copy.title == f"Utlysning {ready.frame_year + 1}"
+    assert (copy.decision_dates, copy.reporting_rules, copy.max_project_years) == (ready.decision_dates, ready.reporting_rules, ready.max_project_years)
     assert [(c.name, c.weight, c.scale_max) for c in copy.criteria.all()] == [(c.name, c.weight, c.scale_max) for c in ready.criteria.all()]
     assert [(s.step, s.body_id) for s in copy.steps.all()] == [(s.step, s.body_id) for s in ready.steps.all()]
     assert [c.max_amount for c in copy.pre_project_caps.all()] == [200_000]
@@ -294,6 +295,7 @@ def test_preview_shows_a_draft_to_its_managers_only(client, login, personas, rea
     assert response.status_code == 200
     html = response.content.decode()
     assert "Forhåndsvisning" in html and "Kriterier og vekting" in html and "Prioriterte pasientgrupper" in html
+    assert "Vedtak i Tildelingsutvalget 12. juni" in html and "Sluttrapport innen tre måneder" in html
     login(personas.other_secretariat)
     assert client.get(f"{BASE}{ready.pk}/forhandsvis/").status_code == 404
 

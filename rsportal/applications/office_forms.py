@@ -26,7 +26,13 @@ class CallForm(forms.ModelForm):
     class Meta:
         model = Call
         fields = ["pot", *calls.CALL_FIELDS]
-        widgets = {"purpose": forms.Textarea(attrs={"rows": 5}), "priorities": forms.Textarea(attrs={"rows": 4}), "eligibility": forms.Textarea(attrs={"rows": 4})}
+        widgets = {
+            "purpose": forms.Textarea(attrs={"rows": 5}),
+            "priorities": forms.Textarea(attrs={"rows": 4}),
+            "eligibility": forms.Textarea(attrs={"rows": 4}),
+            "decision_dates": forms.Textarea(attrs={"rows": 3}),
+            "reporting_rules": forms.Textarea(attrs={"rows": 3}),
+        }
         labels = {"frame_year": _("Rammen gjelder år (første år med tilskudd)")}
 
     def __init__(self, *args, pots, **kwargs):
