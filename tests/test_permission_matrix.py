@@ -217,6 +217,23 @@ MATRIX: dict[str, Row] = {
     # --- calls: public
     "applications:call-list": Row(lambda c: "/soknader/utlysninger/", {"GET": everyone(200)}),
     "applications:call-detail": Row(lambda c: f"/soknader/utlysninger/{c.call.pk}/", {"GET": everyone(200)}),
+    # Calls: the pot's managers set them up; another helsefellesskap's secretariat gets 404 on the
+    # call (it may not learn a draft exists). An empty edit is 400; an empty publish, close or
+    # copy carries no version of the call, so it is refused as stale (409): nothing changes.
+    "calls:list": Row(
+        lambda c: "/administrasjon/utlysninger/",
+        {"GET": only(these(200, BACK_OFFICE))},
+        hidden={"other_secretariat": lambda c: [f"/administrasjon/utlysninger/{c.call.pk}/"]},
+        shown={"secretariat": lambda c: [f"/administrasjon/utlysninger/{c.call.pk}/"]},
+    ),
+    "calls:create": Row(lambda c: "/administrasjon/utlysninger/ny/", {"GET": only(these(200, BACK_OFFICE)), "POST": only(these(400, BACK_OFFICE))}),
+    "calls:detail": Row(lambda c: f"/administrasjon/utlysninger/{c.call.pk}/", {"GET": OWN_BODY}),
+    "calls:update": Row(lambda c: f"/administrasjon/utlysninger/{c.call.pk}/endre/", {"GET": OWN_BODY, "POST": own_body(400)}),
+    "calls:history": Row(lambda c: f"/administrasjon/utlysninger/{c.call.pk}/historikk/", {"GET": OWN_BODY}),
+    "calls:preview": Row(lambda c: f"/administrasjon/utlysninger/{c.call.pk}/forhandsvis/", {"GET": OWN_BODY}),
+    "calls:copy": Row(lambda c: f"/administrasjon/utlysninger/{c.call.pk}/kopier/", {"GET": OWN_BODY, "POST": own_body(409)}),
+    "calls:publish": Row(lambda c: f"/administrasjon/utlysninger/{c.call.pk}/publiser/", {"GET": OWN_BODY, "POST": own_body(409)}),
+    "calls:close": Row(lambda c: f"/administrasjon/utlysninger/{c.call.pk}/avslutt/", {"GET": OWN_BODY, "POST": own_body(409)}),
     # Only applicants start applications. The call only takes committee-designed projects, a rule
     # checked after the permission, so applicants get 400 and no application is created.
     "applications:start": Row(

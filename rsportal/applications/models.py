@@ -86,6 +86,10 @@ class Call(models.Model):
         help_text=_("Tittel, deltakere, utfall og vedtaksdato. Evalueringen ber om åpenhet om hva som ikke fikk tilskudd, ikke bare om det som fikk."),
     )
     contact = models.CharField(_("kontakt for spørsmål"), max_length=200, blank=True)
+    decision_dates = models.TextField(
+        _("vedtaksdatoer som vises søkerne"), blank=True, help_text=_("Ett punkt per linje, for eksempel «Vedtak i Tildelingsutvalget 12. juni»."))
+    reporting_rules = models.TextField(
+        _("krav til rapportering"), blank=True, help_text=_("Ett krav per linje: når prosjektene rapporterer, og hva rapporten skal inneholde."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
