@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0003_call_publish_rejected'),
+        ('applications', '0004_case_number'),
     ]
 
     operations = [
