@@ -23,7 +23,7 @@ from rsportal.accounts.models import OrganisationRole
 from rsportal.applications import lifecycle
 from rsportal.applications.models import Application, Call, Deadline, ProcessStep
 from rsportal.applications.permissions import applicant_scopes, own_applications
-from rsportal.assessment.models import Conflict, Decision, Meeting, Score
+from rsportal.assessment.models import Conflict, Decision, FormalCheck, Meeting, Score
 from rsportal.assessment.queries import prioritisations_for
 from rsportal.core.formatting import kroner, long_date
 from rsportal.followup.models import ReportDue
@@ -155,6 +155,10 @@ def _secretariat_scope(user):
     return bodies, rhfs, communities, calls
 
 
+def _prioritised_calls():
+    return ProcessStep.objects.filter(step=ProcessStep.Step.LOCAL_PRIORITISATION).values("call_id")
+
+
 def secretariat(user) -> list[Section]:
     """Applications waiting for the formal check, local prioritisations to do, reports overdue
     for the grants it manages and its meetings coming up."""
@@ -164,6 +168,8 @@ def secretariat(user) -> list[Section]:
         Application.objects.filter(in_calls, status=Application.Status.SUBMITTED, formal_check__isnull=True)
         .exclude(call__status=Call.Status.DRAFT)
         .filter(Q(call__steps__step=ProcessStep.Step.FORMAL_CHECK))
+        # Where the communities prioritise first, only what they have forwarded (domain.candidates).
+        .filter(Q(forwarding__isnull=False) | ~Q(call_id__in=_prioritised_calls()))
         .distinct()
         .order_by("submitted_at")
         .values_list("pk", "title", "submitted_at", "case_number")
@@ -253,11 +259,12 @@ def committee(user) -> list[Section]:
     calls = Call.objects.exclude(status=Call.Status.DRAFT).filter(steps__body_id__in=seats).distinct()
     call_ids = list(calls.values_list("pk", flat=True))
     scoring = {call: body for call, body in _scoring_bodies(call_ids).items() if body in seats}
-    prioritised = set(ProcessStep.objects.filter(call_id__in=scoring, step=ProcessStep.Step.LOCAL_PRIORITISATION).values_list("call_id", flat=True))
     criteria = dict(Call.objects.filter(pk__in=scoring).annotate(n=Count("criteria")).values_list("pk", "n"))
     candidates = list(
         Application.objects.filter(call_id__in=scoring, status=Application.Status.SUBMITTED)
-        .filter(Q(forwarding__isnull=False) | ~Q(call_id__in=prioritised))
+        .filter(Q(forwarding__isnull=False) | ~Q(call_id__in=_prioritised_calls()))
+        # Scored after the formal check where the call has one, never when it was found ineligible.
+        .filter((Q(formal_check__isnull=False) & ~Q(formal_check__outcome=FormalCheck.Outcome.REJECTED)) | ~Q(call_id__in=ProcessStep.objects.filter(step=ProcessStep.Step.FORMAL_CHECK).values("call_id")))
         .select_related("call")
         .prefetch_related("conflicts", "participants")
         .order_by("call_id", "pk")
