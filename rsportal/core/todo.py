@@ -41,10 +41,15 @@ class Item:
     deadline: datetime.date | None = None
     state: str = ""
     late: bool = False
+    date_label: str = ""  # what the date is when not a deadline: a meeting's day
 
     @property
     def deadline_text(self) -> str:
         return long_date(self.deadline)
+
+    @property
+    def date_heading(self) -> str:
+        return self.date_label or _("Frist")
 
 
 @dataclass
@@ -119,7 +124,7 @@ def applicant(user) -> list[Section]:
         elif state in (lifecycle.GRANTED, lifecycle.NOT_GRANTED):
             adopted = next(d for d in application.decisions.all() if d.status == Decision.Status.ADOPTED)
             if adopted.concluded_at and adopted.concluded_at >= since:
-                decided.append(Item(application.title, reverse("assessment:letter-pdf", args=[adopted.pk]), _date(adopted.concluded_at), lifecycle.label(application)))
+                decided.append(Item(application.title, reverse("assessment:letter-pdf", args=[adopted.pk]), None, f"{lifecycle.label(application)} {long_date(adopted.concluded_at)}"))
     drafts.sort(key=lambda i: (i.deadline is None, i.deadline or datetime.date.max))
     reports = [
         Item(g.title, reverse("followup:report-new", args=[g.pk]), g.next_due.due_date, _("Forsinket") if g.late else str(g.next_due.get_kind_display()), g.late)
@@ -210,7 +215,7 @@ def secretariat(user) -> list[Section]:
     reports = [Item(d.grant.title, reverse("followup:grant", args=[d.grant_id]), d.due_date, _("Forsinket"), True) for d in overdue]
 
     meetings = [
-        Item(_meeting_title(m), reverse("assessment:meeting", args=[m.pk]), _date(m.starts_at), m.location)
+        Item(_meeting_title(m), reverse("assessment:meeting", args=[m.pk]), _date(m.starts_at), m.location, date_label=_("Møtedato"))
         for m in Meeting.objects.filter(starts_at__gte=timezone.now()).filter(Q(call_id__in=call_ids) | Q(body_id__in=bodies)).select_related("body", "call").distinct().order_by("starts_at")[:5]
     ]
     next_deadline = _next_deadline(call_ids)
@@ -310,7 +315,7 @@ def committee(user) -> list[Section]:
         if c.application_id not in blocked
     ]
     meeting = Meeting.objects.filter(body_id__in=seats, starts_at__gte=timezone.now()).select_related("body", "call").order_by("starts_at").first()
-    meetings = [Item(_meeting_title(meeting), reverse("assessment:meeting", args=[meeting.pk]), _date(meeting.starts_at), meeting.location)] if meeting else []
+    meetings = [Item(_meeting_title(meeting), reverse("assessment:meeting", args=[meeting.pk]), _date(meeting.starts_at), meeting.location, date_label=_("Møtedato"))] if meeting else []
     return [
         Section("score", _("Søknader å gi poeng"), to_score, _("Ingen søknader venter på poengene dine. Du får dem her når søknadene er sendt videre til utvalget.")),
         Section("declare", _("Mulig inhabilitet å melde"), to_declare, _("Ingen søknader der du kan være inhabil. Meld fra på habilitetssiden om du kjenner til noe.")),
