@@ -16,6 +16,7 @@ from rsportal.funding import domain as funding
 from rsportal.funding.models import Appropriation, Grant
 from rsportal.registry.models import BodyMember
 
+from . import factories as f
 from .test_query_counts import assert_constant
 
 M = 1_000_000
@@ -198,3 +199,17 @@ def test_demo_personas_see_their_waiting_work(client, db):
     assert any(i.late for i in applicant["reports"].items)
     admin = sections(page("rhf.nord"), "rhf_admin")
     assert admin["expected"].count > 0 and admin["conditional"].count > 0
+
+
+def test_the_deputy_decides_only_when_the_leader_may_not(login, world, personas, call):
+    deputy = f.UserFactory(username="deputy")
+    f.seat(world.stu, deputy, role=BodyMember.Role.DEPUTY, side=BodyMember.Side.RHF)
+    app = application(call, world, personas, "Søknaden")
+    member = BodyMember.objects.get(body=world.stu, user=personas.member)
+    Conflict.objects.create(application=app, member=member, source="self", reason="Nabo")
+    assert sections(login(personas.chair).get("/"), "committee")["decide"].count == 1
+    assert sections(login(deputy).get("/"), "committee")["decide"].count == 0
+    # The leader is conflicted in the same application: the deputy decides both, the leader neither.
+    Conflict.objects.create(application=app, member=BodyMember.objects.get(body=world.stu, user=personas.chair), source="self", reason="Eier")
+    assert sections(login(personas.chair).get("/"), "committee")["decide"].count == 0
+    assert sections(login(deputy).get("/"), "committee")["decide"].count == 2

@@ -257,6 +257,37 @@ def _named(member: BodyMember, application: Application) -> bool:
     return bool(name and name in haystack) or bool(email and email in haystack)
 
 
+def _conflicts_to_decide(user, seats: dict[int, BodyMember]) -> list[Item]:
+    """Pending conflicts the user decides: `assessment.meeting_rules.conflict_deciders` in bulk.
+    The leader decides unless conflicted in the same application or the conflict is theirs;
+    then the deputy. (When neither may, the body votes on the conflicts page.)"""
+    leading = [b for b, s in seats.items() if s.role in (BodyMember.Role.LEADER, BodyMember.Role.DEPUTY)]
+    if not leading:
+        return []
+    pending = list(
+        Conflict.objects.filter(status=Conflict.Status.PENDING, member__body_id__in=leading).select_related("application", "member").order_by("application__call_id", "pk")
+    )
+    blocked: dict[int, set[int]] = {}
+    for application_id, member_id in (
+        Conflict.objects.filter(application__in={c.application_id for c in pending}).exclude(status=Conflict.Status.DISMISSED).values_list("application_id", "member_id")
+    ):
+        blocked.setdefault(application_id, set()).add(member_id)
+    chairs = list(
+        BodyMember.objects.active_on(timezone.localdate()).filter(body_id__in=leading, role__in=[BodyMember.Role.LEADER, BodyMember.Role.DEPUTY]).values_list("body_id", "role", "pk", "user_id")
+    )
+    items = []
+    for conflict in pending:
+        taken = blocked.get(conflict.application_id, set()) | {conflict.member_id}
+        deciders = []
+        for role in (BodyMember.Role.LEADER, BodyMember.Role.DEPUTY):
+            deciders = [user_id for body, r, pk, user_id in chairs if body == conflict.member.body_id and r == role and pk not in taken]
+            if deciders:
+                break
+        if user.pk in deciders:
+            items.append(Item(f"{conflict.member.name}: {conflict.application.title}", reverse("assessment:conflicts", args=[conflict.application.call_id]), None, conflict.reason))
+    return items
+
+
 def committee(user) -> list[Section]:
     """Applications to score, possible conflicts to declare, conflicts to decide (leader and
     deputy) and the next meeting of the member's bodies."""
@@ -297,23 +328,7 @@ def committee(user) -> list[Section]:
             if member.municipality_id in municipalities or member.trust_id in trusts or _named(member, application):
                 to_declare.append(Item(application.title, reverse("assessment:conflicts", args=[application.call_id]), None, _("Mulig inhabil")))
 
-    leading = [b for b, s in seats.items() if s.role in (BodyMember.Role.LEADER, BodyMember.Role.DEPUTY)]
-    pending = list(
-        Conflict.objects.filter(status=Conflict.Status.PENDING, member__body_id__in=leading)
-        .exclude(member__user=user)
-        .select_related("application", "member")
-        .order_by("application__call_id", "pk")
-    )
-    # The leader decides unless conflicted in the same application; then the deputy does
-    # (assessment.meeting_rules.conflict_deciders). Blocked seats per application, in one query.
-    blocked = set(
-        Conflict.objects.filter(application__in={c.application_id for c in pending}, member__user=user).exclude(status=Conflict.Status.DISMISSED).values_list("application_id", flat=True)
-    )
-    decide = [
-        Item(f"{c.member.name}: {c.application.title}", reverse("assessment:conflicts", args=[c.application.call_id]), None, c.reason)
-        for c in pending
-        if c.application_id not in blocked
-    ]
+    decide = _conflicts_to_decide(user, seats)
     meeting = Meeting.objects.filter(body_id__in=seats, starts_at__gte=timezone.now()).select_related("body", "call").order_by("starts_at").first()
     meetings = [Item(_meeting_title(meeting), reverse("assessment:meeting", args=[meeting.pk]), _date(meeting.starts_at), meeting.location, date_label=_("Møtedato"))] if meeting else []
     return [
