@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from rsportal.accounts import permissions as account_permissions
 from rsportal.accounts.models import OrganisationRole
@@ -199,7 +200,7 @@ def secretariat(user) -> list[Section]:
             f"{call.title} – {hf.name}",
             reverse("assessment:prioritise", args=[call.pk, hf.code]),
             None,
-            _("%(n)s søknader er ikke sendt videre") % {"n": waiting[(call.pk, hf.pk)]},
+            ngettext("%(n)s søknad er ikke sendt videre", "%(n)s søknader er ikke sendt videre", waiting[(call.pk, hf.pk)]) % {"n": waiting[(call.pk, hf.pk)]},
         )
         for call, hf in pairs
         if waiting.get((call.pk, hf.pk))
@@ -331,12 +332,15 @@ def committee(user) -> list[Section]:
     decide = _conflicts_to_decide(user, seats)
     meeting = Meeting.objects.filter(body_id__in=seats, starts_at__gte=timezone.now()).select_related("body", "call").order_by("starts_at").first()
     meetings = [Item(_meeting_title(meeting), reverse("assessment:meeting", args=[meeting.pk]), _date(meeting.starts_at), meeting.location, date_label=_("Møtedato"))] if meeting else []
-    return [
-        Section("score", _("Søknader å gi poeng"), to_score, _("Ingen søknader venter på poengene dine. Du får dem her når søknadene er sendt videre til utvalget.")),
-        Section("declare", _("Mulig inhabilitet å melde"), to_declare, _("Ingen søknader der du kan være inhabil. Meld fra på habilitetssiden om du kjenner til noe.")),
-        Section("decide", _("Habilitet å avgjøre"), decide, _("Ingen habilitetsspørsmål venter på din avgjørelse.")),
-        Section("meeting", _("Neste møte"), meetings, _("Ingen møter er satt opp ennå. Sekretariatet kaller inn.")),
-    ]
+    sections = []
+    # Observers and minute-takers do not score, and only the leader and deputy decide conflicts.
+    if any(s.voting for s in seats.values()):
+        sections.append(Section("score", _("Søknader å gi poeng"), to_score, _("Ingen søknader venter på poengene dine. Du får dem her når søknadene er sendt videre til utvalget.")))
+    sections.append(Section("declare", _("Mulig inhabilitet å melde"), to_declare, _("Ingen søknader der du kan være inhabil. Meld fra på habilitetssiden om du kjenner til noe.")))
+    if any(s.role in (BodyMember.Role.LEADER, BodyMember.Role.DEPUTY) for s in seats.values()):
+        sections.append(Section("decide", _("Habilitet å avgjøre"), decide, _("Ingen habilitetsspørsmål venter på din avgjørelse.")))
+    sections.append(Section("meeting", _("Neste møte"), meetings, _("Ingen møter er satt opp ennå. Sekretariatet kaller inn.")))
+    return sections
 
 
 # --- the RHF administrator -------------------------------------------------------------
