@@ -12,6 +12,8 @@ from rsportal.applications.models import Call, Deadline
 from rsportal.catalogue.queries import public_grants
 from rsportal.funding.models import Commitment
 
+from . import todo
+
 logger = logging.getLogger(__name__)
 
 FRONT_PAGE_CALLS = 6
@@ -68,6 +70,7 @@ def home(request):
             "calls": calls[:FRONT_PAGE_CALLS],
             "more_calls": len(calls) > FRONT_PAGE_CALLS,
             "figures": key_figures(),
+            "todo": todo.for_user(request.user),
         },
     )
 

@@ -1,0 +1,402 @@
+"""The front page's to-do list: per role, the work waiting for the signed-in person.
+
+One function per role returns that role's sections; `for_user` composes them for all the
+roles the person has. Every function reads its data in a fixed number of queries (prefetch
+and annotate, never a query per item), so the front page costs the same with one waiting
+application as with a hundred. The rules are the domain's: what a member may score is
+`assessment.domain.scorer` applied in bulk, and a conflicted member never sees the
+application among the things to score.
+
+Questions from applicants (issue 14 item 4) do not exist yet, so no section lists them."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from rsportal.accounts import permissions as account_permissions
+from rsportal.accounts.models import OrganisationRole
+from rsportal.applications import lifecycle
+from rsportal.applications.models import Application, Call, Deadline, ProcessStep
+from rsportal.applications.permissions import applicant_scopes, own_applications
+from rsportal.assessment.models import Conflict, Decision, FormalCheck, Meeting, Score
+from rsportal.assessment.queries import prioritisations_for
+from rsportal.core.formatting import kroner, long_date
+from rsportal.followup.models import ReportDue
+from rsportal.followup.queries import own_grants
+from rsportal.funding.models import Appropriation, Commitment, PotYear, Reserve
+from rsportal.registry.models import Body, BodyMember
+
+DECISIONS_SHOWN_DAYS = 60
+
+
+@dataclass
+class Item:
+    title: str
+    url: str
+    deadline: datetime.date | None = None
+    state: str = ""
+    late: bool = False
+    date_label: str = ""  # what the date is when not a deadline: a meeting's day
+
+    @property
+    def deadline_text(self) -> str:
+        return long_date(self.deadline)
+
+    @property
+    def date_heading(self) -> str:
+        return self.date_label or _("Frist")
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    items: list[Item]
+    empty: str  # what is next, shown when there is nothing to do
+
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+
+@dataclass
+class RoleList:
+    key: str
+    title: str
+    sections: list[Section] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(s.count for s in self.sections)
+
+
+def _date(value) -> datetime.date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).date()
+    return value
+
+
+def _next_deadline(call_ids) -> datetime.date | None:
+    """The next application deadline of the given calls (or of all published calls)."""
+    deadlines = Deadline.objects.filter(at__gte=timezone.now(), call__status=Call.Status.PUBLISHED)
+    if call_ids is not None:
+        deadlines = deadlines.filter(call_id__in=call_ids)
+    first = deadlines.order_by("at").values_list("at", flat=True).first()
+    return _date(first)
+
+
+def _next_text(prefix: str, day: datetime.date | None) -> str:
+    if day is None:
+        return prefix + " " + _("Ingen nye søknadsfrister er satt.")
+    return prefix + " " + _("Neste søknadsfrist: %(date)s.") % {"date": long_date(day)}
+
+
+# --- the applicant -------------------------------------------------------------------
+
+
+def applicant(user) -> list[Section]:
+    """Drafts with the call's deadline, applications awaiting a decision, decisions of the
+    last 60 days (with the letter) and reports due or overdue."""
+    now = timezone.now()
+    applications = list(
+        own_applications(user)
+        .select_related("call")
+        .prefetch_related("decisions", Prefetch("call__deadlines", queryset=Deadline.objects.filter(at__gte=now).order_by("at"), to_attr="future_deadlines"))
+        .order_by("-updated_at")
+    )
+    drafts, waiting, decided = [], [], []
+    since = now - datetime.timedelta(days=DECISIONS_SHOWN_DAYS)
+    for application in applications:
+        state = lifecycle.state(application)
+        if state in lifecycle.EDITABLE:
+            upcoming = application.call.future_deadlines
+            deadline = _date(upcoming[0].at) if upcoming else None
+            drafts.append(Item(application.title, reverse("applications:edit", args=[application.pk]), deadline, str(lifecycle.LABELS[state])))
+        elif state in (lifecycle.SUBMITTED, lifecycle.IN_VOTE):
+            waiting.append(Item(application.title, reverse("applications:detail", args=[application.pk]), None, lifecycle.label(application)))
+        elif state in (lifecycle.GRANTED, lifecycle.NOT_GRANTED):
+            adopted = next(d for d in application.decisions.all() if d.status == Decision.Status.ADOPTED)
+            if adopted.concluded_at and adopted.concluded_at >= since:
+                decided.append(Item(application.title, reverse("assessment:letter-pdf", args=[adopted.pk]), None, f"{lifecycle.label(application)} {long_date(adopted.concluded_at)}"))
+    drafts.sort(key=lambda i: (i.deadline is None, i.deadline or datetime.date.max))
+    reports = [
+        Item(g.title, reverse("followup:report-new", args=[g.pk]), g.next_due.due_date, _("Forsinket") if g.late else str(g.next_due.get_kind_display()), g.late)
+        for g in own_grants(user)
+        if g.next_due is not None
+    ]
+    reports.sort(key=lambda i: i.deadline)
+    next_deadline = _next_deadline(None)
+    return [
+        Section("drafts", _("Utkast"), drafts, _next_text(_("Du har ingen utkast."), next_deadline)),
+        Section("waiting", _("Sendt inn, venter på vedtak"), waiting, _("Ingen søknader venter på vedtak.")),
+        Section("decisions", _("Vedtak de siste 60 dagene"), decided, _("Ingen nye vedtak. Vedtaket kommer som brev her når organet har behandlet søknaden.")),
+        Section(
+            "reports",
+            _("Rapporter som skal leveres"),
+            reports,
+            _("Ingen rapporter venter. Prosjekter med tilskudd får rapportfrister når tilsagnet er gitt."),
+        ),
+    ]
+
+
+# --- the secretariat ------------------------------------------------------------------
+
+
+def _secretariat_scope(user):
+    """The calls a secretariat seat works on: the pots it manages and the calls where its
+    body is named in a step (the formal check, for example)."""
+    seats = list(account_permissions.active_seats(user).filter(body__kind=Body.Kind.SECRETARIAT).values_list("body_id", "body__rhf_id", "body__helsefellesskap_id"))
+    bodies = [b for b, _r, _h in seats]
+    rhfs = [r for _b, r, _h in seats if r]
+    communities = [h for _b, _r, h in seats if h]
+    calls = Q(call__pot__rhf_id__in=rhfs) | Q(call__pot__helsefellesskap_id__in=communities) | Q(call__steps__body_id__in=bodies)
+    return bodies, rhfs, communities, calls
+
+
+def _prioritised_calls():
+    return ProcessStep.objects.filter(step=ProcessStep.Step.LOCAL_PRIORITISATION).values("call_id")
+
+
+def secretariat(user) -> list[Section]:
+    """Applications waiting for the formal check, local prioritisations to do, reports overdue
+    for the grants it manages and its meetings coming up."""
+    bodies, rhfs, communities, in_calls = _secretariat_scope(user)
+    today = timezone.localdate()
+    to_check = list(
+        Application.objects.filter(in_calls, status=Application.Status.SUBMITTED, formal_check__isnull=True)
+        .exclude(call__status=Call.Status.DRAFT)
+        .filter(Q(call__steps__step=ProcessStep.Step.FORMAL_CHECK))
+        # Where the communities prioritise first, only what they have forwarded (domain.candidates).
+        .filter(Q(forwarding__isnull=False) | ~Q(call_id__in=_prioritised_calls()))
+        .distinct()
+        .order_by("submitted_at")
+        .values_list("pk", "title", "submitted_at", "case_number")
+    )
+    checks = [Item(title, reverse("assessment:formal-check", args=[pk]), None, _("Sendt inn %(date)s") % {"date": long_date(_date(at))}) for pk, title, at, _c in to_check]
+    call_ids = Call.objects.filter(Q(pot__rhf_id__in=rhfs) | Q(pot__helsefellesskap_id__in=communities) | Q(steps__body_id__in=bodies)).values("pk")
+
+    pairs = prioritisations_for(user)
+    waiting = {}
+    if pairs:
+        waiting = {
+            (row["call_id"], row["helsefellesskap_id"]): row["n"]
+            for row in Application.objects.filter(
+                call__in=[c for c, _hf in pairs], helsefellesskap__in=[hf for _c, hf in pairs], status=Application.Status.SUBMITTED, forwarding__isnull=True
+            )
+            .values("call_id", "helsefellesskap_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        }
+    prioritise = [
+        Item(
+            f"{call.title} – {hf.name}",
+            reverse("assessment:prioritise", args=[call.pk, hf.code]),
+            None,
+            ngettext("%(n)s søknad er ikke sendt videre", "%(n)s søknader er ikke sendt videre", waiting[(call.pk, hf.pk)]) % {"n": waiting[(call.pk, hf.pk)]},
+        )
+        for call, hf in pairs
+        if waiting.get((call.pk, hf.pk))
+    ]
+
+    overdue = list(
+        ReportDue.objects.filter(due_date__lt=today, report__isnull=True, received_elsewhere="")
+        .filter(Q(grant__pot__rhf_id__in=rhfs) | Q(grant__pot__helsefellesskap_id__in=communities) | Q(grant__helsefellesskap_id__in=communities))
+        .select_related("grant")
+        .distinct()
+        .order_by("due_date")
+    )
+    reports = [Item(d.grant.title, reverse("followup:grant", args=[d.grant_id]), d.due_date, _("Forsinket"), True) for d in overdue]
+
+    meetings = [
+        Item(_meeting_title(m), reverse("assessment:meeting", args=[m.pk]), _date(m.starts_at), m.location, date_label=_("Møtedato"))
+        for m in Meeting.objects.filter(starts_at__gte=timezone.now()).filter(Q(call_id__in=call_ids) | Q(body_id__in=bodies)).select_related("body", "call").distinct().order_by("starts_at")[:5]
+    ]
+    next_deadline = _next_deadline(call_ids)
+    return [
+        Section("formal_check", _("Søknader til formell kontroll"), checks, _next_text(_("Ingen søknader venter på formell kontroll."), next_deadline)),
+        Section("prioritise", _("Prioriteringer å gjøre"), prioritise, _("Ingen søknader venter på prioritering i helsefellesskapet.")),
+        Section("reports_overdue", _("Rapporter over fristen"), reports, _("Ingen rapporter er over fristen.")),
+        Section("meetings", _("Møter framover"), meetings, _("Ingen møter er satt opp. Møter settes opp fra utlysningens side under Behandling.")),
+    ]
+
+
+def _meeting_title(meeting: Meeting) -> str:
+    return _("%(body)s: %(call)s") % {"body": meeting.body.name, "call": meeting.call.title}
+
+
+# --- the committee member --------------------------------------------------------------
+
+
+def _scoring_bodies(call_ids) -> dict[int, int]:
+    """Per call the body that scores: the scoring step's, else the deciding body's
+    (`assessment.domain.scoring_body`), for many calls in one query."""
+    steps: dict[int, dict[str, int]] = {}
+    for call_id, step, body_id in ProcessStep.objects.filter(call_id__in=call_ids, body__isnull=False).values_list("call_id", "step", "body_id"):
+        steps.setdefault(call_id, {})[step] = body_id
+    result = {}
+    for call_id, configured in steps.items():
+        body = configured.get(ProcessStep.Step.SCORING) or configured.get(ProcessStep.Step.DECISION)
+        if body:
+            result[call_id] = body
+    return result
+
+
+def _named(member: BodyMember, application: Application) -> bool:
+    """`assessment.domain._named` on prefetched participants, without a query."""
+    name = member.name.strip().lower()
+    email = (member.user.email if member.user_id else "").lower()
+    texts = [application.project_owners, *(f"{p.contact_name} {p.contact_email}" for p in application.participants.all())]
+    haystack = " ".join(t.lower() for t in texts if t)
+    return bool(name and name in haystack) or bool(email and email in haystack)
+
+
+def _conflicts_to_decide(user, seats: dict[int, BodyMember]) -> list[Item]:
+    """Pending conflicts the user decides: `assessment.meeting_rules.conflict_deciders` in bulk.
+    The leader decides unless conflicted in the same application or the conflict is theirs;
+    then the deputy. (When neither may, the body votes on the conflicts page.)"""
+    leading = [b for b, s in seats.items() if s.role in (BodyMember.Role.LEADER, BodyMember.Role.DEPUTY)]
+    if not leading:
+        return []
+    pending = list(
+        Conflict.objects.filter(status=Conflict.Status.PENDING, member__body_id__in=leading).select_related("application", "member").order_by("application__call_id", "pk")
+    )
+    blocked: dict[int, set[int]] = {}
+    for application_id, member_id in (
+        Conflict.objects.filter(application__in={c.application_id for c in pending}).exclude(status=Conflict.Status.DISMISSED).values_list("application_id", "member_id")
+    ):
+        blocked.setdefault(application_id, set()).add(member_id)
+    chairs = list(
+        BodyMember.objects.active_on(timezone.localdate()).filter(body_id__in=leading, role__in=[BodyMember.Role.LEADER, BodyMember.Role.DEPUTY]).values_list("body_id", "role", "pk", "user_id")
+    )
+    items = []
+    for conflict in pending:
+        taken = blocked.get(conflict.application_id, set()) | {conflict.member_id}
+        deciders = []
+        for role in (BodyMember.Role.LEADER, BodyMember.Role.DEPUTY):
+            deciders = [user_id for body, r, pk, user_id in chairs if body == conflict.member.body_id and r == role and pk not in taken]
+            if deciders:
+                break
+        if user.pk in deciders:
+            items.append(Item(f"{conflict.member.name}: {conflict.application.title}", reverse("assessment:conflicts", args=[conflict.application.call_id]), None, conflict.reason))
+    return items
+
+
+def committee(user) -> list[Section]:
+    """Applications to score, possible conflicts to declare, conflicts to decide (leader and
+    deputy) and the next meeting of the member's bodies."""
+    seats = {s.body_id: s for s in account_permissions.active_seats(user).exclude(body__kind=Body.Kind.SECRETARIAT).select_related("user", "body")}
+    calls = Call.objects.exclude(status=Call.Status.DRAFT).filter(steps__body_id__in=seats).distinct()
+    call_ids = list(calls.values_list("pk", flat=True))
+    scoring = {call: body for call, body in _scoring_bodies(call_ids).items() if body in seats}
+    criteria = dict(Call.objects.filter(pk__in=scoring).annotate(n=Count("criteria")).values_list("pk", "n"))
+    candidates = list(
+        Application.objects.filter(call_id__in=scoring, status=Application.Status.SUBMITTED)
+        .filter(Q(forwarding__isnull=False) | ~Q(call_id__in=_prioritised_calls()))
+        # Scored after the formal check where the call has one, never when it was found ineligible.
+        .filter((Q(formal_check__isnull=False) & ~Q(formal_check__outcome=FormalCheck.Outcome.REJECTED)) | ~Q(call_id__in=ProcessStep.objects.filter(step=ProcessStep.Step.FORMAL_CHECK).values("call_id")))
+        .select_related("call")
+        .prefetch_related("conflicts", "participants")
+        .order_by("call_id", "pk")
+    )
+    mine = dict(
+        Score.objects.filter(application__in=[a.pk for a in candidates], member__in=[s.pk for s in seats.values()])
+        .values("application_id", "member_id")
+        .annotate(n=Count("pk"))
+        .values_list("application_id", "n")
+    )
+    to_score, to_declare = [], []
+    for application in candidates:
+        member = seats[scoring[application.call_id]]
+        rows = {c.member_id: c for c in application.conflicts.all()}
+        conflict = rows.get(member.pk)
+        if conflict is not None and conflict.blocks:
+            continue  # a conflicted member never sees the application among the things to score
+        if member.voting and mine.get(application.pk, 0) < criteria.get(application.call_id, 0):
+            to_score.append(
+                Item(application.title, reverse("assessment:score", args=[application.pk]), None, _("%(n)s av %(m)s kriterier") % {"n": mine.get(application.pk, 0), "m": criteria[application.call_id]})
+            )
+        if conflict is None:
+            municipalities = {p.municipality_id for p in application.participants.all() if p.municipality_id}
+            trusts = {p.trust_id for p in application.participants.all() if p.trust_id}
+            if member.municipality_id in municipalities or member.trust_id in trusts or _named(member, application):
+                to_declare.append(Item(application.title, reverse("assessment:conflicts", args=[application.call_id]), None, _("Mulig inhabil")))
+
+    decide = _conflicts_to_decide(user, seats)
+    meeting = Meeting.objects.filter(body_id__in=seats, starts_at__gte=timezone.now()).select_related("body", "call").order_by("starts_at").first()
+    meetings = [Item(_meeting_title(meeting), reverse("assessment:meeting", args=[meeting.pk]), _date(meeting.starts_at), meeting.location, date_label=_("Møtedato"))] if meeting else []
+    sections = []
+    # Observers and minute-takers do not score, and only the leader and deputy decide conflicts.
+    if any(s.voting for s in seats.values()):
+        sections.append(Section("score", _("Søknader å gi poeng"), to_score, _("Ingen søknader venter på poengene dine. Du får dem her når søknadene er sendt videre til utvalget.")))
+    sections.append(Section("declare", _("Mulig inhabilitet å melde"), to_declare, _("Ingen søknader der du kan være inhabil. Meld fra på habilitetssiden om du kjenner til noe.")))
+    if any(s.role in (BodyMember.Role.LEADER, BodyMember.Role.DEPUTY) for s in seats.values()):
+        sections.append(Section("decide", _("Habilitet å avgjøre"), decide, _("Ingen habilitetsspørsmål venter på din avgjørelse.")))
+    sections.append(Section("meeting", _("Neste møte"), meetings, _("Ingen møter er satt opp ennå. Sekretariatet kaller inn.")))
+    return sections
+
+
+# --- the RHF administrator -------------------------------------------------------------
+
+
+def rhf_admin(user) -> list[Section]:
+    """Pots with free money this year and next, expected appropriations not yet passed,
+    conditional commitments to confirm and the annual report to the ministry."""
+    rhfs = list(account_permissions.active_roles(user).filter(kind=OrganisationRole.Kind.RHF_ADMIN).select_related("rhf").values_list("rhf_id", "rhf__code", "rhf__name"))
+    rhf_ids = [r for r, _c, _n in rhfs]
+    year = timezone.localdate().year
+    committed = Commitment.objects.filter(pot_year=OuterRef("pk"), status__in=Commitment.ACTIVE).order_by().values("pot_year").annotate(s=Sum("amount")).values("s")
+    reserved = Reserve.objects.filter(pot_year=OuterRef("pk")).order_by().values("pot_year").annotate(s=Sum("amount")).values("s")
+    years = (
+        PotYear.objects.filter(pot__rhf_id__in=rhf_ids, year__in=[year, year + 1])
+        .select_related("pot")
+        .annotate(used=Coalesce(Subquery(committed), Value(0)) + Coalesce(Subquery(reserved), Value(0)))
+        .annotate(free=F("frame") - F("used"))
+        .filter(free__gt=0)
+        .order_by("year", "pot__name")
+    )
+    pots = [Item(f"{py.pot.name} {py.year}", reverse("money:pot-detail", args=[py.pot_id]), None, _("%(amount)s ledig") % {"amount": kroner(py.free)}) for py in years]
+    expected = [
+        Item(str(a), reverse("money:appropriation-detail", args=[a.pk]), None, kroner(a.amount))
+        for a in Appropriation.objects.filter(expected=True).filter(Q(rhf_id__in=rhf_ids) | Q(shares__rhf_id__in=rhf_ids)).distinct().order_by("year", "name")
+    ]
+    conditional = [
+        Item(_("Betingede tilsagn %(year)s") % {"year": row["pot_year__year"]}, reverse("money:conditional") + f"?ar={row['pot_year__year']}", None, _("%(n)s tilsagn, %(amount)s") % {"n": row["n"], "amount": kroner(row["total"])})
+        for row in Commitment.objects.filter(status=Commitment.Status.CONDITIONAL, pot_year__pot__rhf_id__in=rhf_ids).values("pot_year__year").annotate(n=Count("pk"), total=Sum("amount")).order_by("pot_year__year")
+    ]
+    # The annual report has no deadline in the data: listed per RHF for last year, without one.
+    annual = [Item(_("Årsrapport %(year)s – %(rhf)s") % {"year": year - 1, "rhf": name}, reverse("followup:overview"), None, "") for _r, _code, name in rhfs]
+    return [
+        Section("headroom", _("Potter med ledige midler"), pots, _("Ingen potter har ledige midler i %(year)s eller %(next)s.") % {"year": year, "next": year + 1}),
+        Section("expected", _("Forventede bevilgninger som ikke er vedtatt"), expected, _("Alle bokførte bevilgninger er vedtatt.")),
+        Section("conditional", _("Betingede tilsagn å bekrefte"), conditional, _("Ingen betingede tilsagn venter på bekreftelse.")),
+        Section("annual", _("Rapporter til departementet"), annual, _("Ingen rapporter til departementet venter.")),
+    ]
+
+
+# --- composed for the signed-in person ---------------------------------------------------
+
+
+def for_user(user) -> list[RoleList]:
+    """The to-do list of every role the person has, in the order of the work's path."""
+    if not user.is_authenticated:
+        return []
+    kinds = set(account_permissions.active_seats(user).values_list("body__kind", flat=True))
+    lists = []
+    municipalities, trusts = applicant_scopes(user)
+    if municipalities or trusts:
+        lists.append(RoleList("applicant", _("Som søker"), applicant(user)))
+    if Body.Kind.SECRETARIAT in kinds:
+        lists.append(RoleList("secretariat", _("Som sekretariat"), secretariat(user)))
+    if kinds - {Body.Kind.SECRETARIAT}:
+        lists.append(RoleList("committee", _("Som medlem av utvalg"), committee(user)))
+    if account_permissions.active_roles(user).filter(kind=OrganisationRole.Kind.RHF_ADMIN).exists():
+        lists.append(RoleList("rhf_admin", _("Som RHF-administrator"), rhf_admin(user)))
+    return lists

@@ -1,0 +1,218 @@
+"""The front page's to-do list: per role, what waits for the signed-in person, with counts,
+deadlines and what is next when nothing waits; a conflicted member never sees the
+application among the things to score; the page costs the same with one item as with ten."""
+
+import datetime
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from rsportal.applications.criteria import add_default_criteria
+from rsportal.applications.models import Application, Call, Participant
+from rsportal.assessment.models import Conflict, FormalCheck, Meeting, Score
+from rsportal.followup.models import ReportDue
+from rsportal.funding import domain as funding
+from rsportal.funding.models import Appropriation, Grant
+from rsportal.registry.models import BodyMember
+
+from . import factories as f
+from .test_query_counts import assert_constant
+
+M = 1_000_000
+
+
+def sections(response, role):
+    """{section key: section} of one role's list on the front page."""
+    lists = {r.key: r for r in response.context["todo"]}
+    return {s.key: s for s in lists[role].sections}
+
+
+@pytest.fixture
+def call(world, personas):
+    """A published call of the RHF's root pot: formal check by the community secretariat,
+    scored and decided by STU, with the next deadline in 30 days."""
+    funding.book_appropriation(personas.sysadmin, Appropriation.objects.create(year=timezone.localdate().year, name="RS", amount=100 * M, rhf=world.rhf))
+    call = Call.objects.create(pot=funding.root_pot(world.rhf), title="Runde", status=Call.Status.PUBLISHED, purpose="-")
+    call.deadlines.create(at=timezone.now() + datetime.timedelta(days=30))
+    add_default_criteria(call)
+    call.steps.create(step="formal_check", body=world.secretariat_body)
+    call.steps.create(step="decision", body=world.stu)
+    return call
+
+
+def application(call, world, personas, title, *, status=Application.Status.SUBMITTED, municipality=None, checked=True):
+    app = Application.objects.create(
+        call=call,
+        helsefellesskap=world.hf,
+        title=title,
+        status=status,
+        created_by=personas.applicant,
+        submitted_at=timezone.now() if status == Application.Status.SUBMITTED else None,
+    )
+    Participant.objects.create(application=app, municipality=municipality or world.harstad, is_owner=True)
+    if checked:
+        FormalCheck.objects.create(application=app, outcome="eligible", checked_by=personas.secretariat)
+    return app
+
+
+def test_applicant_sees_drafts_with_the_deadline_waiting_applications_and_overdue_reports(login, world, personas, call):
+    application(call, world, personas, "Mitt utkast", status=Application.Status.DRAFT, municipality=world.tromso, checked=False)
+    application(call, world, personas, "Sendt søknad", municipality=world.tromso)
+    application(call, world, personas, "Andres søknad", municipality=world.bergen)  # not the applicant's
+    grant = Grant.objects.create(pot=funding.root_pot(world.rhf), title="Gammelt prosjekt", helsefellesskap=world.hf)
+    grant.municipalities.add(world.tromso)
+    day = timezone.localdate()
+    ReportDue.objects.create(grant=grant, due_date=day - datetime.timedelta(days=10), period_start=day, period_end=day)
+
+    response = login(personas.applicant).get("/")
+    todo = sections(response, "applicant")
+    assert [i.title for i in todo["drafts"].items] == ["Mitt utkast"]
+    assert todo["drafts"].items[0].deadline == timezone.localtime(call.deadlines.get().at).date()
+    assert [i.title for i in todo["waiting"].items] == ["Sendt søknad"]
+    assert todo["decisions"].count == 0
+    assert [(i.title, i.late) for i in todo["reports"].items] == [("Gammelt prosjekt", True)]
+    html = response.content.decode()
+    assert "Mitt utkast" in html and "Forsinket" in html and "Andres søknad" not in html
+    assert "Ingen nye vedtak." in html  # the empty state says what comes next
+    assert [r.key for r in response.context["todo"]] == ["applicant"]
+
+
+def test_secretariat_sees_applications_to_check_and_an_empty_state_with_the_next_deadline(login, world, personas, call):
+    waiting = application(call, world, personas, "Til kontroll", checked=False)
+    application(call, world, personas, "Kontrollert")
+    todo = sections(login(personas.secretariat).get("/"), "secretariat")
+    assert [i.title for i in todo["formal_check"].items] == ["Til kontroll"]
+    assert todo["formal_check"].items[0].url == f"/vurdering/soknad/{waiting.pk}/formell-kontroll/"
+
+    FormalCheck.objects.create(application=waiting, outcome="eligible", checked_by=personas.secretariat)
+    response = login(personas.secretariat).get("/")
+    todo = sections(response, "secretariat")
+    assert todo["formal_check"].count == 0
+    deadline = timezone.localtime(call.deadlines.get().at).date()
+    from rsportal.core.formatting import long_date
+
+    assert todo["formal_check"].empty == f"Ingen søknader venter på formell kontroll. Neste søknadsfrist: {long_date(deadline)}."
+    assert todo["formal_check"].empty in response.content.decode()
+    # Another community's secretariat sees none of it.
+    assert sections(login(personas.other_secretariat).get("/"), "secretariat")["formal_check"].count == 0
+
+
+def test_member_scores_what_is_left_and_never_the_application_they_are_conflicted_in(login, world, personas, call):
+    own = application(call, world, personas, "Tromsøs søknad", municipality=world.tromso)
+    other = application(call, world, personas, "Harstads søknad")
+    application(call, world, personas, "Ikke kontrollert", checked=False)
+    member = BodyMember.objects.get(body=world.stu, user=personas.member)
+    Conflict.objects.create(application=own, member=member, source="organisation", reason="Representerer Tromsø")
+    Meeting.objects.create(call=call, body=world.stu, starts_at=timezone.now() + datetime.timedelta(days=7), location="Tromsø", created_by=personas.secretariat)
+
+    response = login(personas.member).get("/")
+    todo = sections(response, "committee")
+    assert [i.title for i in todo["score"].items] == ["Harstads søknad"]
+    assert "Tromsøs søknad" not in response.content.decode()
+    assert todo["declare"].count == 0  # the conflict is already raised
+    assert [i.state for i in todo["meeting"].items] == ["Tromsø"]
+
+    # Fully scored: nothing left to score, and the empty state says what comes next.
+    Score.objects.bulk_create(Score(application=other, criterion=c, member=member, value=1) for c in call.criteria.all())
+    todo = sections(login(personas.member).get("/"), "committee")
+    assert todo["score"].count == 0 and "Ingen søknader venter på poengene dine" in todo["score"].empty
+
+    # The chair decides the pending conflict; the observer does not score.
+    chair = sections(login(personas.chair).get("/"), "committee")
+    assert [i.title for i in chair["decide"].items] == [f"{member.name}: Tromsøs søknad"]
+    assert {i.title for i in chair["score"].items} == {"Tromsøs søknad", "Harstads søknad"}
+    observer = sections(login(personas.observer).get("/"), "committee")
+    assert "score" not in observer and "decide" not in observer and observer["meeting"].count == 1
+
+
+def test_member_is_asked_to_declare_where_their_organisation_takes_part(login, world, personas, call):
+    application(call, world, personas, "Tromsøs søknad", municipality=world.tromso)
+    todo = sections(login(personas.member).get("/"), "committee")
+    assert [i.title for i in todo["declare"].items] == ["Tromsøs søknad"]
+    assert not Conflict.objects.exists()  # listing has no side effects
+
+
+def test_rhf_admin_sees_headroom_expected_appropriations_and_the_annual_report(login, world, personas, call):
+    year = timezone.localdate().year
+    Appropriation.objects.create(year=year + 1, name="Forventet", amount=50 * M, rhf=world.rhf, expected=True)
+    response = login(personas.rhf_admin).get("/")
+    todo = sections(response, "rhf_admin")
+    assert [i.state for i in todo["headroom"].items] == ["100\xa0000\xa0000\xa0kr ledig"]  # the root pot, this year
+    assert [i.title for i in todo["expected"].items] == [f"Forventet ({year + 1})"]
+    assert todo["conditional"].count == 0 and todo["conditional"].empty in response.content.decode()
+    assert [i.title for i in todo["annual"].items] == [f"Årsrapport {year - 1} – Helse Nord RHF"]
+
+
+def test_no_role_no_list(login, personas):
+    response = login(personas.outsider).get("/")
+    assert response.context["todo"] == []
+
+
+@pytest.mark.parametrize("who", ["applicant", "secretariat", "member", "chair", "rhf_admin"])
+def test_front_page_queries_do_not_grow_with_the_items(login, world, personas, call, who):
+    def add(n, status=Application.Status.SUBMITTED, checked=True):
+        for i in range(n):
+            app = application(call, world, personas, f"Søknad {Application.objects.count()}", status=status, municipality=world.tromso, checked=checked)
+            member = BodyMember.objects.get(body=world.stu, user=personas.observer)
+            Conflict.objects.create(application=app, member=member, source="other", reason="Nabo")
+            grant = Grant.objects.create(pot=funding.root_pot(world.rhf), title=f"Prosjekt {i}", helsefellesskap=world.hf)
+            grant.municipalities.add(world.tromso)
+            day = timezone.localdate()
+            ReportDue.objects.create(grant=grant, due_date=day - datetime.timedelta(days=3), period_start=day, period_end=day)
+            Appropriation.objects.create(year=day.year + 1, name=f"Forventet {i}", amount=M, rhf=world.rhf, expected=True)
+
+    def add_all(n):
+        add(n)
+        add(n, status=Application.Status.DRAFT, checked=False)
+        add(n, checked=False)
+
+    add_all(1)
+    client = login(getattr(personas, who))
+    first = sum(s.count for r in client.get("/").context["todo"] for s in r.sections)
+    assert_constant(client, "/", lambda: add_all(9))
+    assert sum(s.count for r in client.get("/").context["todo"] for s in r.sections) > first
+
+
+def test_demo_personas_see_their_waiting_work(client, db):
+    """Loaded once: each demo persona's front page lists the work the demo leaves them."""
+    from django.contrib.auth import get_user_model
+
+    from rsportal.security.testing import force_verified_login
+
+    call_command("load_demo", verbosity=0)
+    users = get_user_model().objects
+
+    def page(username):
+        client.logout()
+        return force_verified_login(client, users.get(username=username)).get("/")
+
+    secretariat = sections(page("sekretariat.nord"), "secretariat")
+    assert secretariat["formal_check"].count == 1
+    assert secretariat["meetings"].count >= 1
+    local = sections(page("sekretariat.tromsofoten"), "secretariat")
+    assert [i.state for i in local["prioritise"].items] == ["2 søknader er ikke sendt videre"]
+    member = sections(page("stu.medlem"), "committee")
+    assert member["score"].count > 0
+    conflicted = set(Conflict.objects.filter(member__user__username="stu.medlem").exclude(status="dismissed").values_list("application__title", flat=True))
+    assert conflicted and not conflicted & {i.title for i in member["score"].items}
+    assert sections(page("stu.leder"), "committee")["decide"].count > 0
+    applicant = sections(page("soker.tromso"), "applicant")
+    assert applicant["drafts"].count > 0
+    assert any(i.late for i in applicant["reports"].items)
+    admin = sections(page("rhf.nord"), "rhf_admin")
+    assert admin["expected"].count > 0 and admin["conditional"].count > 0
+
+
+def test_the_deputy_decides_only_when_the_leader_may_not(login, world, personas, call):
+    deputy = f.UserFactory(username="deputy")
+    f.seat(world.stu, deputy, role=BodyMember.Role.DEPUTY, side=BodyMember.Side.RHF)
+    app = application(call, world, personas, "Søknaden")
+    member = BodyMember.objects.get(body=world.stu, user=personas.member)
+    Conflict.objects.create(application=app, member=member, source="self", reason="Nabo")
+    assert sections(login(personas.chair).get("/"), "committee")["decide"].count == 1
+    assert sections(login(deputy).get("/"), "committee")["decide"].count == 0
+    # The leader is conflicted in the same application: the deputy decides both, the leader neither.
+    Conflict.objects.create(application=app, member=BodyMember.objects.get(body=world.stu, user=personas.chair), source="self", reason="Eier")
+    assert sections(login(personas.chair).get("/"), "committee")["decide"].count == 0
+    assert sections(login(deputy).get("/"), "committee")["decide"].count == 2
