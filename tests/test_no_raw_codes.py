@@ -1,0 +1,214 @@
+"""No raw codes anywhere: every page, PDF, workbook and notification of the demo's whole round is
+read as each demo persona would read it, and none may show a stored code ("frail_elderly",
+"troms-ofoten"), an ISO date, an amount without digit grouping or a Python list.
+
+The crawl follows the links of each persona's pages from the start page (GET only, inside the
+portal, bounded), so a new page is covered as soon as something links to it. PDFs are read as the
+HTML they are printed from; workbooks cell by cell. The demo is loaded once for the module."""
+
+import io
+import re
+from collections import Counter
+from html.parser import HTMLParser
+from urllib.parse import urldefrag, urlsplit
+
+import openpyxl
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import models, transaction
+from django.test import Client
+from django.test.utils import override_settings
+from django.utils import timezone
+
+from rsportal.assessment import documents
+from rsportal.core.models import Notification
+from rsportal.registry.models import Helsefellesskap
+from rsportal.security.testing import force_verified_login
+
+PERSONAS = [
+    None,  # anonymous
+    "admin",
+    "rhf.nord",
+    "sekretariat.nord",
+    "sekretariat.tromsofoten",
+    "stu.leder",
+    "stu.medlem",
+    "stu.observator",
+    "soker.tromso",
+    "soker.unn",
+]
+PAGES_PER_PERSONA = 120  # bounded, so the crawl stays under a minute
+SAME_PATH_VARIANTS = 2  # filter and sort variants of one page: a few are enough
+SKIP = ("/logg-ut/", "/static/", "/media/", "/api/", "/admin/", "/logg-inn/")
+# The machine-readable CSV is meant for programs: ISO dates and plain numbers there are the point.
+SKIP_QUERY = ("format=maskinlesbar",)
+
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+BARE_NUMBER = re.compile(r"(?<![\d.,\u00a0 ])\d{5,}(?![\d.,]\d)")
+LIST_REPR = re.compile(r"\[['\"]|['\"]\]")
+
+
+def choice_codes() -> set[str]:
+    """Every stored code that cannot be mistaken for a Norwegian word: the choice values with an
+    underscore or a hyphen, and the helsefellesskap and RHF slugs with one."""
+    codes = set()
+    for enum in _all_subclasses(models.TextChoices):
+        codes |= {str(v) for v in enum.values}
+    codes |= set(Helsefellesskap.objects.values_list("code", flat=True))
+    return {c for c in codes if re.fullmatch(r"[a-z]+[_-][a-z_-]+", c)}
+
+
+def _all_subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _all_subclasses(sub)
+
+
+class _Visible(HTMLParser):
+    """The text a reader sees: no tags, attributes, scripts, styles or typed form values."""
+
+    HIDDEN = {"script", "style", "textarea", "template", "title"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts, self.hidden, self.links = [], 0, []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.HIDDEN:
+            self.hidden += 1
+        if tag == "a":
+            href = dict(attrs).get("href")
+            if href:
+                self.links.append(href)
+
+    def handle_endtag(self, tag):
+        if tag in self.HIDDEN and self.hidden:
+            self.hidden -= 1
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def visible(html: str) -> tuple[str, list[str]]:
+    parser = _Visible()
+    parser.feed(html)
+    return " ".join(parser.parts), parser.links
+
+
+def problems(text: str, codes: set[str]) -> list[str]:
+    found = [f"ISO date {m}" for m in ISO_DATE.findall(text)]
+    found += [f"bare number {m}" for m in BARE_NUMBER.findall(text) if not _allowed_number(m, text)]
+    found += [f"list {m.group()!r}" for m in LIST_REPR.finditer(text)]
+    words = set(re.findall(r"[a-z][a-z_-]*[a-z]", text))
+    found += [f"code {c}" for c in sorted(codes & words)]
+    return found
+
+
+def _allowed_number(number: str, text: str) -> bool:
+    """Organisation numbers (nine digits) are written without grouping by Brønnøysund's own usage."""
+    return len(number) == 9 and re.search(rf"(org\.?\s*(nr\.?|nummer)|organisasjonsnummer)\D{{0,5}}{number}", text, re.I) is not None
+
+
+def workbook_problems(content: bytes, codes: set[str]) -> list[str]:
+    found = []
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    found += [f"{sheet.title}!{cell.coordinate}: {p}" for p in problems(cell.value, codes)]
+                elif isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+                    # A number is fine as a number, as long as Excel is told to group its digits.
+                    if abs(cell.value) >= 10_000 and cell.number_format == "General":
+                        found.append(f"{sheet.title}!{cell.coordinate}: ungrouped number {cell.value}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("uploads")):
+        with transaction.atomic():
+            call_command("load_demo", stdout=io.StringIO())
+            yield
+            transaction.set_rollback(True)
+
+
+@pytest.fixture
+def printed(monkeypatch):
+    """PDFs are read as the HTML they are printed from (printing each would cost seconds)."""
+    seen = []
+
+    def pdf(template, context):
+        seen.append(documents.render_to_string(template, {**context, "generated_at": timezone.now()}))
+        return b"%PDF-1.4 (read as HTML in this test)\n"
+
+    monkeypatch.setattr(documents, "pdf", pdf)
+    return seen
+
+
+def crawl(client: Client, printed: list[str], codes: set[str], budget: int):
+    """Yield (url, kind, problems) for every page reachable from the start page."""
+    queue, seen, per_path = ["/"], set(), Counter()
+    while queue and budget > 0:
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        path = urlsplit(url).path
+        per_path[path] += 1
+        if per_path[path] > SAME_PATH_VARIANTS:
+            continue
+        budget -= 1
+        before = len(printed)
+        response = client.get(url)
+        content_type = response.get("Content-Type", "")
+        if response.status_code != 200 or getattr(response, "streaming", False):
+            yield url, "skipped", []
+            continue
+        if content_type.startswith("application/pdf"):
+            if len(printed) > before:  # a document of ours, not an uploaded attachment
+                yield url, "pdf", problems(visible(printed[-1])[0], codes)
+            continue
+        if "spreadsheetml" in content_type:
+            yield url, "workbook", workbook_problems(response.content, codes)
+            continue
+        if content_type.startswith("text/csv"):
+            # Plain numbers are right in a CSV (Excel reads "250 000" as text); codes and ISO dates are not.
+            text = response.content.decode("utf-8-sig", "replace")
+            yield url, "csv", [p for p in problems(text, codes) if not p.startswith("bare number")]
+            continue
+        if not content_type.startswith("text/html"):
+            continue
+        text, links = visible(response.content.decode())
+        yield url, "page", problems(text, codes)
+        for href in links:
+            href = urldefrag(href)[0]
+            parts = urlsplit(href)
+            if parts.scheme or parts.netloc or not href.startswith("/") or href.startswith(SKIP):
+                continue
+            if any(s in parts.query for s in SKIP_QUERY) or href in seen:
+                continue
+            queue.append(href)
+
+
+def test_no_page_document_or_message_of_the_demo_round_shows_a_raw_code(demo, db, printed, settings):
+    settings.DEBUG_PROPAGATE_EXCEPTIONS = False
+    codes = choice_codes()
+    assert {"frail_elderly", "troms-ofoten", "pre_project", "not_adopted"} <= codes
+    hits, counts = [], Counter()
+    users = get_user_model().objects
+    for username in PERSONAS:
+        client = Client(raise_request_exception=False)
+        if username:
+            force_verified_login(client, users.get(username=username))
+        for url, kind, found in crawl(client, printed, codes, PAGES_PER_PERSONA):
+            counts[kind] += 1
+            hits += [f"{username or 'anonymous'} {url} ({kind}): {p}" for p in found]
+    for message in Notification.objects.all():
+        counts["notification"] += 1
+        hits += [f"notification {message.subject!r}: {p}" for p in problems(f"{message.subject}\n{message.body}", codes)]
+    print(dict(counts))
+    assert counts["page"] > 100 and counts["pdf"] and counts["workbook"], counts
+    assert not hits, f"{len(hits)} raw values:\n" + "\n".join(dict.fromkeys(hits))
