@@ -45,7 +45,7 @@ SKIP = ("/logg-ut/", "/static/", "/media/", "/api/", "/admin/", "/logg-inn/")
 SKIP_QUERY = ("format=maskinlesbar",)
 
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
-BARE_NUMBER = re.compile(r"(?<![\d.,\u00a0 ])\d{5,}(?![\d.,]\d)")
+BARE_NUMBER = re.compile(r"(?<![\d.,\u00a0])\d{5,}(?![\d.,]\d)")
 LIST_REPR = re.compile(r"\[['\"]|['\"]\]")
 
 
@@ -212,3 +212,22 @@ def test_no_page_document_or_message_of_the_demo_round_shows_a_raw_code(demo, db
     print(dict(counts))
     assert counts["page"] > 100 and counts["pdf"] and counts["workbook"], counts
     assert not hits, f"{len(hits)} raw values:\n" + "\n".join(dict.fromkeys(hits))
+
+
+def test_the_checks_catch_what_the_issue_saw_and_pass_norwegian_text(db):
+    codes = {"frail_elderly", "troms-ofoten"}
+    raw = "Pasientgrupper: ['frail_elderly', 'chronic'] Start: 2028-01-01 Beløp: 250000 Helsefellesskap: troms-ofoten"
+    assert len(problems(raw, codes)) == 6, problems(raw, codes)
+    fine = "Pasientgrupper: Skrøpelige eldre. Start: 1. januar 2028. Beløp: 250\u00a0000\u00a0kr, 2027–2029, 92,9\u00a0mill.\u00a0kr"
+    assert problems(fine, codes) == []
+
+
+def test_similar_projects_show_words_as_written_not_stems(demo, db):
+    from rsportal.applications.similar import find_similar
+
+    title = "Felles team for skrøpelige eldre som bor hjemme"
+    matches = find_similar(title, "Oppfølging av eldre pasienter etter utskrivning")
+    assert matches
+    written = {w.lower() for w in re.findall(r"\w+", title + " Oppfølging av eldre pasienter etter utskrivning")}
+    for match in matches:
+        assert match.shared and set(match.shared) <= written, match.shared
