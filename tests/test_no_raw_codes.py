@@ -10,6 +10,7 @@ import io
 import re
 from collections import Counter
 from html.parser import HTMLParser
+from types import SimpleNamespace
 from urllib.parse import urldefrag, urlsplit
 
 import openpyxl
@@ -19,11 +20,15 @@ from django.core.management import call_command
 from django.db import models, transaction
 from django.test import Client
 from django.test.utils import override_settings
+from django.urls import reverse
 from django.utils import timezone
 
+from rsportal.applications.models import Call
 from rsportal.assessment import documents
+from rsportal.assessment.models import Decision, Meeting
+from rsportal.followup import documents as followup_documents
 from rsportal.core.models import Notification
-from rsportal.registry.models import Helsefellesskap
+from rsportal.registry.models import Helsefellesskap, RegionalHealthAuthority
 from rsportal.security.testing import force_verified_login
 
 PERSONAS = [
@@ -38,8 +43,8 @@ PERSONAS = [
     "soker.tromso",
     "soker.unn",
 ]
-PAGES_PER_PERSONA = 120  # bounded, so the crawl stays under a minute
-SAME_PATH_VARIANTS = 2  # filter and sort variants of one page: a few are enough
+PAGES_PER_PERSONA = 100  # bounded, so the crawl stays short
+SAME_KIND = 6  # pages of one kind (one URL pattern, any ids or filters): a few of each are enough
 SKIP = ("/logg-ut/", "/static/", "/media/", "/api/", "/admin/", "/logg-inn/")
 # The machine-readable CSV is meant for programs: ISO dates and plain numbers there are the point.
 SKIP_QUERY = ("format=maskinlesbar",)
@@ -150,15 +155,16 @@ def printed(monkeypatch):
 
 def crawl(client: Client, printed: list[str], codes: set[str], budget: int):
     """Yield (url, kind, problems) for every page reachable from the start page."""
-    queue, seen, per_path = ["/"], set(), Counter()
-    while queue and budget > 0:
-        url = queue.pop(0)
+    # Pages of a kind not yet read go first, so the budget covers every kind before repeating one.
+    fresh, queue, seen, per_kind = ["/"], [], set(), Counter()
+    while (fresh or queue) and budget > 0:
+        url = (fresh or queue).pop(0)
         if url in seen:
             continue
         seen.add(url)
-        path = urlsplit(url).path
-        per_path[path] += 1
-        if per_path[path] > SAME_PATH_VARIANTS:
+        kind_of_page = _page_kind(url)
+        per_kind[kind_of_page] += 1
+        if per_kind[kind_of_page] > SAME_KIND:
             continue
         budget -= 1
         before = len(printed)
@@ -190,7 +196,12 @@ def crawl(client: Client, printed: list[str], codes: set[str], budget: int):
                 continue
             if any(s in parts.query for s in SKIP_QUERY) or href in seen:
                 continue
-            queue.append(href)
+            (queue if per_kind[_page_kind(href)] else fresh).append(href)
+
+
+def _page_kind(url: str) -> str:
+    """/soknader/12/vis/ and /soknader/3/vis/ are the same kind of page."""
+    return re.sub(r"\d+", "N", urlsplit(url).path)
 
 
 def test_no_page_document_or_message_of_the_demo_round_shows_a_raw_code(demo, db, printed, settings):
@@ -206,6 +217,29 @@ def test_no_page_document_or_message_of_the_demo_round_shows_a_raw_code(demo, db
         for url, kind, found in crawl(client, printed, codes, PAGES_PER_PERSONA):
             counts[kind] += 1
             hits += [f"{username or 'anonymous'} {url} ({kind}): {p}" for p in found]
+    # Every document of the round, whether or not the crawl came by its link: as the RHF's
+    # secretariat, who keeps the minutes, sends the letters and reports to the ministry.
+    secretariat = Client(raise_request_exception=False)
+    force_verified_login(secretariat, users.get(username="sekretariat.nord"))
+    urls = [reverse("assessment:minutes-pdf", args=[m.pk]) for m in Meeting.objects.all()]
+    urls += [reverse("assessment:letter-pdf", args=[d.pk]) for d in Decision.objects.filter(status=Decision.Status.ADOPTED)]
+    urls += [reverse("assessment:ranking-xlsx", args=[c.pk]) for c in Call.objects.exclude(status=Call.Status.DRAFT)]
+    for url in urls:
+        before = len(printed)
+        response = secretariat.get(url)
+        if response.status_code != 200:
+            continue
+        if len(printed) > before:
+            counts["pdf"] += 1
+            hits += [f"sekretariat.nord {url} (pdf): {p}" for p in problems(visible(printed[-1])[0], codes)]
+        else:
+            counts["workbook"] += 1
+            hits += [f"sekretariat.nord {url} (workbook): {p}" for p in workbook_problems(response.content, codes)]
+    for rhf in RegionalHealthAuthority.objects.filter(code="HN"):
+        for year in range(2024, 2028):
+            followup_documents._render(SimpleNamespace(rhf=rhf, year=year))
+            counts["pdf"] += 1
+            hits += [f"annual report {rhf.code} {year} (pdf): {p}" for p in problems(visible(printed[-1])[0], codes)]
     for message in Notification.objects.all():
         counts["notification"] += 1
         hits += [f"notification {message.subject!r}: {p}" for p in problems(f"{message.subject}\n{message.body}", codes)]
