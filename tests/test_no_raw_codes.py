@@ -6,6 +6,7 @@ The crawl follows the links of each persona's pages from the start page (GET onl
 portal, bounded), so a new page is covered as soon as something links to it. PDFs are read as the
 HTML they are printed from; workbooks cell by cell. The demo is loaded once for the module."""
 
+import datetime
 import io
 import re
 from collections import Counter
@@ -49,19 +50,22 @@ SKIP = ("/logg-ut/", "/static/", "/media/", "/api/", "/admin/", "/logg-inn/")
 # The machine-readable CSV is meant for programs: ISO dates and plain numbers there are the point.
 SKIP_QUERY = ("format=maskinlesbar",)
 
+# Codes that are also Norwegian words (or names), so finding them in a text proves nothing.
+NORWEGIAN_WORDS = {"digital", "part", "annet", "full"}
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 BARE_NUMBER = re.compile(r"(?<![\d.,\u00a0])\d{5,}(?![\d.,]\d)")
 LIST_REPR = re.compile(r"\[['\"]|['\"]\]")
 
 
 def choice_codes() -> set[str]:
-    """Every stored code that cannot be mistaken for a Norwegian word: the choice values with an
-    underscore or a hyphen, and the helsefellesskap and RHF slugs with one."""
+    """Every stored code that cannot be mistaken for a Norwegian word: the choice values and
+    helsefellesskap slugs with an underscore or a hyphen, and the one-word (English) codes of four
+    letters or more that are not also Norwegian words."""
     codes = set()
     for enum in _all_subclasses(models.TextChoices):
         codes |= {str(v) for v in enum.values}
     codes |= set(Helsefellesskap.objects.values_list("code", flat=True))
-    return {c for c in codes if re.fullmatch(r"[a-z]+[_-][a-z_-]+", c)}
+    return {c for c in codes if re.fullmatch(r"[a-z]+[_-][a-z_-]+", c) or (re.fullmatch(r"[a-z]{4,}", c) and c not in NORWEGIAN_WORDS)}
 
 
 def _all_subclasses(cls):
@@ -265,3 +269,20 @@ def test_similar_projects_show_words_as_written_not_stems(demo, db):
     written = {w.lower() for w in re.findall(r"\w+", title + " Oppfølging av eldre pasienter etter utskrivning")}
     for match in matches:
         assert match.shared and set(match.shared) <= written, match.shared
+
+
+def test_present_turns_stored_values_into_what_a_reader_sees():
+    from django.template import Context, Template
+
+    from rsportal.applications.models import Application
+    from rsportal.core.present import label_for, present
+
+    field = Application._meta.get_field
+    assert present(["frail_elderly", "chronic"], field("patient_groups")) == "Skrøpelige eldre, Flere kroniske sykdommer"
+    assert present("pre_project", field("type")) == "Forprosjekt"
+    assert label_for(Application, "themes", ["teams"]) == "Felles team for kartlegging, utredning og tiltak"
+    assert present("2028-01-01", field("start_date")) == "1. januar 2028"
+    assert present(250000, field("research_share")) == "250\u00a0000\u00a0kr"
+    assert present(True, field("is_digital")) == "Ja"
+    assert present(None) == present("") == present([]) == "–"
+    assert Template("{% load rs %}{{ d|vis }}").render(Context({"d": datetime.date(2028, 1, 1)})) == "1. januar 2028"
