@@ -44,7 +44,7 @@ PERSONAS = [
     "soker.tromso",
     "soker.unn",
 ]
-PAGES_PER_PERSONA = 100  # bounded, so the crawl stays short
+PAGES_PER_PERSONA = 150  # bounded, so the crawl stays short
 SAME_KIND = 6  # pages of one kind (one URL pattern, any ids or filters): a few of each are enough
 SKIP = ("/logg-ut/", "/static/", "/media/", "/api/", "/admin/", "/logg-inn/")
 # The machine-readable CSV is meant for programs: ISO dates and plain numbers there are the point.
@@ -204,8 +204,10 @@ def crawl(client: Client, printed: list[str], codes: set[str], budget: int):
 
 
 def _page_kind(url: str) -> str:
-    """/soknader/12/vis/ and /soknader/3/vis/ are the same kind of page."""
-    return re.sub(r"\d+", "N", urlsplit(url).path)
+    """/soknader/12/vis/ and /soknader/3/vis/ are the same kind of page, and so are the pages of
+    two helsefellesskap (a slug) or two downloads (a token)."""
+    segments = urlsplit(url).path.split("/")
+    return "/".join("N" if re.fullmatch(r"\d+|[a-z]+-[a-z-]+|[\w-]{20,}", s) else re.sub(r"\d+", "N", s) for s in segments)
 
 
 def test_no_page_document_or_message_of_the_demo_round_shows_a_raw_code(demo, db, printed, settings):
