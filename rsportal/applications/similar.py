@@ -44,7 +44,7 @@ def words_for_stems(text: str) -> dict[str, str]:
     """Each stem with the first word of `text` it came from: a reader is shown "eldre", not "eldr"."""
     found: dict[str, str] = {}
     for stem, word in _stemmed(text):
-        found.setdefault(stem, word.lower())
+        found.setdefault(stem, word if word.isupper() else word.lower())  # "UNN" stays an acronym
     return found
 
 
