@@ -29,8 +29,23 @@ STOP = set(
 
 
 def stems(text: str) -> list[str]:
-    words = [w.lower() for w in _WORD.findall(text or "")]
-    return [s for s in _STEMMER.stemWords([w for w in words if w not in STOP and len(w) > 2]) if len(s) > 2]
+    return [stem for stem, _word in _stemmed(text)]
+
+
+def _stemmed(text: str):
+    """(stem, word as written) for every word that counts, in order."""
+    words = [w for w in _WORD.findall(text or "") if w.lower() not in STOP and len(w) > 2]
+    for word, stem in zip(words, _STEMMER.stemWords([w.lower() for w in words])):
+        if len(stem) > 2:
+            yield stem, word
+
+
+def words_for_stems(text: str) -> dict[str, str]:
+    """Each stem with the first word of `text` it came from: a reader is shown "eldre", not "eldr"."""
+    found: dict[str, str] = {}
+    for stem, word in _stemmed(text):
+        found.setdefault(stem, word if word.isupper() else word.lower())  # "UNN" stays an acronym
+    return found
 
 
 @dataclass
@@ -39,7 +54,7 @@ class Match:
     helsefellesskap: str
     kind: str  # "tilskudd" (funded) or "søknad" (submitted application)
     score: float
-    shared: list[str]
+    shared: list[str]  # the shared words as the query wrote them, not their stems
     url: str = ""
 
 
@@ -55,7 +70,8 @@ def _documents(exclude_application_id=None):
 
 
 def find_similar(title: str, description: str = "", target_group: str = "", *, exclude_application_id=None, limit: int = 5, threshold: float = 0.12) -> list[Match]:
-    query = Counter(stems(f"{title} {title} {description} {target_group}"))
+    query_text = f"{title} {title} {description} {target_group}"
+    query = Counter(stems(query_text))
     if not query:
         return []
     docs = [(t, hf, kind, Counter(stems(text))) for t, hf, kind, text in _documents(exclude_application_id)]
@@ -68,6 +84,7 @@ def find_similar(title: str, description: str = "", target_group: str = "", *, e
         return math.sqrt(sum((idf.get(s, 1.0) * n) ** 2 for s, n in bag.items()))
 
     query_weight = weight(query)
+    words = words_for_stems(query_text)
     matches = []
     for title_, hf, kind, bag in docs:
         shared = set(query) & set(bag)
@@ -76,6 +93,6 @@ def find_similar(title: str, description: str = "", target_group: str = "", *, e
         dot = sum(idf[s] ** 2 * query[s] * bag[s] for s in shared)
         score = dot / (query_weight * weight(bag))
         if score >= threshold:
-            matches.append(Match(title_, hf, kind, round(score, 3), sorted(shared)))
+            matches.append(Match(title_, hf, kind, round(score, 3), sorted({words[s] for s in shared})))
     matches.sort(key=lambda m: m.score, reverse=True)
     return matches[:limit]

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rsportal.core.decorators import role_required
+from rsportal.core.present import present
 from rsportal.assessment.visibility import published_decision, what_may_see
 from rsportal.privacy.domain import record_view
 from rsportal.registry.models import Helsefellesskap, Membership, Municipality
@@ -407,12 +408,7 @@ def _readable(data: dict) -> list[tuple[str, list[tuple[str, object]]]]:
         rows = []
         for name in form_class.Meta.fields:
             field = Application._meta.get_field(name)
-            value = data.get(name)
-            if field.choices:
-                value = dict(field.flatchoices).get(value, value)
-            elif isinstance(value, bool):
-                value = _("Ja") if value else _("Nei")
-            rows.append((field.verbose_name, value))
+            rows.append((field.verbose_name, present(data.get(name), field)))
         result.append((form_class.title_text, rows))
     return result
 

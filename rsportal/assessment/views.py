@@ -393,6 +393,9 @@ def _proposal(request, call, rows):
         uncovered_groups=uncovered,
         group_bonus=group_bonus,
         year_frames=headroom.year_frames(call.pot),
+        # The reasons name groups and communities as the committee knows them, never by code.
+        group_names={code: str(label) for code, label in PatientGroup.choices},
+        helsefellesskap_names={h.code: h.name for h in [*communities, *(r.application.helsefellesskap for r in scored)]},
     )
     proposal = queries.proposal(candidates, rules)
     by_key = {c.key: c for c in candidates}
