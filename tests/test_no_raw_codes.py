@@ -117,7 +117,10 @@ def problems(text: str, codes: set[str]) -> list[str]:
 
 
 def _allowed_number(number: str, text: str) -> bool:
-    """Organisation numbers (nine digits) are written without grouping by Brønnøysund's own usage."""
+    """Organisation numbers (nine digits) are written without grouping by Brønnøysund's own usage,
+    and help text may quote what a person can type («1250000»)."""
+    if f"«{number}»" in text:
+        return True
     return len(number) == 9 and re.search(rf"(org\.?\s*(nr\.?|nummer)|organisasjonsnummer)\D{{0,5}}{number}", text, re.I) is not None
 
 
