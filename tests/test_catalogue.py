@@ -402,7 +402,7 @@ def test_coverage_cooperation_and_equality(world, projects):
 def test_statistics_page_tables_and_charts(client, projects):
     response = client.get(f"/statistikk/?ar=2026&uten={projects['big'].pk}")
     page = response.content.decode()
-    assert page.count('role="img"') == 12 and page.count("<title id=") == 12
+    assert page.count('role="img"') == 13 and page.count("<title id=") == 13  # 12 figures and the development per year
     assert "Tabellene viser tallene både med og uten «Intermediær døgnpost»" in page
     assert "Kroner per innbygger uten tilskuddet" in page and "«Intermediær døgnpost» (12\u00a0000\u00a0000\u00a0kr i 2026) er trukket fra" in page
     assert "Ingen klassifiserte prosjekter for:" in page and "Svangerskap, fødsel, barsel og kvinnehelse" in page
@@ -439,7 +439,7 @@ def test_csv_and_excel_exports(client, projects):
     assert values["Digitale verktøy og simulering"][1:4] == (1, 0.25, 2_000_000)
 
     book = load_workbook(io.BytesIO(client.get("/statistikk/alle.xlsx?ar=2026").content))
-    assert len(book.sheetnames) == 12 and "Pasientgrupper" in book.sheetnames and "Målgruppe" in book.sheetnames
+    assert len(book.sheetnames) == 13 and "Pasientgrupper" in book.sheetnames and "Målgruppe" in book.sheetnames
     assert client.get("/statistikk/ukjent.csv").status_code == 404
     assert client.get("/statistikk/tema.pdf").status_code == 404
 

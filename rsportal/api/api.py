@@ -160,9 +160,11 @@ def list_municipalities(request, filters: Query[AsOf]):
 @api.get(
     "/allocation-per-inhabitant",
     response=responses(list[PerInhabitantOut]),
-    summary="Grant per inhabitant per RHF for a year",
+    summary="Allocated from the state per inhabitant per RHF for a year",
     description="The ministry's appropriations booked to each RHF for the year, divided by the population of "
-    "the RHF's catchment (its helsefellesskap' municipalities) on 1 January of that year.",
+    "the RHF's catchment (its helsefellesskap' municipalities) on 1 January of that year ('Tildelt fra staten "
+    "per innbygger' on /midler/). Not the same figure as /statistics/per-inhabitant, which divides the money "
+    "committed to projects (tilsagn) by the population.",
 )
 def per_inhabitant(request, year: int = Query(..., ge=1900, le=2200, description="Budget year")):
     return [

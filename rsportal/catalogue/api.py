@@ -354,10 +354,13 @@ def get_project(request, project_id: int = Path(..., ge=1, le=MAX_ID)):
 @router.get(
     "/statistics/per-inhabitant",
     response=responses(PerInhabitantStatsOut, not_found=True),
-    summary="Project money per inhabitant per helsefellesskap or RHF",
+    summary="Commitments to projects (tilsagn) per inhabitant per helsefellesskap or RHF",
     description="Money committed to projects in the year divided by the population on 1 January that year "
     "(the newest figure on or before that day), per helsefellesskap or per RHF. With exclude, the *_without "
-    "fields give the same figures without that grant; `largest` names the year's largest grant.",
+    "fields give the same figures without that grant; `largest` names the year's largest grant. Without rhf, "
+    "only the regions with at least one counted project are listed: a region that has registered nothing is "
+    "missing data, not a region with no projects. Not the same figure as /allocation-per-inhabitant, which "
+    "divides the state's appropriation to each RHF (tildelt fra staten) by its inhabitants.",
 )
 def per_inhabitant(request, filters: Query[PerInhabitantFilters]):
     region = _region(filters.rhf)
@@ -456,7 +459,9 @@ def coverage(request, filters: Query[StatsFilters]):
     summary="Equality between municipalities and trusts",
     description="Who took the initiative, who owns the projects and the money per side, inter-municipal "
     "cooperation (projects with two or more municipalities), and the share of small (<5 000), middle "
-    "(5 000-19 999) and large (20 000+) municipalities that own at least one project (latest population figure).",
+    "(5 000-19 999) and large (20 000+) municipalities that own at least one project (latest population figure). "
+    "The municipalities counted are those of the selected RHF or, without rhf, of the regions with at least one "
+    "counted project (not every municipality in the country).",
 )
 def equality(request, filters: Query[StatsFilters]):
     region = _region(filters.rhf)

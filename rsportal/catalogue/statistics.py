@@ -15,14 +15,16 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rsportal.applications.models import PatientGroup, Theme
+from rsportal.core.models import AuditEvent
 from rsportal.funding.models import Commitment, Grant
 from rsportal.funding.queries import population_reference_date
 from rsportal.registry import services
-from rsportal.registry.models import Helsefellesskap, Membership, Municipality, RegionalHealthAuthority
+from rsportal.registry.models import Helsefellesskap, Membership, RegionalHealthAuthority
 
 from .queries import public_grants
 
@@ -195,6 +197,48 @@ def portfolio(rhf: RegionalHealthAuthority | None = None) -> list[GrantFacts]:
     return list(facts.values())
 
 
+def regions_with_data(grants: list[GrantFacts]) -> set[int]:
+    """The RHFs with at least one counted project. Only these are in the denominators of a
+    national figure: a region that has registered nothing in the portal is missing data,
+    not a region with no projects, and counting its municipalities and inhabitants would
+    make every share look smaller than it is."""
+    return {g.rhf_id for g in grants if g.total}
+
+
+def last_change() -> datetime.date | None:
+    """The day grant money or a grant last changed: the newest audit record of a grant or
+    a commitment, or the newest commitment where no audit record exists (imported data)."""
+    audited = AuditEvent.objects.filter(object_type__in=["funding.grant", "funding.commitment"]).aggregate(at=Max("at"))["at"]
+    created = Commitment.objects.filter(kind=Commitment.Kind.GRANT).aggregate(at=Max("created_at"))["at"]
+    newest = max([at for at in (audited, created) if at is not None], default=None)
+    return timezone.localdate(newest) if newest else None
+
+
+# The years the scheme runs; the development table shows all of them, with any year
+# outside that still has money.
+SCHEME_YEARS = range(2024, 2030)
+
+
+@dataclass
+class YearRow:
+    year: int
+    projects: int
+    amount: int
+
+
+def development(grants: list[GrantFacts]) -> list[YearRow]:
+    """Committed money (tilsagn) and projects with money per year, 2024-2029."""
+    projects: dict[int, int] = defaultdict(int)
+    amounts: dict[int, int] = defaultdict(int)
+    for g in grants:
+        for year, amount in g.amounts.items():
+            if amount:
+                projects[year] += 1
+                amounts[year] += amount
+    years = sorted(set(SCHEME_YEARS) | set(amounts))
+    return [YearRow(year, projects[year], amounts[year]) for year in years]
+
+
 def committed_years(rhf: RegionalHealthAuthority | None = None) -> list[int]:
     commitments = Commitment.objects.filter(
         grant__in=public_grants(), kind=Commitment.Kind.GRANT, status__in=Commitment.ACTIVE
@@ -267,6 +311,7 @@ def per_inhabitant(year: int, exclude: int | None = None, rhf: RegionalHealthAut
     """Committed grant money in `year` divided by the population on 1 January that year,
     per helsefellesskap and per RHF; optionally also without one (large) grant."""
     grants = portfolio(rhf) if grants is None else grants
+    with_data = regions_with_data(grants)
     in_year = [g for g in grants if g.amount(year)]
     excluded = next((g for g in in_year if g.pk == exclude), None) if exclude else None
     suggestion = max(in_year, key=lambda g: (g.amount(year), -g.pk), default=None)
@@ -295,6 +340,10 @@ def per_inhabitant(year: int, exclude: int | None = None, rhf: RegionalHealthAut
     if rhf is not None:
         communities = communities.filter(rhf=rhf)
         regions = regions.filter(pk=rhf.pk)
+    else:
+        # Nationally, only the regions with data (see regions_with_data).
+        communities = communities.filter(rhf__in=with_data)
+        regions = regions.filter(pk__in=with_data)
     community_rows = [
         PerInhabitantRow(
             code=hf.code,
@@ -516,13 +565,17 @@ def municipality_participation(grants: list[GrantFacts], rhf: RegionalHealthAuth
     """Share of small, middle and large municipalities that own at least one project.
 
     Size is the latest population figure. With an RHF, the municipalities are those in
-    its helsefellesskap today.
+    its helsefellesskap today; without, those of the regions with data (regions_with_data):
+    dividing by every municipality in the country while one region has registered its
+    projects would make the small municipalities look left out everywhere.
     """
     day = day or timezone.localdate()
+    members = Membership.objects.valid_on(day)
     if rhf is not None:
-        ids = set(Membership.objects.valid_on(day).filter(helsefellesskap__rhf=rhf).values_list("municipality_id", flat=True))
+        members = members.filter(helsefellesskap__rhf=rhf)
     else:
-        ids = set(Municipality.objects.values_list("pk", flat=True))
+        members = members.filter(helsefellesskap__rhf__in=regions_with_data(grants))
+    ids = set(members.values_list("municipality_id", flat=True))
     figures = services.latest_figures(ids, day)
     taking_part = set().union(*(g.municipality_ids for g in _select(grants, None))) if grants else set()
     rows = []

@@ -125,6 +125,7 @@ def statistics(request):
             "regions": form.regions,
             "asked_exclude": exclude,
             "result": result,
+            "about": tables.about(result),
             "pi": result.per_inhabitant,
             "t": result.tables,
             "workbook_href": reverse("catalogue:statistics-workbook") + "?" + query,
@@ -155,7 +156,7 @@ def statistics_export(request, key: str, fmt: str):
     if fmt == "csv":
         response = HttpResponse(tables.to_csv(table, machines=machines), content_type="text/csv; charset=utf-8")
     else:
-        response = HttpResponse(tables.to_xlsx([table], source=tables.source(year, region)), content_type=XLSX)
+        response = HttpResponse(tables.to_xlsx([table], source=tables.source(year, region), notes=tables.about(result)), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{_filename(key + ("-" + MACHINE_READABLE if machines else ""), year, region, fmt)}"'
     return response
 
@@ -163,6 +164,6 @@ def statistics_export(request, key: str, fmt: str):
 @require_safe
 def statistics_workbook(request):
     _form, _years, year, region, _exclude, result = _statistics(request)
-    response = HttpResponse(tables.to_xlsx(list(result.tables.values()), source=tables.source(year, region)), content_type=XLSX)
+    response = HttpResponse(tables.to_xlsx(list(result.tables.values()), source=tables.source(year, region), notes=tables.about(result)), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{_filename("alle", year, region, "xlsx")}"'
     return response

@@ -198,6 +198,8 @@ def test_anonymous_visitor_uses_catalogue_project_page_and_statistics(page, live
     chart = block.get_by_role("img", name=re.compile(rf"^{re.escape(title)}"))
     expect(chart).to_be_visible()
     expect(chart.locator("desc")).to_contain_text("Digitale verktøy og simulering: 1")
+    # The chart is shown; its table opens behind "Vis tabell".
+    block.locator("summary", has_text="Vis tabell").click()
     table = block.get_by_role("table", name=title)
     digital_row = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Digitale verktøy og simulering"))
     assert normalise(digital_row.inner_text()).startswith("Digitale verktøy og simulering 1 ")

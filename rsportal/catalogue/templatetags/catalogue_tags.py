@@ -39,7 +39,9 @@ LEGEND_HEIGHT = 28
 @register.inclusion_tag("catalogue/_hbar_chart.html")
 def hbar_chart(chart, chart_id: str):
     values = [v for _name, series in chart.series for v in series if v is not None]
-    top = max([v for v in values if v > 0], default=0) or 1
+    # Shares are drawn on their own scale, 0-100 %: scaled to the largest, 30 % would
+    # fill the chart and look like everyone. Amounts and counts are scaled to the largest.
+    top = 100 if chart.kind == "pct" else max([v for v in values if v > 0], default=0) or 1
     area = WIDTH - VALUE_SPACE
     legend = []
     y = 0
@@ -55,7 +57,7 @@ def hbar_chart(chart, chart_id: str):
         y += LABEL_HEIGHT
         for series_index, (name, series) in enumerate(chart.series):
             value = series[index]
-            width = round(area * max(value or 0, 0) / top, 1)
+            width = round(area * min(max(value or 0, 0), top) / top, 1)
             row["bars"].append(
                 {
                     "series": series_index,
