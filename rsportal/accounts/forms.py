@@ -98,3 +98,57 @@ class NewAccountForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return cleaned
+
+
+def representable() -> list[tuple[str, str]]:
+    """Municipalities that are members of a helsefellesskap today and trusts with one, by name:
+    the organisations a request can be answered for."""
+    today = timezone.localdate()
+    municipalities = Municipality.objects.filter(pk__in=Membership.objects.valid_on(today).values("municipality")).order_by("name")
+    trusts = HealthTrust.objects.filter(pk__in=Helsefellesskap.objects.values("trust")).order_by("name")
+    return [(f"m:{m.pk}", m.official_name) for m in municipalities] + [(f"t:{t.pk}", t.name) for t in trusts]
+
+
+class RepresentationRequestForm(forms.Form):
+    organisation = forms.ChoiceField(label=_("Kommune eller helseforetak"))
+    message = forms.CharField(
+        label=_("Melding til sekretariatet"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Skriv kort hvem du er og hvilken stilling du har, så sekretariatet kan kjenne deg igjen."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].choices = [("", _("Velg kommune eller helseforetak"))] + representable()
+
+    def organisation_kwargs(self) -> dict:
+        kind, pk = self.cleaned_data["organisation"].split(":")
+        if kind == "m":
+            return {"municipality": Municipality.objects.get(pk=pk)}
+        return {"trust": HealthTrust.objects.get(pk=pk)}
+
+
+class DecideRequestForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Svar"), choices=[("approve", _("Godkjenn: personen blir søker")), ("refuse", _("Avslå"))], widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        label=_("Begrunnelse"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Må fylles ut ved avslag. Sendes på e-post til personen som spurte."),
+    )
+
+    def __init__(self, *args, user, instance, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class NoticeEmailForm(forms.Form):
+    notice_email = forms.EmailField(label=_("E-post for varsler"), required=False, help_text=Municipality._meta.get_field("notice_email").help_text)
+
+    def __init__(self, *args, user, instance, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("notice_email", instance.notice_email)

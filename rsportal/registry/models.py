@@ -65,6 +65,8 @@ class Municipality(models.Model):
     # For letterheads and addressees of decision letters; blank where not known (never guessed).
     org_number = models.CharField(_("organisasjonsnummer"), max_length=9, blank=True)
     postal_address = models.TextField(_("postadresse"), blank=True, help_text=_("Slik den skal stå i brev, for eksempel «Postboks 1, 9050 Storsteinnes»."))
+    # The municipality's own inbox (a postmottak), so notices do not depend on one person's address.
+    notice_email = models.EmailField(_("e-post for varsler"), blank=True, help_text=_("Kommunens postmottak. Varsler om søknader kommunen er med i og forespørsler om å representere kommunen sendes hit."))
 
     objects = MunicipalityQuerySet.as_manager()
 
