@@ -212,7 +212,7 @@ def request_to_represent(actor, *, municipality=None, trust=None, message: str =
     if permissions.active_roles(actor).filter(kind=OrganisationRole.Kind.APPLICANT, **org).exists():
         raise ValidationError(_("Du er allerede søker for %(org)s.") % {"org": municipality or trust})
     # The row lock on the person keeps two simultaneous submissions from both passing this check.
-    type(actor)._base_manager.select_for_update().filter(pk=actor.pk).first()
+    get_user_model()._base_manager.select_for_update().filter(pk=actor.pk).first()
     if RepresentationRequest.objects.filter(user=actor, status=RepresentationRequest.Status.PENDING, **org).exists():
         raise ValidationError(_("Du har allerede en forespørsel om %(org)s som venter på svar.") % {"org": municipality or trust})
     communities = deciding_helsefellesskap(**org)
