@@ -162,3 +162,19 @@ class TestNoticeAddress:
         assert notices.recipients(application) == ["kontakt@example.invalid", "postmottak@tromso.example.invalid"]
         notices._send(application, "Om %(title)s", ["Noe har skjedd."])
         assert _sent_to("postmottak@tromso.example.invalid")[0].subject == "Om Felles prosjekt"
+
+
+class TestPrivacy:
+    def test_the_export_has_the_requests_and_anonymisation_empties_and_closes_them(self, world, personas):
+        from rsportal.privacy import domain as privacy
+
+        domain.request_to_represent(personas.outsider, municipality=world.tromso, message="Jeg er kommuneoverlege i Tromsø.")
+        person = privacy.person_for_user(personas.outsider)
+        exported = privacy.collect(person)["representation_requests"]
+        assert [(r["organisation"], r["message"], r["status"]) for r in exported] == [(str(world.tromso), "Jeg er kommuneoverlege i Tromsø.", "pending")]
+        privacy.anonymise_person(personas.sysadmin, person, confirmation=personas.outsider.username)
+        request = RepresentationRequest.objects.get()
+        assert (request.message, request.status) == ("", "refused")
+        with pytest.raises(ValidationError):
+            domain.decide_request(personas.secretariat, request, approve=True)
+        assert not OrganisationRole.objects.filter(user=personas.outsider).exists()
