@@ -178,3 +178,44 @@ class TestPrivacy:
         with pytest.raises(ValidationError):
             domain.decide_request(personas.secretariat, request, approve=True)
         assert not OrganisationRole.objects.filter(user=personas.outsider).exists()
+
+
+class TestPrivateHospitals:
+    """A private non-profit hospital with an operating agreement is registered as a trust of kind
+    "private", linked to the trust whose area it serves; that trust's helsefellesskap manages it."""
+
+    @pytest.fixture
+    def private(self, world):
+        from rsportal.registry.models import HealthTrust
+
+        return HealthTrust.objects.create(code="PRIV", name="Ideelt sykehus", rhf=world.rhf, kind=HealthTrust.Kind.PRIVATE, area_trust=world.trust)
+
+    def test_a_private_hospital_needs_the_trust_of_its_area(self, world):
+        from django.db import IntegrityError, transaction
+
+        from rsportal.registry.models import HealthTrust
+
+        with pytest.raises(IntegrityError), transaction.atomic():
+            HealthTrust.objects.create(code="NOAREA", name="Uten område", rhf=world.rhf, kind=HealthTrust.Kind.PRIVATE)
+
+    def test_its_applicants_are_asked_for_and_approved_by_the_areas_secretariat(self, login, world, personas, private):
+        page = login(personas.outsider).get(PAGE).content.decode()
+        assert f'value="t:{private.pk}"' in page
+        request = domain.request_to_represent(personas.outsider, trust=private, message="Fagdirektør")
+        assert _sent_to(personas.secretariat.email) and not _sent_to(personas.other_secretariat.email)
+        assert login(personas.other_secretariat).get(f"{REQUESTS}{request.pk}/").status_code == 404
+        domain.decide_request(personas.secretariat, request, approve=True)
+        role = OrganisationRole.objects.get(user=personas.outsider, trust=private)
+        from rsportal.accounts import permissions
+
+        assert permissions.manageable_roles(personas.secretariat).filter(pk=role.pk).exists()
+        assert not permissions.manageable_roles(personas.other_secretariat).filter(pk=role.pk).exists()
+        assert permissions.may_grant_role(personas.secretariat, "applicant", trust=private)
+        assert not permissions.may_grant_role(personas.other_secretariat, "applicant", trust=private)
+
+    def test_it_can_take_part_in_an_application(self, world, personas, call, private):  # noqa: F811
+        from rsportal.applications import domain as applications
+
+        application = applications.start_application(personas.applicant, call=call, title="Felles prosjekt", type="project", helsefellesskap=world.hf)
+        applications.add_participant(personas.applicant, application, trust=private, contact_name="Kari", contact_email="kari@example.invalid")
+        assert application.participants.filter(trust=private).exists()

@@ -184,13 +184,13 @@ def end_role(actor, role: OrganisationRole, *, end: datetime.date, expected: str
 
 def deciding_helsefellesskap(*, municipality=None, trust=None):
     """The communities whose secretariat answers: the one(s) the municipality is a member of
-    today, or those of the trust."""
+    today, or those of the trust (for a private hospital: of the trust whose area it serves)."""
     from rsportal.registry.models import Helsefellesskap, Membership
 
     if municipality is not None:
         members = Membership.objects.valid_on(timezone.localdate()).filter(municipality=municipality).values("helsefellesskap")
         return Helsefellesskap.objects.filter(pk__in=members)
-    return Helsefellesskap.objects.filter(trust=trust)
+    return Helsefellesskap.objects.filter(trust_id=trust.own_trust_id)
 
 
 def _secretariat_addresses(communities) -> list[str]:

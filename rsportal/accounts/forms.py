@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -53,7 +54,7 @@ def grantable(user) -> list[tuple[str, str]]:
     municipalities = Municipality.objects.filter(
         pk__in=Membership.objects.valid_on(today).filter(helsefellesskap__in=hfs).values("municipality")
     ) | Municipality.objects.filter(pk__in=Membership.objects.valid_on(today).filter(helsefellesskap__rhf__in=rhfs).values("municipality"))
-    trusts = HealthTrust.objects.filter(rhf__in=rhfs) | HealthTrust.objects.filter(helsefellesskap__in=hfs)
+    trusts = HealthTrust.objects.filter(rhf__in=rhfs) | HealthTrust.objects.filter(helsefellesskap__in=hfs) | HealthTrust.objects.filter(area_trust__helsefellesskap__in=hfs)
     choices = [(f"{applicant}:m:{m.pk}", _("Søker for %(org)s") % {"org": m.name}) for m in municipalities.distinct().order_by("name")]
     choices += [(f"{applicant}:t:{t.pk}", _("Søker for %(org)s") % {"org": t.name}) for t in trusts.distinct().order_by("name")]
     choices += [(f"{OrganisationRole.Kind.RHF_ADMIN}:r:{r.pk}", _("RHF-administrator for %(org)s") % {"org": r.name}) for r in rhfs.order_by("name")]
@@ -105,7 +106,8 @@ def representable() -> list[tuple[str, str]]:
     the organisations a request can be answered for."""
     today = timezone.localdate()
     municipalities = Municipality.objects.filter(pk__in=Membership.objects.valid_on(today).values("municipality")).order_by("name")
-    trusts = HealthTrust.objects.filter(pk__in=Helsefellesskap.objects.values("trust")).order_by("name")
+    with_community = Helsefellesskap.objects.values("trust")
+    trusts = HealthTrust.objects.filter(Q(pk__in=with_community) | Q(area_trust__in=with_community)).order_by("name")
     return [(f"m:{m.pk}", m.official_name) for m in municipalities] + [(f"t:{t.pk}", t.name) for t in trusts]
 
 

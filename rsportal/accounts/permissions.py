@@ -121,7 +121,8 @@ def role_scope(user):
         Q(rhf__in=rhfs)
         | Q(trust__rhf__in=rhfs)
         | Q(municipality__in=rhf_municipalities)
-        | Q(kind=OrganisationRole.Kind.APPLICANT) & (Q(municipality__in=hf_municipalities) | Q(trust__helsefellesskap__in=hfs))
+        | Q(kind=OrganisationRole.Kind.APPLICANT)
+        & (Q(municipality__in=hf_municipalities) | Q(trust__helsefellesskap__in=hfs) | Q(trust__area_trust__helsefellesskap__in=hfs))
     )
 
 
@@ -159,7 +160,7 @@ def may_grant_role(user, kind: str, *, municipality=None, trust=None, rhf=None) 
         members = Membership.objects.valid_on(today).filter(municipality=municipality)
         return members.filter(helsefellesskap__rhf__in=rhfs).exists() or members.filter(helsefellesskap__in=hfs).exists()
     if trust is not None:
-        return rhfs.filter(pk=trust.rhf_id).exists() or hfs.filter(trust=trust).exists()
+        return rhfs.filter(pk=trust.rhf_id).exists() or hfs.filter(trust_id=trust.own_trust_id).exists()
     return False
 
 
@@ -184,7 +185,7 @@ def request_scope(user):
     rhfs = managed_rhfs(user, secretariat=False)
     hfs = managed_helsefellesskap(user)
     municipalities = Membership.objects.valid_on(today).filter(Q(helsefellesskap__rhf__in=rhfs) | Q(helsefellesskap__in=hfs)).values("municipality")
-    return Q(municipality__in=municipalities) | Q(trust__rhf__in=rhfs) | Q(trust__helsefellesskap__in=hfs)
+    return Q(municipality__in=municipalities) | Q(trust__rhf__in=rhfs) | Q(trust__helsefellesskap__in=hfs) | Q(trust__area_trust__helsefellesskap__in=hfs)
 
 
 def manageable_requests(user):
