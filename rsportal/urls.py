@@ -29,6 +29,7 @@ urlpatterns = [
     path("administrasjon/midler/", include("rsportal.funding.office_urls")),
     path("administrasjon/brevmaler/", include("rsportal.assessment.letter_urls")),
     path("invitasjon/", include("rsportal.accounts.urls")),
+    path("min-side/", include("rsportal.accounts.mypage_urls")),
     path("", include("rsportal.catalogue.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

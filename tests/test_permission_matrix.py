@@ -492,6 +492,25 @@ MATRIX: dict[str, Row] = {
     # An empty POST carries no version of the invitation, so it is refused as stale (409): nothing is withdrawn.
     "people:invitation-withdraw": Row(lambda c: f"/administrasjon/personer/invitasjoner/{c.invitation.pk}/trekk/", {"GET": OWN_BODY, "POST": own_body(409)}),
     "people:invite": Row(lambda c: "/administrasjon/personer/inviter/", {"GET": only(these(200, BACK_OFFICE)), "POST": only(these(400, BACK_OFFICE))}),
+    # Asking to represent a municipality or a trust: any signed-in person; an empty form is 400.
+    "mypage:representation": Row(lambda c: "/min-side/representasjon/", {"GET": signed_in(200), "POST": signed_in(400)}),
+    # Requests are answered by those who give applicant roles for the organisation (Tromsø: the
+    # pot's helsefellesskap); an empty answer is 400 and nothing is decided.
+    "people:requests": Row(
+        lambda c: "/administrasjon/personer/foresporsler/",
+        {"GET": only(these(200, BACK_OFFICE))},
+        hidden={"other_secretariat": lambda c: [f"/administrasjon/personer/foresporsler/{c.representation.pk}/"]},
+        shown={"secretariat": lambda c: [f"/administrasjon/personer/foresporsler/{c.representation.pk}/"]},
+    ),
+    "people:request-decide": Row(lambda c: f"/administrasjon/personer/foresporsler/{c.representation.pk}/", {"GET": OWN_BODY, "POST": own_body(400)}),
+    # Member municipalities' notice addresses: an empty POST carries no version, so it is refused as stale (409).
+    "people:notice-addresses": Row(
+        lambda c: "/administrasjon/personer/varseladresser/",
+        {"GET": only(these(200, BACK_OFFICE))},
+        hidden={"other_secretariat": lambda c: [f"/administrasjon/personer/varseladresser/{c.world.tromso.pk}/"]},
+        shown={"secretariat": lambda c: [f"/administrasjon/personer/varseladresser/{c.world.tromso.pk}/"]},
+    ),
+    "people:notice-address-update": Row(lambda c: f"/administrasjon/personer/varseladresser/{c.world.tromso.pk}/", {"GET": OWN_BODY, "POST": own_body(409)}),
     # Grants decided elsewhere: the pots a person manages (the helsefellesskap's local pot is its
     # secretariat's; another helsefellesskap's secretariat gets 404). Empty POSTs are 400.
     "grants:index": Row(
@@ -745,6 +764,9 @@ def ctx(world, personas, settings, tmp_path):
         personas.secretariat, email=INVITED, name="Ivar Invitert", base_url="http://testserver/", kind="applicant", municipality=world.tromso
     )
 
+    # A pending request from the outsider to represent Tromsø (in the pot's helsefellesskap).
+    representation = accounts.request_to_represent(personas.outsider, municipality=world.tromso, message="Kommuneoverlege")
+
     # The money back office: a later year booked as expected, and a conditional commitment against it.
     expected_appropriation = domain.book_rhf_appropriation(personas.rhf_admin, rhf=world.rhf, year=year + 2, name="RS forventet", amount=M, expected=True)
     conditional = Commitment.objects.create(
@@ -790,6 +812,7 @@ def ctx(world, personas, settings, tmp_path):
         invitation_token=invitation_token,
         secretariat_seat=BodyMember.objects.get(body=world.secretariat_body, user=personas.secretariat),
         applicant_role=OrganisationRole.objects.get(user=personas.applicant),
+        representation=representation,
     )
 
 

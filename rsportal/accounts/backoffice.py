@@ -8,11 +8,11 @@ from django.utils.translation import gettext_lazy
 
 from rsportal.core import backoffice
 from rsportal.core.formatting import person_name
-from rsportal.registry.models import BodyMember
+from rsportal.registry.models import BodyMember, Municipality
 
 from . import domain, permissions
-from .forms import ConfirmForm, EndRoleForm, InviteForm
-from .models import Invitation, OrganisationRole
+from .forms import ConfirmForm, DecideRequestForm, EndRoleForm, InviteForm, NoticeEmailForm
+from .models import Invitation, OrganisationRole, RepresentationRequest
 
 
 def _may_invite(user) -> bool:
@@ -183,5 +183,128 @@ backoffice.register(
         description=gettext_lazy("Invitasjoner som er sendt, og om de er tatt imot."),
         url_name="people:invitations",
         may_use=_may_invite,
+    )
+)
+
+
+# --- requests to represent a municipality or a trust --------------------------------------
+
+
+class Requests:
+    model = RepresentationRequest
+    section = "people:requests"
+    title_plural = gettext_lazy("Forespørsler om å representere")
+
+    def may_use(self, user):
+        return permissions.manages_roles(user)
+
+    def scope(self):
+        return permissions.manageable_requests(self.request.user).select_related("user", "municipality", "trust", "decided_by")
+
+    def detail_url(self, obj):
+        """Only a pending request has anything to do; an answered one stands in the list and the history."""
+        return reverse("people:request-decide", args=[obj.pk]) if obj.status == RepresentationRequest.Status.PENDING else ""
+
+
+def _requester(request) -> str:
+    return _person(request)
+
+
+class RequestList(Requests, backoffice.List):
+    columns = [(_requester, gettext_lazy("Person")), ("organisation", gettext_lazy("Organisasjon")), ("created_at", None), ("status", None)]
+    intro = gettext_lazy("Personer som ber om å bli søker for en kommune eller et helseforetak. Godkjenner du, får personen rollen som søker fra i dag.")
+
+    def get_queryset(self):
+        # Pending first (p sorts after a and r, hence the explicit ordering), newest first within each.
+        from django.db.models import Case, IntegerField, Value, When
+
+        pending = Case(When(status=RepresentationRequest.Status.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField())
+        return super().get_queryset().order_by(pending, "-created_at", "-pk")
+
+
+class RequestDecide(Requests, backoffice.Update):
+    form_class = DecideRequestForm
+    submit_label = gettext_lazy("Send svaret")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        obj = self.object
+        context["title"] = _("Svar på forespørselen fra %(user)s") % {"user": person_name(obj.user)}
+        context["intro"] = _("%(who)s ber om å bli søker for %(org)s (sendt %(when)s). Melding: %(message)s") % {
+            "who": _person(obj),
+            "org": obj.organisation,
+            "when": backoffice.display(obj, "created_at"),
+            "message": obj.message or "–",
+        }
+        return context
+
+    def perform(self, form, expected):
+        approve = form.cleaned_data["decision"] == "approve"
+        done = domain.decide_request(self.request.user, self.object, approve=approve, reason=form.cleaned_data["reason"], expected=expected)
+        messages.success(self.request, _("Svaret er sendt til %(user)s.") % {"user": person_name(done.user)})
+        return done
+
+    def get_success_url(self):
+        return reverse("people:requests")
+
+    def breadcrumbs(self):
+        return backoffice.Scoped.breadcrumbs(self)
+
+
+# --- the member municipalities' addresses for notices --------------------------------------
+
+
+class NoticeAddresses:
+    model = Municipality
+    section = "people:notice-addresses"
+    title_plural = gettext_lazy("E-post for varsler til kommunene")
+
+    def may_use(self, user):
+        return permissions.manages_notice_addresses(user)
+
+    def scope(self):
+        return permissions.notice_municipalities(self.request.user).order_by("name")
+
+    def detail_url(self, obj):
+        return reverse("people:notice-address-update", args=[obj.pk])
+
+
+class NoticeAddressList(NoticeAddresses, backoffice.List):
+    columns = [("name", None), ("number", None), ("notice_email", None)]
+    intro = gettext_lazy("Kommunenes postmottak. Varsler om søknader kommunen er med i, og forespørsler om å representere kommunen, sendes også hit.")
+
+
+class NoticeAddressUpdate(NoticeAddresses, backoffice.Update):
+    form_class = NoticeEmailForm
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["title"] = _("E-post for varsler til %(org)s") % {"org": self.object.official_name}
+        return context
+
+    def perform(self, form, expected):
+        return domain.set_notice_email(self.request.user, self.object, notice_email=form.cleaned_data["notice_email"], expected=expected)
+
+    def get_success_url(self):
+        return reverse("people:notice-addresses")
+
+    def breadcrumbs(self):
+        return backoffice.Scoped.breadcrumbs(self)
+
+
+backoffice.register(
+    backoffice.Section(
+        title=gettext_lazy("Forespørsler om å representere"),
+        description=gettext_lazy("Godkjenn eller avslå forespørsler fra personer som vil søke for en kommune eller et helseforetak."),
+        url_name="people:requests",
+        may_use=permissions.manages_roles,
+    )
+)
+backoffice.register(
+    backoffice.Section(
+        title=gettext_lazy("E-post for varsler til kommunene"),
+        description=gettext_lazy("Postmottaket til hver medlemskommune, som får varsler om søknader og forespørsler."),
+        url_name="people:notice-addresses",
+        may_use=permissions.manages_notice_addresses,
     )
 )

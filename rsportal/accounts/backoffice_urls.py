@@ -11,4 +11,8 @@ urlpatterns = [
     path("invitasjoner/", views.InvitationList.as_view(), name="invitations"),
     path("invitasjoner/<int:pk>/trekk/", views.InvitationWithdraw.as_view(), name="invitation-withdraw"),
     path("inviter/", views.Invite.as_view(), name="invite"),
+    path("foresporsler/", views.RequestList.as_view(), name="requests"),
+    path("foresporsler/<int:pk>/", views.RequestDecide.as_view(), name="request-decide"),
+    path("varseladresser/", views.NoticeAddressList.as_view(), name="notice-addresses"),
+    path("varseladresser/<int:pk>/", views.NoticeAddressUpdate.as_view(), name="notice-address-update"),
 ]

@@ -21,7 +21,7 @@ from rsportal.core.backoffice import lock
 from rsportal.core.formatting import person_name
 
 from . import permissions
-from .models import Invitation, OrganisationRole
+from .models import Invitation, OrganisationRole, RepresentationRequest
 
 
 class InvitationError(Exception):
@@ -177,3 +177,113 @@ def end_role(actor, role: OrganisationRole, *, end: datetime.date, expected: str
     if role.user.email:
         notify([role.user.email], _("Rollen din i RS-portalen er avsluttet"), _("Rollen din som %(role)s for %(org)s varer til og med %(end)s.") % what)
     return role
+
+
+# --- requests to represent a municipality or a trust ---------------------------------------
+
+
+def deciding_helsefellesskap(*, municipality=None, trust=None):
+    """The communities whose secretariat answers: the one(s) the municipality is a member of
+    today, or those of the trust (for a private hospital: of the trust whose area it serves)."""
+    from rsportal.registry.models import Helsefellesskap, Membership
+
+    if municipality is not None:
+        members = Membership.objects.valid_on(timezone.localdate()).filter(municipality=municipality).values("helsefellesskap")
+        return Helsefellesskap.objects.filter(pk__in=members)
+    return Helsefellesskap.objects.filter(trust_id=trust.own_trust_id)
+
+
+def _secretariat_addresses(communities) -> list[str]:
+    from rsportal.registry.models import Body, BodyMember
+
+    seats = BodyMember.objects.active_on(timezone.localdate()).filter(body__kind=Body.Kind.SECRETARIAT, body__helsefellesskap__in=communities)
+    return [email for email in seats.values_list("user__email", flat=True) if email]
+
+
+@transaction.atomic
+def request_to_represent(actor, *, municipality=None, trust=None, message: str = "") -> RepresentationRequest:
+    """A signed-in person asks for the applicant role for one municipality or trust. The deciding
+    secretariat and the municipality's notice address are told; nothing is granted yet."""
+    if not getattr(actor, "is_authenticated", False):
+        raise PermissionDenied(_("Du må være logget inn."))
+    if (municipality is None) == (trust is None):
+        raise ValidationError(_("Velg én kommune eller ett helseforetak."))
+    org = {"municipality": municipality} if municipality is not None else {"trust": trust}
+    if permissions.active_roles(actor).filter(kind=OrganisationRole.Kind.APPLICANT, **org).exists():
+        raise ValidationError(_("Du er allerede søker for %(org)s.") % {"org": municipality or trust})
+    # The row lock on the person keeps two simultaneous submissions from both passing this check.
+    get_user_model()._base_manager.select_for_update().filter(pk=actor.pk).first()
+    if RepresentationRequest.objects.filter(user=actor, status=RepresentationRequest.Status.PENDING, **org).exists():
+        raise ValidationError(_("Du har allerede en forespørsel om %(org)s som venter på svar.") % {"org": municipality or trust})
+    communities = deciding_helsefellesskap(**org)
+    if not communities.exists():
+        raise ValidationError(_("%(org)s hører ikke til noe helsefellesskap i RS-portalen ennå.") % {"org": municipality or trust})
+    request = RepresentationRequest.objects.create(user=actor, message=message.strip(), **org)
+    what = {"user": person_name(actor), "email": actor.email or "–", "org": request.organisation, "message": request.message or "–"}
+    record(actor, "representation_requested", request, _("%(user)s ba om å representere %(org)s.") % what)
+    body = _(
+        "%(user)s (%(email)s) ber om å bli søker for %(org)s i RS-portalen.\n\nMelding: %(message)s\n\n"
+        "Sekretariatet i helsefellesskapet godkjenner eller avslår forespørselen under Administrasjon i RS-portalen."
+    ) % what
+    subject = _("Forespørsel om å representere %(org)s") % what
+    notify(_secretariat_addresses(communities), subject, body)
+    if municipality is not None and municipality.notice_email:
+        notify([municipality.notice_email], subject, body)
+    return request
+
+
+@transaction.atomic
+def decide_request(actor, request: RepresentationRequest, *, approve: bool, reason: str = "", expected: str | None = None) -> RepresentationRequest:
+    """Approve (the applicant role is made, valid from today) or refuse (a reason is required)
+    a pending request. Only those who give applicant roles for the organisation may answer."""
+    if not permissions.manageable_requests(actor).filter(pk=request.pk).exists():
+        raise PermissionDenied(_("Du kan ikke svare på denne forespørselen."))
+    request = lock(request, expected)
+    if request.status != RepresentationRequest.Status.PENDING:
+        raise ValidationError(_("Forespørselen er allerede besvart."))
+    reason = reason.strip()
+    if not approve and not reason:
+        raise ValidationError({"reason": _("Skriv en begrunnelse når du avslår. Den sendes til personen som spurte.")})
+    what = {"user": person_name(request.user), "org": request.organisation, "reason": reason}
+    if approve:
+        org = {"municipality": request.municipality} if request.municipality_id else {"trust": request.trust}
+        if not permissions.active_roles(request.user).filter(kind=OrganisationRole.Kind.APPLICANT, **org).exists():
+            role = OrganisationRole.objects.create(user=request.user, kind=OrganisationRole.Kind.APPLICANT, valid_from=timezone.localdate(), **org)
+            record(actor, "role_granted", role, _("%(user)s fikk rollen søker for %(org)s.") % what, request=request.pk)
+        request.status = RepresentationRequest.Status.APPROVED
+        summary = _("Forespørselen fra %(user)s om å representere %(org)s er godkjent.") % what
+        subject = _("Du er nå søker for %(org)s i RS-portalen") % what
+        body = _("Forespørselen din om å representere %(org)s er godkjent. Du kan nå skrive søknader for %(org)s i RS-portalen.") % what
+        if reason:
+            body += "\n\n" + _("Kommentar fra sekretariatet: %(reason)s") % what
+    else:
+        request.status = RepresentationRequest.Status.REFUSED
+        summary = _("Forespørselen fra %(user)s om å representere %(org)s er avslått: %(reason)s") % what
+        subject = _("Forespørselen din om å representere %(org)s er avslått") % what
+        body = _("Sekretariatet har avslått forespørselen din om å representere %(org)s i RS-portalen.\n\nBegrunnelse: %(reason)s") % what
+    request.reason = reason
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+    record(actor, f"representation_{request.status}", request, summary)
+    if request.user.email:
+        notify([request.user.email], subject, body)
+    return request
+
+
+@transaction.atomic
+def set_notice_email(actor, municipality, *, notice_email: str, expected: str | None = None):
+    """The municipality's inbox for notices, kept by the secretariat of its helsefellesskap."""
+    if not permissions.notice_municipalities(actor).filter(pk=municipality.pk).exists():
+        raise PermissionDenied(_("Du kan ikke endre denne kommunen."))
+    municipality = lock(municipality, expected)
+    before = municipality.notice_email
+    municipality.notice_email = notice_email.strip()
+    municipality.save(update_fields=["notice_email"])
+    record(
+        actor,
+        "notice_email_changed",
+        municipality,
+        _("E-post for varsler for %(org)s er endret fra %(before)s til %(after)s.") % {"org": municipality.name, "before": before or "–", "after": municipality.notice_email or "–"},
+    )
+    return municipality

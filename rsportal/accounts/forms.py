@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -53,7 +54,7 @@ def grantable(user) -> list[tuple[str, str]]:
     municipalities = Municipality.objects.filter(
         pk__in=Membership.objects.valid_on(today).filter(helsefellesskap__in=hfs).values("municipality")
     ) | Municipality.objects.filter(pk__in=Membership.objects.valid_on(today).filter(helsefellesskap__rhf__in=rhfs).values("municipality"))
-    trusts = HealthTrust.objects.filter(rhf__in=rhfs) | HealthTrust.objects.filter(helsefellesskap__in=hfs)
+    trusts = HealthTrust.objects.filter(rhf__in=rhfs) | HealthTrust.objects.filter(helsefellesskap__in=hfs) | HealthTrust.objects.filter(area_trust__helsefellesskap__in=hfs)
     choices = [(f"{applicant}:m:{m.pk}", _("Søker for %(org)s") % {"org": m.name}) for m in municipalities.distinct().order_by("name")]
     choices += [(f"{applicant}:t:{t.pk}", _("Søker for %(org)s") % {"org": t.name}) for t in trusts.distinct().order_by("name")]
     choices += [(f"{OrganisationRole.Kind.RHF_ADMIN}:r:{r.pk}", _("RHF-administrator for %(org)s") % {"org": r.name}) for r in rhfs.order_by("name")]
@@ -98,3 +99,58 @@ class NewAccountForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return cleaned
+
+
+def representable() -> list[tuple[str, str]]:
+    """Municipalities that are members of a helsefellesskap today and trusts with one, by name:
+    the organisations a request can be answered for."""
+    today = timezone.localdate()
+    municipalities = Municipality.objects.filter(pk__in=Membership.objects.valid_on(today).values("municipality")).order_by("name")
+    with_community = Helsefellesskap.objects.values("trust")
+    trusts = HealthTrust.objects.filter(Q(pk__in=with_community) | Q(area_trust__in=with_community)).order_by("name")
+    return [(f"m:{m.pk}", m.official_name) for m in municipalities] + [(f"t:{t.pk}", t.name) for t in trusts]
+
+
+class RepresentationRequestForm(forms.Form):
+    organisation = forms.ChoiceField(label=_("Kommune eller helseforetak"))
+    message = forms.CharField(
+        label=_("Melding til sekretariatet"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Skriv kort hvem du er og hvilken stilling du har, så sekretariatet kan kjenne deg igjen."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].choices = [("", _("Velg kommune eller helseforetak"))] + representable()
+
+    def organisation_kwargs(self) -> dict:
+        kind, pk = self.cleaned_data["organisation"].split(":")
+        if kind == "m":
+            return {"municipality": Municipality.objects.get(pk=pk)}
+        return {"trust": HealthTrust.objects.get(pk=pk)}
+
+
+class DecideRequestForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Svar"), choices=[("approve", _("Godkjenn: personen blir søker")), ("refuse", _("Avslå"))], widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        label=_("Begrunnelse"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Må fylles ut ved avslag. Sendes på e-post til personen som spurte."),
+    )
+
+    def __init__(self, *args, user, instance, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class NoticeEmailForm(forms.Form):
+    notice_email = forms.EmailField(label=_("E-post for varsler"), required=False, help_text=Municipality._meta.get_field("notice_email").help_text)
+
+    def __init__(self, *args, user, instance, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("notice_email", instance.notice_email)

@@ -111,3 +111,46 @@ class Invitation(models.Model):
         if self.seat_id:
             return _("%(role)s i %(body)s") % {"role": self.seat.get_role_display(), "body": self.seat.body.name}
         return _("%(role)s for %(org)s") % {"role": self.get_kind_display(), "org": self.organisation}
+
+
+class RepresentationRequest(models.Model):
+    """A signed-in person asks to apply on behalf of a municipality or a trust; the secretariat
+    that gives applicant roles for it approves (the role is made) or refuses (with a reason)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Venter på svar")
+        APPROVED = "approved", _("Godkjent")
+        REFUSED = "refused", _("Avslått")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.CASCADE, related_name="representation_requests")
+    municipality = models.ForeignKey(Municipality, verbose_name=_("kommune"), null=True, blank=True, on_delete=models.CASCADE)
+    trust = models.ForeignKey(HealthTrust, verbose_name=_("helseforetak"), null=True, blank=True, on_delete=models.CASCADE)
+    message = models.TextField(_("melding"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("sendt"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("besvart av"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("besvart"), null=True, blank=True)
+    reason = models.TextField(_("begrunnelse"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(municipality__isnull=False, trust__isnull=True) | Q(municipality__isnull=True, trust__isnull=False),
+                name="request_for_one_organisation",
+            ),
+            # A second click (or a second tab) must not queue the same question twice.
+            models.UniqueConstraint(fields=["user", "municipality"], condition=Q(status="pending"), name="one_pending_request_per_municipality"),
+            models.UniqueConstraint(fields=["user", "trust"], condition=Q(status="pending"), name="one_pending_request_per_trust"),
+        ]
+        verbose_name = _("forespørsel om å representere")
+        verbose_name_plural = _("forespørsler om å representere")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.organisation}"
+
+    @property
+    def organisation(self):
+        return self.municipality or self.trust

@@ -121,7 +121,8 @@ def role_scope(user):
         Q(rhf__in=rhfs)
         | Q(trust__rhf__in=rhfs)
         | Q(municipality__in=rhf_municipalities)
-        | Q(kind=OrganisationRole.Kind.APPLICANT) & (Q(municipality__in=hf_municipalities) | Q(trust__helsefellesskap__in=hfs))
+        | Q(kind=OrganisationRole.Kind.APPLICANT)
+        & (Q(municipality__in=hf_municipalities) | Q(trust__helsefellesskap__in=hfs) | Q(trust__area_trust__helsefellesskap__in=hfs))
     )
 
 
@@ -159,10 +160,50 @@ def may_grant_role(user, kind: str, *, municipality=None, trust=None, rhf=None) 
         members = Membership.objects.valid_on(today).filter(municipality=municipality)
         return members.filter(helsefellesskap__rhf__in=rhfs).exists() or members.filter(helsefellesskap__in=hfs).exists()
     if trust is not None:
-        return rhfs.filter(pk=trust.rhf_id).exists() or hfs.filter(trust=trust).exists()
+        return rhfs.filter(pk=trust.rhf_id).exists() or hfs.filter(trust_id=trust.own_trust_id).exists()
     return False
 
 
 def manages_anything(user) -> bool:
     """For the menu: may this person open the back office at all?"""
     return manages_bodies(user) or manages_roles(user)
+
+
+# --- requests to represent and the municipalities' notice addresses ---------------------
+
+
+def request_scope(user):
+    """The requests to represent a person may decide: those for the organisations whose
+    applicant roles they give (the same reach as `role_scope`)."""
+    from django.db.models import Q
+
+    from rsportal.registry.models import Membership
+
+    if is_system_admin(user):
+        return ~Q(pk=None)
+    today = _today()
+    rhfs = managed_rhfs(user, secretariat=False)
+    hfs = managed_helsefellesskap(user)
+    municipalities = Membership.objects.valid_on(today).filter(Q(helsefellesskap__rhf__in=rhfs) | Q(helsefellesskap__in=hfs)).values("municipality")
+    return Q(municipality__in=municipalities) | Q(trust__rhf__in=rhfs) | Q(trust__helsefellesskap__in=hfs) | Q(trust__area_trust__helsefellesskap__in=hfs)
+
+
+def manageable_requests(user):
+    from .models import RepresentationRequest
+
+    return RepresentationRequest.objects.filter(request_scope(user))
+
+
+def notice_municipalities(user):
+    """The municipalities whose notice address the person keeps: a secretariat's member
+    municipalities today (a system administrator's: all)."""
+    from rsportal.registry.models import Membership, Municipality
+
+    if is_system_admin(user):
+        return Municipality.objects.all()
+    members = Membership.objects.valid_on(_today()).filter(helsefellesskap__in=managed_helsefellesskap(user)).values("municipality")
+    return Municipality.objects.filter(pk__in=members)
+
+
+def manages_notice_addresses(user) -> bool:
+    return is_system_admin(user) or managed_helsefellesskap(user).exists()

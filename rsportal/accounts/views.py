@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -64,3 +65,26 @@ def accept_invitation(request, token: str):
         return _next_step(request, user)
     context["form"] = form
     return render(request, "accounts/invitation.html", context, status=400 if form.is_bound else 200)
+
+
+@login_required
+def represent(request):
+    """Any signed-in person asks to apply for a municipality or a trust, and sees the answers."""
+    from django.core.exceptions import ValidationError
+
+    from .forms import RepresentationRequestForm
+
+    form = RepresentationRequestForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                made = domain.request_to_represent(request.user, message=form.cleaned_data["message"], **form.organisation_kwargs())
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Forespørselen om å representere %(org)s er sendt til sekretariatet.") % {"org": made.organisation})
+                return redirect("mypage:representation")
+        status = 400
+    own = request.user.representation_requests.select_related("municipality", "trust")
+    return render(request, "accounts/representation.html", {"form": form, "requests": own}, status=status)

@@ -40,8 +40,12 @@ def application_link(application: Application) -> str:
 
 
 def recipients(application: Application) -> list[str]:
-    """The contact persons the applicants named for the application, one e-mail each."""
-    return [p.contact_email for p in application.participants.all() if p.contact_email]
+    """The contact persons the applicants named for the application, one e-mail each, and the
+    notice address (postmottak) of each participating municipality that has one."""
+    participants = application.participants.select_related("municipality")
+    addresses = [p.contact_email for p in participants if p.contact_email]
+    addresses += [p.municipality.notice_email for p in participants if p.municipality_id and p.municipality.notice_email]
+    return list(dict.fromkeys(addresses))
 
 
 def _send(application: Application, subject: str, lines: list[str], links: list[tuple[str, str]] = ()) -> None:

@@ -23,7 +23,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from rsportal.accounts import permissions
-from rsportal.accounts.models import Invitation, OrganisationRole
+from rsportal.accounts.models import Invitation, OrganisationRole, RepresentationRequest
 from rsportal.applications.models import Application, ApplicationVersion, Attachment, JoinRequest, Participant
 from rsportal.assessment import visibility
 from rsportal.assessment.models import Conflict, Decision, FormalCheck, Score, Vote
@@ -195,6 +195,10 @@ def collect(person: Person) -> dict:
         "two_factor_devices": devices,
         "organisation_roles": [
             {"role": r.kind, "organisation": str(r.organisation), "valid_from": r.valid_from, "valid_to": r.valid_to} for r in roles
+        ],
+        "representation_requests": [
+            {"organisation": str(r.organisation), "message": r.message, "status": r.status, "sent": r.created_at, "decided_at": r.decided_at, "reason": r.reason}
+            for r in by_user(RepresentationRequest.objects.select_related("municipality", "trust"), **key)
         ],
         "seats": [
             {"body": s.body.name, "name": s.name, "role": s.role, "side": s.side, "voting": s.voting, "start": s.start, "end": s.end} for s in seats
@@ -431,6 +435,9 @@ def anonymise_person(actor, person: Person, *, confirmation: str) -> Anonymisati
         for model in (AccessAttempt, AccessLog, AccessFailureLog):
             model.objects.filter(username=user.username).delete()
         TOTPDevice.objects.filter(user=user).delete()
+        # What the person wrote goes; a pending request is closed so nobody grants a role to the emptied account.
+        RepresentationRequest.objects.filter(user=user, status=RepresentationRequest.Status.PENDING).update(status=RepresentationRequest.Status.REFUSED, decided_at=timezone.now())
+        RepresentationRequest.objects.filter(user=user).update(message="")
         OrganisationRole.objects.filter(user=user).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=yesterday)).update(valid_to=yesterday)
         for seat in BodyMember.objects.filter(user=user).filter(Q(end__isnull=True) | Q(end__gt=yesterday)):
             # A seat that had not started yet ends on its first day (the period must not run backwards).

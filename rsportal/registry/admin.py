@@ -35,8 +35,8 @@ class HospitalInline(admin.TabularInline):
 
 @admin.register(models.HealthTrust)
 class HealthTrustAdmin(LockedModelAdmin):
-    list_display = ["code", "name", "rhf"]
-    list_filter = ["rhf"]
+    list_display = ["code", "name", "rhf", "kind", "area_trust"]
+    list_filter = ["rhf", "kind"]
     inlines = [HospitalInline]
 
 

@@ -65,6 +65,8 @@ class Municipality(models.Model):
     # For letterheads and addressees of decision letters; blank where not known (never guessed).
     org_number = models.CharField(_("organisasjonsnummer"), max_length=9, blank=True)
     postal_address = models.TextField(_("postadresse"), blank=True, help_text=_("Slik den skal stå i brev, for eksempel «Postboks 1, 9050 Storsteinnes»."))
+    # The municipality's own inbox (a postmottak), so notices do not depend on one person's address.
+    notice_email = models.EmailField(_("e-post for varsler"), blank=True, help_text=_("Kommunens postmottak. Varsler om søknader kommunen er med i og forespørsler om å representere kommunen sendes hit."))
 
     objects = MunicipalityQuerySet.as_manager()
 
@@ -102,20 +104,49 @@ class PopulationFigure(models.Model):
 
 
 class HealthTrust(models.Model):
+    """A hospital trust (helseforetak), or a private non-profit hospital with an operating
+    agreement with its RHF (Lovisenberg, Diakonhjemmet, Haraldsplass): such a hospital serves part
+    of a trust's area, takes part in applications like a trust, and its applicants are managed by
+    the helsefellesskap of that trust."""
+
+    class Kind(models.TextChoices):
+        TRUST = "trust", _("Helseforetak")
+        PRIVATE = "private", _("Privat ideelt sykehus med driftsavtale")
+
     code = models.CharField(_("kode"), max_length=8, unique=True)
     name = models.CharField(_("navn"), max_length=120)
     rhf = models.ForeignKey(RegionalHealthAuthority, verbose_name=_("RHF"), on_delete=models.PROTECT, related_name="trusts")
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.TRUST)
+    area_trust = models.ForeignKey(
+        "self",
+        verbose_name=_("i opptaksområdet til"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="private_hospitals",
+        help_text=_("For et privat ideelt sykehus: helseforetaket det har driftsavtale i området til."),
+    )
     # For letterheads and addressees of decision letters; blank where not known (never guessed).
     org_number = models.CharField(_("organisasjonsnummer"), max_length=9, blank=True)
     postal_address = models.TextField(_("postadresse"), blank=True, help_text=_("Slik den skal stå i brev, for eksempel «Postboks 1, 9050 Storsteinnes»."))
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="trust", area_trust__isnull=True) | Q(kind="private", area_trust__isnull=False), name="private_hospital_has_area_trust"
+            )
+        ]
         verbose_name = _("helseforetak")
         verbose_name_plural = _("helseforetak")
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def own_trust_id(self) -> int:
+        """The trust whose helsefellesskap this one belongs to: itself, or for a private hospital the trust of its area."""
+        return self.area_trust_id or self.pk
 
 
 class Hospital(models.Model):
