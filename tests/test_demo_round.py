@@ -190,3 +190,22 @@ def test_the_rhf_the_observer_and_the_outsider(as_user):
     html = page(as_user("stu.observator"), f"/vurdering/mote/{meeting.pk}/")
     assert "Felles kompetanseteam for palliasjon" in html and "Rekruttering av sykepleiere" in html
     assert as_user("utenforstaende").get("/vurdering/").status_code == 403
+
+
+def test_a_community_secretariat_opens_every_decision_letter_its_pages_link_to(as_user):
+    """Troms og Ofoten's secretariat reads its community's applications in the regional call
+    without taking part in the assessment; the adopted decision is public, so its letter opens."""
+    import re
+
+    client = as_user("sekretariat.tromsofoten")
+    decided = Application.objects.filter(helsefellesskap__code="troms-ofoten", decisions__status=Decision.Status.ADOPTED).distinct()
+    assert decided.exists()
+    letters = set()
+    for application in decided:
+        page = client.get(f"/soknader/{application.pk}/vis/")
+        assert page.status_code == 200
+        letters |= set(re.findall(r'href="(/vurdering/vedtak/\d+/brev\.pdf)"', page.content.decode()))
+    assert letters
+    for url in letters:
+        response = client.get(url)
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf", url

@@ -164,7 +164,8 @@ def _decide(facts: Viewer, call: CallFacts, application: Application, *, scored_
     if any(c.blocks and c.member_id in facts.seat_ids for c in application.conflicts.all()):
         return replace(own, application=True, decision=True, conflicted=True)
     if not (manages or seated):
-        return replace(own, application=True)  # reads the case papers, takes no part in the assessment
+        # Reads the case papers and the adopted decision (public anyway), takes no part in the assessment.
+        return replace(own, application=True, decision=True)
     member = facts.seats.get(call.scoring_body) if call.scoring_body else None
     if manages or (member is None and not call.call.hide_scores_until_scored):
         sees_scores = True
