@@ -35,7 +35,7 @@ def _wider_elements(page) -> list[str]:
     """The elements that stick out to the right of the screen, for a readable failure."""
     return page.evaluate(
         """(w) => [...document.querySelectorAll('body *')]
-            .filter(e => e.getBoundingClientRect().right > w + 1 && !e.closest('.table-wrap, [role=region]'))
+            .filter(e => e.getBoundingClientRect().right > w + 1)
             .slice(-5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).replace(/ +/g, '.') : '')
                 + ' ' + Math.round(e.getBoundingClientRect().right) + 'px')""",
         NARROW,
