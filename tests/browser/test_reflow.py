@@ -159,3 +159,15 @@ def test_screenshots_of_the_form_the_view_and_the_statistics(browser, live_serve
                 screenshot(page, f"reflow-{name}-{width}")
                 assert _width(page) <= width + 1, f"{url} is wider than {width} px"
     assert form_url, "the applicant has no draft to edit in the demo"
+    # Chart text on a phone: the size on screen, after the SVG is scaled, at least 12 px.
+    page.set_viewport_size({"width": NARROW, "height": 900})
+    page.goto("/statistikk/")
+    sizes = page.evaluate(
+        """() => [...document.querySelectorAll('svg.hbar-chart text')].map(t => {
+            const svg = t.ownerSVGElement;
+            const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+            return parseFloat(getComputedStyle(t).fontSize) * scale;
+        })"""
+    )
+    assert sizes and min(sizes) >= 11.9, f"chart text as small as {min(sizes):.1f} px on a phone"
+    assert _width(page) <= NARROW + 1
