@@ -11,7 +11,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from rsportal.demo.loader import DEMO_PASSWORD
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.conftest import assert_accessible, screenshot, sign_in, submit
 
 NARROW = 320
 MAX_PAGES_PER_PERSONA = 20
@@ -111,12 +111,19 @@ def test_the_menu_folds_on_a_phone_and_marks_the_current_page(page, live_server,
     expect(current).to_have_text("Prosjekter")
     expect(current).to_have_attribute("aria-current", "page")
     screenshot(page, "reflow-menu-open-320")
-    # A page inside a section marks its menu item too, as "true" rather than "page".
+    assert_accessible(page, "the open menu at 320 px")
+    # A laptop at 200 % zoom is 640 CSS px wide: folded too. At 1280 px the menu is simply there.
+    page.set_viewport_size({"width": 640, "height": 450})
+    page.reload()
+    expect(page.get_by_role("button", name="Meny")).to_be_visible()
+    assert page.locator(".site-header").bounding_box()["height"] < 120
     page.set_viewport_size({"width": 1280, "height": 900})
+    expect(page.get_by_role("button", name="Meny")).to_be_hidden()
+    expect(menu).to_be_visible()
+    # A page inside a section marks its menu item too, as "true" rather than "page".
     page.goto("/prosjekter/")
-    submit_link = page.locator("main table a").first
-    submit_link.click()
-    page.wait_for_load_state()
+    submit(page, page.locator("main table a").first)
+    assert re.search(r"/prosjekter/\d+/$", page.url)
     current = page.get_by_role("navigation", name="Hovedmeny").locator("a[aria-current]")
     expect(current).to_have_text("Prosjekter")
     expect(current).to_have_attribute("aria-current", "true")
