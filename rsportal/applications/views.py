@@ -140,6 +140,17 @@ def _application(request, pk, *, edit=False):
     return application
 
 
+def _section_nav(application, problems) -> list[dict]:
+    """The form's parts for its navigation, each "done" when submission_problems has nothing
+    left for it. The parts without a problem rule of their own count as done."""
+    missing = {}
+    for problem in problems:
+        missing[problem.section] = missing.get(problem.section, 0) + 1
+    parts = [(key, form_class.title_text) for key, form_class in SECTIONS.items()]
+    parts += [("deltakere", _("Deltakere")), ("budsjett", _("Budsjett")), ("nyttetabell", _("Nyttetabell")), ("vedlegg", _("Vedlegg"))]
+    return [{"key": key, "title": title, "missing": missing.get(key, 0)} for key, title in parts]
+
+
 def _edit_context(request, application, **overrides):
     versions = {v.section: v for v in application.section_versions.select_related("saved_by")}
     sections = []
@@ -168,6 +179,7 @@ def _edit_context(request, application, **overrides):
         "problems": domain.submission_problems(application),
         "editable": permissions.can_edit(request.user, application),
     }
+    context["section_nav"] = _section_nav(application, context["problems"])
     context.update(overrides)
     return context
 
@@ -215,6 +227,8 @@ def section_save(request, pk: int, section: str):
         return redirect("applications:edit", pk=application.pk)
     context["version"] = version
     if htmx:
+        # The section navigation follows along: a part may just have become done.
+        context["section_nav"] = _section_nav(application, domain.submission_problems(Application.objects.get(pk=application.pk)))
         return render(request, "applications/_save_status.html", context)
     messages.success(request, _("Lagret."))
     return _back_to(application, section)
