@@ -132,9 +132,11 @@ class TestContent:
 
     def test_items_tally_in_words_and_amounts(self, held, personas, printed):
         meeting, _seats, apps = held
+        type(apps[0]).objects.filter(pk=apps[0].pk).update(case_number="26/00042")
         text = text_of(printed, personas.chair, meeting)
         year = meeting.year % 100
         assert f"Sak {meeting.items.get(application=apps[0]).case_number}/{year} {apps[0].title}" in text
+        assert "Saksnr. 26/00042" in text  # the application's case reference (set below, before printing)
         assert "Vedtatt 3-1, 1 avsto, 1 inhabil." in text
         assert "Ikke vedtatt 1-3." in text
         assert "1 250 000 kr" in text and "2 500 000 kr" in text  # per year and the sum

@@ -109,6 +109,7 @@ def content(meeting: Meeting) -> dict:
             {
                 "application_id": application.pk,
                 "case": item.case_label,
+                "reference": application.case_number,
                 "title": application.title,
                 "organisations": [p.organisation.name for p in application.participants.all()] or [application.helsefellesskap.name],
                 "helsefellesskap": application.helsefellesskap.name,
