@@ -165,10 +165,10 @@ def test_ranking_workbook(world, personas, round_, login):  # noqa: F811
         assert_layout(table, f"«{call.title}»")
         assert {"Rang", "Søknad", "Skår"} <= set(page_headers(page))
         assert table.header[:2] == ["Rang", "Søknad"] and table.header[-1] == "Skår"
-        assert table.header[4:-1] == [f"K{n}: {c.name} ({c.scale_min}–{c.scale_max}, ×{c.weight:g})" for n, c in enumerate(criteria, 1)]
+        assert table.header[2] == "Saksnr." and table.header[5:-1] == [f"K{n}: {c.name} ({c.scale_min}–{c.scale_max}, ×{c.weight:g})" for n, c in enumerate(criteria, 1)]
         assert table.values("Rang") == [1, 2, 3, 4] and table.values("Søknad") == [a.title for a in reversed(apps)]
-        assert table.formats("Skår") == {"0.0"} and table.formats(table.header[4]) == {"0.00"}
-        assert table.values(table.header[4]) == [3.5, 3.0, 2.5, 2.0] and table.values("Har gitt poeng") == [2] * 4
+        assert table.formats("Skår") == {"0.0"} and table.formats(table.header[5]) == {"0.00"}
+        assert table.values(table.header[5]) == [3.5, 3.0, 2.5, 2.0] and table.values("Har gitt poeng") == [2] * 4
         assert table.sum is None  # ranks and scores do not add up
     detail = Table(book["Poeng per medlem"], "Søknad")
     assert_layout(detail, f"«{call.title}»")

@@ -32,9 +32,15 @@ def ranking_workbook(call, rows: list[ranking.Row], criteria, member_scores) -> 
     note = _(
         "Poeng per kriterium er gjennomsnitt av medlemmenes poeng. Hvert kriterium gjøres om til 0–1 etter sin skala før vekting; skåren vises på 0–100."
     )
-    # The page's columns: Rang, Søknad, K1..Kn, Skår; the helsefellesskap and the number of
-    # members who scored are under the title there and get columns of their own here.
-    columns = [wb.Column(_("Rang"), wb.COUNT), wb.Column(_("Søknad")), wb.Column(_("Helsefellesskap")), wb.Column(_("Har gitt poeng"), wb.COUNT)]
+    # The page's columns: Rang, Søknad, K1..Kn, Skår; the case number, the helsefellesskap and the
+    # number of members who scored are under the title there and get columns of their own here.
+    columns = [
+        wb.Column(_("Rang"), wb.COUNT),
+        wb.Column(_("Søknad")),
+        wb.Column(_("Saksnr.")),
+        wb.Column(_("Helsefellesskap")),
+        wb.Column(_("Har gitt poeng"), wb.COUNT),
+    ]
     columns += [wb.Column(f"K{n}: {c.name} ({c.scale_min}–{c.scale_max}, ×{c.weight:g})", wb.DECIMAL, decimals=2) for n, c in enumerate(criteria, 1)]
     columns.append(wb.Column(_("Skår"), wb.DECIMAL, decimals=1))
 
@@ -45,7 +51,7 @@ def ranking_workbook(call, rows: list[ranking.Row], criteria, member_scores) -> 
     ):
         ordered = sorted(rows, key=lambda r: (rank_of(r) or 10_000, r.application.title))
         table = [
-            [rank_of(r), r.application.title, r.application.helsefellesskap.name, r.scorers] + [r.means.get(c.pk) for c in criteria] + [score_of(r)]
+            [rank_of(r), r.application.title, r.application.case_number, r.application.helsefellesskap.name, r.scorers] + [r.means.get(c.pk) for c in criteria] + [score_of(r)]
             for r in ordered
         ]
         wb.write_table(wb.add_sheet(book, caption), f"{call.title} – {caption.lower()}", columns, table, source=source, notes=[note])
