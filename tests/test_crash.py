@@ -152,7 +152,8 @@ def state(db: CrashDatabase, pk: int) -> Submission:
         f"SELECT COUNT(*) FROM {event} WHERE action = %s AND object_type = %s AND object_id = %s",
         "application.submitted", Application._meta.label_lower, str(pk),
     )[0]
-    notes = [r for (r,) in db.query(f"SELECT recipient FROM {note} WHERE subject = %s ORDER BY recipient", f"Søknad mottatt: {title}")]
+    # The subject starts with the case number the submission gave ("Sak 26/00001: Søknad mottatt: ...").
+    notes = [r for (r,) in db.query(f"SELECT recipient FROM {note} WHERE subject LIKE %s ORDER BY recipient", f"Sak %: Søknad mottatt: {title}")]
     return Submission(status, submitted_at, versions, audit, notes)
 
 

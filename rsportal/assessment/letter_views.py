@@ -185,7 +185,7 @@ class TemplatePreview(Templates, backoffice.Scoped, View):
         letter = letters.for_decision(decision, template) if decision else letters.sample(template)
         response = HttpResponse(letters.pdf(letter), content_type="application/pdf")
         response["Content-Disposition"] = 'inline; filename="forhandsvisning.pdf"'
-        response["Cache-Control"] = "no-store"
+        response["Cache-Control"] = "private, no-store"
         return response
 
 
