@@ -1,7 +1,11 @@
 import datetime
+import io
 from types import SimpleNamespace
 
 import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test.utils import override_settings
 
 from rsportal.accounts.models import OrganisationRole
 from rsportal.registry.models import Body, BodyMember
@@ -98,3 +102,14 @@ def _postgres_only(request):
 
         if connection.vendor != "postgresql":
             pytest.skip("needs PostgreSQL row locks; CI runs this suite on PostgreSQL too")
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo data, loaded once for a test module inside a transaction rolled back after it;
+    each test runs in its own savepoint. Loading it per test would cost most of the suite's time."""
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("uploads")):
+        with transaction.atomic():
+            call_command("load_demo", stdout=io.StringIO())
+            yield
+            transaction.set_rollback(True)

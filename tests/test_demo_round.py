@@ -5,13 +5,9 @@ The demo is loaded once for the module, inside a transaction rolled back at the 
 runs in its own savepoint, so tests stay independent at the cost of one load."""
 
 import datetime
-import io
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.db import transaction
-from django.test.utils import override_settings
 
 from rsportal.applications.models import Application, Call
 from rsportal.assessment.models import Conflict, Decision, Meeting, Score
@@ -20,15 +16,6 @@ from rsportal.core.models import AuditEvent
 from rsportal.demo.round import DEMO_TODAY
 from rsportal.registry.models import Body, BodyMember
 from rsportal.security.testing import force_verified_login
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker, tmp_path_factory):
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("uploads")):
-        with transaction.atomic():
-            call_command("load_demo", stdout=io.StringIO())
-            yield
-            transaction.set_rollback(True)
 
 
 @pytest.fixture

@@ -17,10 +17,8 @@ from urllib.parse import urldefrag, urlsplit
 import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.db import models, transaction
+from django.db import models
 from django.test import Client
-from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -137,15 +135,6 @@ def workbook_problems(content: bytes, codes: set[str]) -> list[str]:
                     if abs(cell.value) >= 10_000 and cell.number_format == "General":
                         found.append(f"{sheet.title}!{cell.coordinate}: ungrouped number {cell.value}")
     return found
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker, tmp_path_factory):
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("uploads")):
-        with transaction.atomic():
-            call_command("load_demo", stdout=io.StringIO())
-            yield
-            transaction.set_rollback(True)
 
 
 @pytest.fixture
