@@ -149,7 +149,9 @@ def _conclude(page: Page, explanation: str):
 def _fetch(page: Page, link, content_type: str) -> bytes:
     """Follow a download link with the page's own session; check status and type."""
     href = link.get_attribute("href")
-    response = page.request.get(href)
+    # Documents are printed by WeasyPrint inside the request; on a busy two-core machine the first
+    # print of a process (font cache) can pass the 10 s default. Speed is measured in bench/.
+    response = page.request.get(href, timeout=60_000)
     assert response.status == 200, f"{href}: {response.status}"
     assert response.headers["content-type"] == content_type, response.headers
     return response.body()

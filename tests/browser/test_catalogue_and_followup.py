@@ -399,7 +399,7 @@ def test_applicant_reports_and_the_report_reaches_the_roll_ups(page, new_page, l
         "Færre reinnleggelser blant de første pasientene.", "Forankring i ledelsen tar tid.", "Presentert i strategisk samarbeidsutvalg.",
     )
     # Last year's annual report (same export, other year) has last year's figure.
-    response = admin.request.get(f"/oppfolging/rhf/HN/arsmelding-{LAST_YEAR}.xlsx")
+    response = admin.request.get(f"/oppfolging/rhf/HN/arsmelding-{LAST_YEAR}.xlsx", timeout=60_000)
     assert response.ok
     last_year = next(r for r in load_workbook(io.BytesIO(response.body())).active.iter_rows(values_only=True) if r and r[0] == TITLE)
     assert last_year[3:8] == (1_200_000, None, 688_000, 0.573, "Forsinket")
