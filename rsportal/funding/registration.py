@@ -26,6 +26,7 @@ from rsportal.core.formatting import kroner, long_date
 from rsportal.registry.models import Body, HealthTrust, Helsefellesskap, Municipality
 
 from . import domain
+from .queries import year_summaries
 from .models import Grant, Pot, PotYear
 
 
@@ -224,7 +225,8 @@ class YearTotal:
 
 def headroom(pot: Pot, amounts: Mapping[int, int]) -> list[YearTotal]:
     """The totals per year against the pot's free money (frame less commitments and reserves)."""
-    free = {y.year: y.available() for y in PotYear.objects.filter(pot=pot, year__in=list(amounts))}
+    # The same figures as the pot page and the vote's headroom: frame less commitments and reserves.
+    free = {s.year: s.available for s in year_summaries([pot])[pot.pk] if s.year in amounts}
     return [YearTotal(year, amounts[year], free.get(year, 0)) for year in sorted(amounts)]
 
 
