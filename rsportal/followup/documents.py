@@ -54,7 +54,8 @@ def _render(job: DocumentJob) -> bytes:
     from rsportal.assessment.documents import pdf
 
     rows = exports.annual_rows(job.rhf, job.year)
-    return pdf("followup/annual_pdf.html", {"rhf": job.rhf, "year": job.year, "rows": rows, "totals": money.totals(rows)})
+    learned = [r for r in rows if r.last_report and (r.last_report.effects or r.last_report.lessons or r.last_report.spreading)]
+    return pdf("followup/annual_pdf.html", {"rhf": job.rhf, "year": job.year, "rows": rows, "learned": learned, "totals": money.totals(rows)})
 
 
 def build(job: DocumentJob) -> bool:
