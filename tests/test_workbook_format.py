@@ -12,6 +12,7 @@ import io
 import re
 
 import pytest
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -153,6 +154,9 @@ def test_ranking_workbook(world, personas, round_, login):  # noqa: F811
     for i, app in enumerate(apps):
         score_all(personas.member, app, [3] * 6)
         score_all(personas.chair, app, [i + 1] * 6)  # the last application ranks first
+    # A weight with decimals, written "×1,5" on the page and in the workbook (the order is unchanged:
+    # every application has the same score on every criterion).
+    call.criteria.filter(pk=call.criteria.last().pk).update(weight="1.5")
     client = login(personas.rhf_admin)
     page = client.get(f"/vurdering/utlysning/{call.pk}/rangering/").content.decode()
     book = book_of(client.get(f"/vurdering/utlysning/{call.pk}/rangering.xlsx"))
@@ -165,7 +169,8 @@ def test_ranking_workbook(world, personas, round_, login):  # noqa: F811
         assert_layout(table, f"«{call.title}»")
         assert {"Rang", "Søknad", "Skår"} <= set(page_headers(page))
         assert table.header[:2] == ["Rang", "Søknad"] and table.header[-1] == "Skår"
-        assert table.header[2] == "Saksnr." and table.header[5:-1] == [f"K{n}: {c.name} ({c.scale_min}–{c.scale_max}, ×{c.weight:g})" for n, c in enumerate(criteria, 1)]
+        assert table.header[2] == "Saksnr." and table.header[5:-1] == [f"K{n}: {c.name} ({c.scale_min}–{c.scale_max}, ×{floatformat(c.weight, '-2')})" for n, c in enumerate(criteria, 1)]
+        assert not any(re.search(r"×\d+\.\d", h) for h in table.header)  # "×1,5", as on the page
         assert table.values("Rang") == [1, 2, 3, 4] and table.values("Søknad") == [a.title for a in reversed(apps)]
         assert table.formats("Skår") == {"0.0"} and table.formats(table.header[5]) == {"0.00"}
         assert table.values(table.header[5]) == [3.5, 3.0, 2.5, 2.0] and table.values("Har gitt poeng") == [2] * 4

@@ -23,6 +23,7 @@ def ranking_workbook(call, rows: list[ranking.Row], criteria, member_scores) -> 
     """The two ranking tables of the page (the committee's weights, equal weights) and
     every member's scores. Titles, names and comments are user text; the workbook module
     keeps them from becoming formulas."""
+    from django.template.defaultfilters import floatformat
     from django.utils.translation import gettext as _
 
     from rsportal.core import workbooks as wb
@@ -41,7 +42,8 @@ def ranking_workbook(call, rows: list[ranking.Row], criteria, member_scores) -> 
         wb.Column(_("Helsefellesskap")),
         wb.Column(_("Har gitt poeng"), wb.COUNT),
     ]
-    columns += [wb.Column(f"K{n}: {c.name} ({c.scale_min}–{c.scale_max}, ×{c.weight:g})", wb.DECIMAL, decimals=2) for n, c in enumerate(criteria, 1)]
+    # The weight as the ranking page writes it ("×1,5"): Django's floatformat in the active language.
+    columns += [wb.Column(f"K{n}: {c.name} ({c.scale_min}–{c.scale_max}, ×{floatformat(c.weight, '-2')})", wb.DECIMAL, decimals=2) for n, c in enumerate(criteria, 1)]
     columns.append(wb.Column(_("Skår"), wb.DECIMAL, decimals=1))
 
     book = wb.new_book()
