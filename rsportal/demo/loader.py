@@ -445,4 +445,7 @@ def load_demo() -> dict:
     from . import round as demo_round
 
     built = demo_round.build(people, money, calls)
+    from . import agder
+
+    agder.load(people["admin"])  # Helsefellesskapet Agder's own process beside Helse Nord's
     return {"registry": counts, "people": len(people), "grants": len(money["grants"]) + 1, "calls": 4 + len(built["calls"]), "applications": built["applications"]}
