@@ -10,6 +10,8 @@ from .models import IdentityBinding, OrganisationSignIn, Provider
 
 
 class ProviderForm(forms.ModelForm):
+    issuer = forms.URLField(label=Provider._meta.get_field("issuer").verbose_name, max_length=300, assume_scheme="https")
+
     class Meta:
         model = Provider
         fields = "__all__"

@@ -179,7 +179,11 @@ def _sign_in(request, user, provider, raw_id_token: str, *, strong: bool, next_u
 class LogoutView(auth_views.LogoutView):
     """Django's logout, then on to the provider's end_session_endpoint (with id_token_hint and
     post_logout_redirect_uri) when the person came in through a provider, so that a shared
-    computer is not left signed in at ID-porten either."""
+    computer is not left signed in at ID-porten either.
+
+    The way on is a page that forwards at once (meta refresh, and a link), not a redirect: the
+    logout button is a form, and the content security policy lets a form lead only to the portal
+    itself (form-action 'self'), which browsers apply to the redirects after it too."""
 
     def post(self, request, *args, **kwargs):
         info = request.session.get(SESSION_KEY) or {}
@@ -188,5 +192,5 @@ class LogoutView(auth_views.LogoutView):
         if provider is not None:
             url = client.end_session_url(request, provider, unseal(info.get("id_token", "")))
             if url:
-                return HttpResponseRedirect(url)
+                return render(request, "signin/logged_out.html", {"end_session_url": url, "provider": provider})
         return response
