@@ -26,7 +26,7 @@ from rsportal.signin.models import IdentityBinding, OrganisationSignIn, UsedNonc
 from rsportal.signin.views import SESSION_KEY
 
 from . import factories as f
-from .oidc_op import FOREIGN_TENANT, PID, TROMSO_TENANT, authorize_url_login, entra_identities, oidc_ops_fixture
+from .oidc_op import PID, TROMSO_TENANT, authorize_url_login, entra_identities, oidc_ops_fixture
 
 
 @pytest.fixture

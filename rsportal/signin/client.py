@@ -124,7 +124,7 @@ def verify_id_token(provider: providers.ProviderConfig, token: str, *, nonce: st
         raise SignInRefused("ID token is not a JWT") from exc
     algorithm = header.get("alg")
     supported = set(providers.discovery(provider).get("id_token_signing_alg_values_supported") or ["RS256"])
-    if algorithm not in ALLOWED & supported:
+    if algorithm not in providers.ALLOWED_ALGORITHMS & supported:
         raise SignInRefused(f"ID token signed with {algorithm!r}")
     try:
         key = providers.jwks_client(provider).get_signing_key_from_jwt(token)
@@ -149,8 +149,6 @@ def verify_id_token(provider: providers.ProviderConfig, token: str, *, nonce: st
     use_nonce(claims["nonce"], expires=claims["exp"])
     return claims
 
-
-ALLOWED = providers.ALLOWED_ALGORITHMS
 
 
 def use_nonce(nonce: str, *, expires: int) -> None:
