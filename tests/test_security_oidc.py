@@ -353,3 +353,21 @@ def test_a_person_with_one_organisation_still_allowing_passwords_keeps_theirs(cl
 
 def test_migrations_are_complete(db):
     call_command("makemigrations", "signin", "--check", "--dry-run", verbosity=0)
+
+
+def test_the_binding_is_in_the_export_without_its_hash_and_goes_with_anonymisation(client, personas, idporten, world):
+    from rsportal.privacy import domain as privacy
+
+    _invitation, token = invite(personas.secretariat, "kari@example.invalid", kind=OrganisationRole.Kind.APPLICANT, municipality=world.tromso)
+    sign_in(client, idporten, "Kari Nordmann (BankID, høyt nivå)", slug="idporten", invitation_token=token)
+    kari = get_user_model().objects.get(email="kari@example.invalid")
+    binding = IdentityBinding.objects.get(user=kari)
+
+    exported = privacy.export_person(kari, privacy.person_for_user(kari))
+    assert [b["kind"] for b in exported["sign_in_bindings"]] == ["idporten"]
+    assert binding.identity_hash not in json.dumps(exported, default=str) and PID not in json.dumps(exported, default=str)
+
+    privacy.anonymise_person(personas.sysadmin, privacy.person_for_user(kari), confirmation=kari.username)
+    assert not IdentityBinding.objects.filter(user=kari).exists()
+    client.logout()
+    assert sign_in(client, idporten, "Kari Nordmann (BankID, høyt nivå)", slug="idporten").status_code == 403
