@@ -371,3 +371,74 @@ def test_the_binding_is_in_the_export_without_its_hash_and_goes_with_anonymisati
     assert not IdentityBinding.objects.filter(user=kari).exists()
     client.logout()
     assert sign_in(client, idporten, "Kari Nordmann (BankID, høyt nivå)", slug="idporten").status_code == 403
+
+
+# --- the ID token checks one by one -------------------------------------------------------------
+
+
+@pytest.fixture
+def forge(idporten):
+    """Sign tokens with the OP's own key (as if the OP had issued them), or with another key."""
+    import time
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from rsportal.signin import providers
+
+    from .oidc_op import _rsa_key
+
+    provider = providers.get("idporten")
+    own_key = _rsa_key().export_key().decode()
+
+    def _forge(nonce="n-1", *, key=None, alg="RS256", kid=None, **changes):
+        now = int(time.time())
+        claims = {"iss": idporten.issuer, "aud": idporten.client_id, "sub": "s", "iat": now, "exp": now + 120, "nonce": nonce, "pid": PID, "acr": "idporten-loa-high"}
+        claims.update(changes)
+        claims = {k: v for k, v in claims.items() if v is not None}
+        if alg == "none":
+            return jwt.encode(claims, None, algorithm="none")
+        if alg == "HS256":
+            return jwt.encode(claims, idporten.client_secret, algorithm="HS256", headers={"kid": f"{idporten.name}-1"})
+        signing = key or own_key
+        return jwt.encode(claims, signing, algorithm=alg, headers={"kid": kid or f"{idporten.name}-1"})
+
+    _forge.provider = provider
+    _forge.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return _forge
+
+
+def test_a_well_formed_token_passes_once(db, forge):
+    from rsportal.signin import client
+
+    assert client.verify_id_token(forge.provider, forge("n-ok"), nonce="n-ok")["pid"] == PID
+    with pytest.raises(client.SignInRefused) as refused:
+        client.verify_id_token(forge.provider, forge("n-ok"), nonce="n-ok")
+    assert refused.value.kind == "replay"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"alg": "none"},
+        {"alg": "HS256"},
+        {"aud": "another-client"},
+        {"iss": "http://127.0.0.1:1"},
+        {"exp": 1},
+        {"iat": 1},
+        {"nonce": None},
+        {"nonce": "someone-elses-nonce"},
+        {"other_key": True},
+        {"aud": ["rsportal-idporten", "another-client"]},
+    ],
+    ids=["alg-none", "alg-hs256-with-client-secret", "audience", "issuer", "expired", "issued-long-ago", "no-nonce", "wrong-nonce", "not-the-ops-key", "two-audiences-without-azp"],
+)
+def test_tokens_that_must_not_pass(db, forge, change):
+    from rsportal.signin import client
+
+    change = dict(change)
+    nonce = change.pop("nonce", "n-1")
+    token = forge(nonce, key=forge.other_key if change.pop("other_key", False) else None, **change)
+    with pytest.raises(client.SignInRefused):
+        client.verify_id_token(forge.provider, token, nonce="n-1")
+    assert not UsedNonce.objects.exists()
