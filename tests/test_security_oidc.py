@@ -442,3 +442,26 @@ def test_tokens_that_must_not_pass(db, forge, change):
     with pytest.raises(client.SignInRefused):
         client.verify_id_token(forge.provider, token, nonce="n-1")
     assert not UsedNonce.objects.exists()
+
+
+def test_providers_from_the_admin_get_their_own_button(client, db, settings):
+    from rsportal.signin.admin import ProviderForm
+    from rsportal.signin.models import Provider
+
+    settings.RSPORTAL_OIDC_PROVIDERS = []
+    data = {"slug": "helse-nord", "name": "Logg inn med Helse Nord", "kind": "entra", "issuer": "https://login.example.invalid/t/v2.0",
+            "client_id": "abc", "client_secret": "hemmelig", "scopes": "openid profile email", "acr_values": "", "enabled": "on", "order": "1"}
+    form = ProviderForm(data)
+    assert form.is_valid(), form.errors
+    provider = form.save()
+    Provider.objects.create(slug="av", name="Slått av", kind="generic", issuer="https://x.invalid", client_id="x", client_secret="y", enabled=False)
+    page = client.get("/logg-inn/").content.decode()
+    assert 'href="/oidc/helse-nord/"' in page and "Logg inn med Helse Nord" in page and "Slått av" not in page
+
+    # Editing without typing the secret again keeps it; the form never shows it.
+    edit = ProviderForm({**data, "client_secret": "", "name": "Helse Nord"}, instance=provider)
+    assert edit.is_valid(), edit.errors
+    edit.save()
+    provider.refresh_from_db()
+    assert provider.client_secret == "hemmelig" and "hemmelig" not in str(ProviderForm(instance=provider)["client_secret"])
+    assert not ProviderForm({**data, "slug": "callback"}).is_valid()

@@ -24,6 +24,12 @@ class ProviderForm(forms.ModelForm):
             self.fields["client_secret"].required = False
             self.fields["client_secret"].help_text = "La stå tomt for å beholde hemmeligheten som er lagret."
 
+    def clean_slug(self):
+        # The callback shares the /oidc/ prefix with the providers' start addresses.
+        if self.cleaned_data["slug"] == "callback":
+            raise forms.ValidationError("Kortnavnet «callback» er reservert. Velg et annet.")
+        return self.cleaned_data["slug"]
+
     def clean_client_secret(self):
         value = self.cleaned_data.get("client_secret")
         return value or (self.instance.client_secret if self.instance.pk else value)
