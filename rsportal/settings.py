@@ -6,6 +6,7 @@ RSPORTAL_ALLOWED_HOSTS and DATABASE_URL (PostgreSQL through psycopg 3).
 """
 
 import datetime
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "rsportal.api",
     "rsportal.demo",
     "rsportal.security",
+    "rsportal.signin",
     "rsportal.privacy",
 ]
 
@@ -81,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "rsportal.security.middleware.PrivateCacheMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # After OTPMiddleware: an ID-porten session at a substantial level or higher counts as verified.
+    "rsportal.signin.middleware.StrongSignInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -295,26 +299,30 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_AGE = int(os.environ.get("RSPORTAL_SESSION_SECONDS", str(8 * 60 * 60)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
-# Optional OpenID Connect login (ID-porten, Entra ID, ...): on only when issuer, client id and
-# secret are all set. Endpoints not given explicitly are read from the issuer's discovery document.
-RSPORTAL_OIDC_ISSUER = os.environ.get("RSPORTAL_OIDC_ISSUER", "").rstrip("/")
-OIDC_RP_CLIENT_ID = os.environ.get("RSPORTAL_OIDC_CLIENT_ID", "")
-OIDC_RP_CLIENT_SECRET = os.environ.get("RSPORTAL_OIDC_CLIENT_SECRET", "")
-RSPORTAL_OIDC_ENABLED = bool(RSPORTAL_OIDC_ISSUER and OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET)
-if RSPORTAL_OIDC_ENABLED:
-    INSTALLED_APPS.append("mozilla_django_oidc")
-    AUTHENTICATION_BACKENDS.append("rsportal.security.oidc.EmailOIDCBackend")
-    OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("RSPORTAL_OIDC_AUTHORIZATION_ENDPOINT", "")
-    OIDC_OP_TOKEN_ENDPOINT = os.environ.get("RSPORTAL_OIDC_TOKEN_ENDPOINT", "")
-    OIDC_OP_USER_ENDPOINT = os.environ.get("RSPORTAL_OIDC_USERINFO_ENDPOINT", "")
-    OIDC_OP_JWKS_ENDPOINT = os.environ.get("RSPORTAL_OIDC_JWKS_ENDPOINT", "")
-    OIDC_OP_LOGOUT_ENDPOINT = os.environ.get("RSPORTAL_OIDC_LOGOUT_ENDPOINT", "")
-    OIDC_RP_SIGN_ALGO = os.environ.get("RSPORTAL_OIDC_SIGN_ALGO", "RS256")
-    OIDC_RP_SCOPES = os.environ.get("RSPORTAL_OIDC_SCOPES", "openid email profile")
-    OIDC_USE_PKCE = True
-    # Never create users from OIDC: a person gets an account (and roles) from the secretariat first.
-    OIDC_CREATE_USER = False
-    OIDC_STORE_ID_TOKEN = bool(OIDC_OP_LOGOUT_ENDPOINT)
-    OIDC_TIMEOUT = 10
-    OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
-    LOGIN_REDIRECT_URL_FAILURE = "/logg-inn/"  # mozilla-django-oidc uses it as is, unresolved
+# OpenID Connect login (ID-porten, Entra ID, other providers): see rsportal/signin/ and the
+# "Security" section of README.md. Providers come from RSPORTAL_OIDC_PROVIDERS (a JSON list of
+# {"slug", "name", "kind": "idporten"|"entra"|"generic", "issuer", "client_id", "client_secret",
+# "scopes", "acr_values"}), from the older single-provider variables below (a "generic" provider)
+# and from the Django admin. Endpoints and keys are read from each issuer's discovery document.
+RSPORTAL_OIDC_PROVIDERS = json.loads(os.environ.get("RSPORTAL_OIDC_PROVIDERS", "") or "[]")
+if os.environ.get("RSPORTAL_OIDC_ISSUER") and os.environ.get("RSPORTAL_OIDC_CLIENT_ID") and os.environ.get("RSPORTAL_OIDC_CLIENT_SECRET"):
+    RSPORTAL_OIDC_PROVIDERS.append(
+        {
+            "slug": "virksomhet",
+            "name": os.environ.get("RSPORTAL_OIDC_BUTTON", "Logg inn med virksomhetskonto"),
+            "kind": os.environ.get("RSPORTAL_OIDC_KIND", "generic"),
+            "issuer": os.environ["RSPORTAL_OIDC_ISSUER"].rstrip("/"),
+            "client_id": os.environ["RSPORTAL_OIDC_CLIENT_ID"],
+            "client_secret": os.environ["RSPORTAL_OIDC_CLIENT_SECRET"],
+            "scopes": os.environ.get("RSPORTAL_OIDC_SCOPES", ""),
+        }
+    )
+RSPORTAL_OIDC_TIMEOUT = int(os.environ.get("RSPORTAL_OIDC_TIMEOUT", "10"))
+# The key for the HMAC of ID-porten's national identity numbers (and for the ID token kept,
+# encrypted, in the session for logout). Without it a key is derived from SECRET_KEY; set it in
+# production, since changing it unbinds every account from ID-porten.
+RSPORTAL_IDENTITY_KEY = os.environ.get("RSPORTAL_IDENTITY_KEY", "")
+# ID-porten level of assurance every sign-in needs, and the level for roles that require
+# two-factor login (seats in bodies, RHF and system administrators).
+RSPORTAL_IDPORTEN_ACR = os.environ.get("RSPORTAL_IDPORTEN_ACR", "idporten-loa-substantial")
+RSPORTAL_IDPORTEN_ACR_TWO_FACTOR = os.environ.get("RSPORTAL_IDPORTEN_ACR_TWO_FACTOR", "idporten-loa-substantial")

@@ -1,10 +1,9 @@
-from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from rsportal.api.api import api
 from rsportal.security.views import LoginView
+from rsportal.signin.views import LogoutView
 
 admin.site.site_header = "RS-portalen – administrasjon"
 admin.site.site_title = "RS-portalen"
@@ -13,7 +12,8 @@ urlpatterns = [
     path("", include("rsportal.core.urls")),
     path("logg-inn/", LoginView.as_view(), name="login"),
     path("logg-inn/tofaktor/", include("rsportal.security.urls")),
-    path("logg-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logg-ut/", LogoutView.as_view(), name="logout"),
+    path("oidc/", include("rsportal.signin.urls")),
     path("helsefellesskap/", include("rsportal.registry.urls")),
     path("midler/", include("rsportal.funding.urls")),
     path("administrasjon/klassifisering/", include("rsportal.funding.classification_urls")),
@@ -39,6 +39,3 @@ urlpatterns = [
 # default view with templates/404.html.
 handler500 = "rsportal.core.views.server_error"
 
-if settings.RSPORTAL_OIDC_ENABLED:
-    # Only mounted when configured, so an unconfigured portal has no OIDC URLs at all.
-    urlpatterns.append(path("oidc/", include("rsportal.security.oidc_urls")))

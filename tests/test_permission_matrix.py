@@ -181,6 +181,11 @@ MATRIX: dict[str, Row] = {
     "core:privacy-statement": Row(lambda c: "/personvernerklaering/", {"GET": everyone(200)}),
     "login": Row(lambda c: "/logg-inn/", {"GET": everyone(200)}),
     "logout": Row(lambda c: "/logg-ut/", {"GET": everyone(405)}),
+    # Sign-in through a provider is open to all; the matrix runs with no provider configured
+    # (tests/test_security_oidc.py runs them against a real one), and a callback without a
+    # login under way in the session is refused.
+    "signin:start": Row(lambda c: "/oidc/idporten/", {"GET": everyone(404)}),
+    "signin:callback": Row(lambda c: "/oidc/callback/?code=x&state=y", {"GET": everyone(400)}),
     "security:setup": Row(lambda c: "/logg-inn/tofaktor/oppsett/", {"GET": signed_in(200)}),
     "security:verify": Row(lambda c: "/logg-inn/tofaktor/kode/", {"GET": signed_in(200)}),
     "security:manage": Row(lambda c: "/logg-inn/tofaktor/", {"GET": signed_in(200)}),

@@ -37,7 +37,7 @@ def accept_invitation(request, token: str):
         return _gone(request, _("Vi fant ingen invitasjon med denne lenken. Sjekk at hele lenken fra e-posten er med, eller be sekretariatet om en ny."), 404)
     if reason := domain.problem(invitation):
         return _gone(request, reason, 410)
-    context = {"invitation": invitation}
+    context = {"invitation": invitation, "token": token}
     if request.user.is_authenticated:
         if (request.user.email or "").strip().lower() != invitation.email.strip().lower():
             context["wrong_account"] = True
@@ -51,6 +51,10 @@ def accept_invitation(request, token: str):
             return _next_step(request, request.user)
         context["signed_in"] = True
         return render(request, "accounts/invitation.html", context)
+    from rsportal.signin.providers import all_providers
+
+    # Signing in with ID-porten from here binds the account to the person (see rsportal/signin).
+    context["idporten"] = [p for p in all_providers() if p.is_idporten]
     if get_user_model().objects.filter(email__iexact=invitation.email.strip()).exists():
         context["login_url"] = f"{reverse('login')}?{urlencode({'next': request.path})}"
         return render(request, "accounts/invitation.html", context)

@@ -184,6 +184,11 @@ def collect(person: Person) -> dict:
 
         # Name and state only: the secret key is a credential, not information about the person.
         devices = [{"name": d.name, "confirmed": d.confirmed} for d in TOTPDevice.objects.filter(user=user)]
+    from rsportal.signin.models import IdentityBinding
+
+    # When and how the account was bound to ID-porten; the keyed hash is left out (it is not
+    # information about the person, and the number itself is never stored).
+    bindings = [{"kind": b.kind, "bound": b.created_at, "last_used": b.last_used_at} for b in by_user(IdentityBinding.objects.all(), **key)]
 
     who = person_name
 
@@ -193,6 +198,7 @@ def collect(person: Person) -> dict:
         "person": {"user_id": user.pk if user is not None else None, "emails": list(emails)},
         "account": _account(user),
         "two_factor_devices": devices,
+        "sign_in_bindings": bindings,
         "organisation_roles": [
             {"role": r.kind, "organisation": str(r.organisation), "valid_from": r.valid_from, "valid_to": r.valid_to} for r in roles
         ],
@@ -390,7 +396,8 @@ def anonymise_person(actor, person: Person, *, confirmation: str) -> Anonymisati
     Replaced by the marker "[anonymisert]" or emptied:
 
     * the account: name, e-mail and username (becomes "anonymisert-<id>"); the account is
-      deactivated, loses its password, system-administrator flag and two-factor devices,
+      deactivated, loses its password, system-administrator flag, two-factor devices and its
+      binding to ID-porten,
       and its failed-login records are deleted;
     * contact-person entries in applications (Participant: name, e-mail, phone, consent
       to publication) and the same contact fields in the frozen submitted versions;
@@ -435,6 +442,11 @@ def anonymise_person(actor, person: Person, *, confirmation: str) -> Anonymisati
         for model in (AccessAttempt, AccessLog, AccessFailureLog):
             model.objects.filter(username=user.username).delete()
         TOTPDevice.objects.filter(user=user).delete()
+        # The keyed hash of the identity number goes too: it would let the key's holder tell
+        # whether a given person had this account.
+        from rsportal.signin.models import IdentityBinding
+
+        IdentityBinding.objects.filter(user=user).delete()
         # What the person wrote goes; a pending request is closed so nobody grants a role to the emptied account.
         RepresentationRequest.objects.filter(user=user, status=RepresentationRequest.Status.PENDING).update(status=RepresentationRequest.Status.REFUSED, decided_at=timezone.now())
         RepresentationRequest.objects.filter(user=user).update(message="")

@@ -1,4 +1,6 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 
@@ -44,3 +46,22 @@ class ResetForm(forms.Form):
         help_text=_("For eksempel: mistet telefonen, bekreftet på telefon med personen. Føres i revisjonssporet og sendes til personen."),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class PasswordLoginForm(AuthenticationForm):
+    """Django's login form, with the message in plain Norwegian, and refusing the password of a
+    person whose organisations have all turned local passwords off (they sign in through their
+    organisation's provider instead)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("Brukernavn eller passord er feil. Prøv igjen."),
+        "passwords_off": _("Organisasjonen din har slått av innlogging med passord i RS-portalen. Logg inn med knappen for ID-porten eller arbeidsgiverens innlogging nedenfor."),
+    }
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        from rsportal.signin.rules import passwords_allowed
+
+        if not passwords_allowed(user):
+            raise ValidationError(self.error_messages["passwords_off"], code="passwords_off")

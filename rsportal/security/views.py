@@ -19,7 +19,7 @@ from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import devices
-from .forms import RemoveForm, TokenForm
+from .forms import PasswordLoginForm, RemoveForm, TokenForm
 from .twofactor import forget_pending_key, must_use_two_factor, must_verify, pending_key
 
 
@@ -34,6 +34,8 @@ class LoginView(auth_views.LoginView):
     """Django's login, then straight on to the code (or to setting up an app) when one is needed,
     instead of landing on the public front page with half a login."""
 
+    form_class = PasswordLoginForm
+
     def get_success_url(self):
         url = super().get_success_url()
         if must_verify(self.request.user):
@@ -43,7 +45,9 @@ class LoginView(auth_views.LoginView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["oidc_enabled"] = settings.RSPORTAL_OIDC_ENABLED
+        from rsportal.signin.providers import all_providers
+
+        context["signin_providers"] = all_providers()
         return context
 
 
