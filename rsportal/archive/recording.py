@@ -175,7 +175,9 @@ def register(kind: str, source, *, actor_id=None) -> list[Entry]:
             place=case.entries.count() + 1,
             kind=kind,
             direction=reg.direction,
-            journal_date=timezone.localdate(),
+            # The day the document came or went: the same day as the registration in normal use,
+            # and right for events replayed later (the demo's past round).
+            journal_date=day,
             document_date=day,
             correspondent=reg.correspondent[:500],
             title=reg.title[:500],
