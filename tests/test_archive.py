@@ -256,6 +256,9 @@ class TestPages:
         assert f"{today.day}. {months[today.month - 1]} {today.year}" in html
         assert "Utgående dokument" in html and "Organinternt dokument uten oppfølging" in html and "Arkivert" in html
         entry = Entry.objects.filter(body=body, kind="letter").get()
+        one_case = login(personas.rhf_admin).get(f"/administrasjon/arkiv/{body.pk}/journal/?sak={entry.case.case_number}").content.decode()
+        other = Entry.objects.filter(body=body).exclude(case=entry.case).first()
+        assert entry.title in one_case and other.case.case_number not in one_case
         detail = login(personas.rhf_admin).get(f"/administrasjon/arkiv/journalpost/{entry.pk}/").content.decode()
         assert "Hoveddokument" in detail and "PDF/A-3b" in detail and entry.documents.get().sha256 in detail
 

@@ -132,6 +132,7 @@ def _status(entry) -> str:
 
 class Journal(_InBody, backoffice.List):
     model = Entry
+    template_name = "archive/journal.html"
     columns = [
         ("journal_id", gettext_lazy("Journalnr.")),
         (lambda e: long_date(e.journal_date), gettext_lazy("Journaldato")),
@@ -160,6 +161,7 @@ class Journal(_InBody, backoffice.List):
         case = self.request.GET.get("sak", "").strip()
         context["title"] = _("Journal for %(body)s") % {"body": self.body().name} + (f" – {_('sak')} {case}" if case else "")
         context["intro"] = _("Journalpostene i arkivet, nyeste først. Velg en journalpost for å se dokumentene.")
+        context["case_filter"] = case
         context["breadcrumbs"] = self.breadcrumbs()
         return context
 
