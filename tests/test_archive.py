@@ -28,6 +28,7 @@ from rsportal.followup.forms import ReportForm
 from . import factories as f
 from .test_applications import call, draft, trust_applicant  # noqa: F401
 from .test_assessment import round_  # noqa: F401
+from .test_followup import grant  # noqa: F401
 from .test_minutes import held  # noqa: F401
 from .test_query_counts import assert_constant
 
@@ -152,6 +153,16 @@ class TestHooks:
         # Numbers run per archive body and year without gaps.
         numbers = sorted(Entry.objects.filter(body=world.rhf_secretariat_body).values_list("number", flat=True))
         assert numbers == list(range(1, len(numbers) + 1))
+
+
+    def test_a_report_on_a_grant_decided_outside_the_portal_gets_a_case_of_its_own(self, after_commit_now, grant, personas, world):  # noqa: F811
+        form = ReportForm({"progress": "on_track", "progress_text": "Teamet er i gang", "owner": "Tromsø kommune", "agreements": "formal", "user_involvement": "Brukerråd"})
+        assert form.is_valid(), form.errors
+        followup.submit_report(personas.applicant, grant, form=form, spending={2025: (100_000, None)}, contributions=[])
+        entry = Entry.objects.get(kind="report")
+        assert (entry.case.grant, entry.case.application, entry.status, entry.body) == (grant, None, "stored", world.rhf_secretariat_body)
+        assert re.fullmatch(r"\d\d/00001", entry.case.case_number) and entry.case.title == grant.title
+        assert "Tromsø" in entry.correspondent and "Universitetssykehuset" in entry.correspondent
 
 
 @pytest.fixture

@@ -29,10 +29,15 @@ class ArchiveSettings(models.Model):
 
 
 class Case(models.Model):
-    """A saksmappe: one per application, numbered by the application's case number."""
+    """A saksmappe: one per application, numbered by the application's case number. A grant
+    decided outside the portal (registered by the secretariat, no application) gets a case of
+    its own when its first report arrives, numbered from the same register."""
 
     body = models.ForeignKey("registry.Body", verbose_name=_("arkiv"), null=True, blank=True, on_delete=models.PROTECT, related_name="archive_cases")
-    application = models.OneToOneField("applications.Application", verbose_name=_("søknad"), on_delete=models.PROTECT, related_name="archive_case")
+    application = models.OneToOneField(
+        "applications.Application", verbose_name=_("søknad"), null=True, blank=True, on_delete=models.PROTECT, related_name="archive_case"
+    )
+    grant = models.OneToOneField("funding.Grant", verbose_name=_("tilskudd"), null=True, blank=True, on_delete=models.PROTECT, related_name="archive_case")
     case_number = models.CharField(_("saksnummer"), max_length=20)
     title = models.CharField(_("sakstittel"), max_length=300)
     opened_at = models.DateTimeField(_("saksdato"))
@@ -41,6 +46,12 @@ class Case(models.Model):
         ordering = ["-opened_at", "-id"]
         verbose_name = _("sak")
         verbose_name_plural = _("saker")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(application__isnull=False, grant__isnull=True) | models.Q(application__isnull=True, grant__isnull=False),
+                name="archive_case_of_application_or_grant",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_number} {self.title}"

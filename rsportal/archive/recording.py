@@ -61,7 +61,7 @@ def _source(kind: str, source_id):
 
 @dataclass
 class Registration:
-    application: object
+    subject: object  # the application (or, decided outside the portal, the grant) whose case it belongs to
     direction: str
     at: object  # datetime: when the document was received or sent
     correspondent: str
@@ -101,12 +101,13 @@ def describe(kind: str, source) -> list[Registration]:
         from rsportal.assessment.models import Decision
 
         decision = Decision.objects.filter(grant=source.grant).select_related("application").first()
-        if decision is None:
-            raise ValueError("The grant was decided outside the portal: it has no application case to register the report in")
-        application = decision.application
+        subject = decision.application if decision else source.grant
+        owners = _owners(decision.application) if decision else ", ".join(
+            [m.name for m in source.grant.municipalities.all()] + [t.name for t in source.grant.trusts.all()]
+        )
         return [
             Registration(
-                application, Entry.Direction.INCOMING, source.submitted_at, _owners(application),
+                subject, Entry.Direction.INCOMING, source.submitted_at, owners,
                 _("Rapport: %(title)s (%(progress)s)") % {"title": source.grant.title, "progress": source.get_progress_display()},
             )
         ]
@@ -116,36 +117,55 @@ def describe(kind: str, source) -> list[Registration]:
 # --- registering -----------------------------------------------------------------------
 
 
-def archive_body_for(application):
-    """The secretariat that keeps the case: that of the organisation owning the call's pot."""
+def _pot(subject):
+    return subject.call.pot if hasattr(subject, "call") else subject.pot
+
+
+def archive_body_for(subject):
+    """The secretariat that keeps the case: that of the organisation owning the pot."""
     from rsportal.registry.models import Body
 
-    pot = application.call.pot
+    pot = _pot(subject)
     bodies = Body.objects.filter(kind=Body.Kind.SECRETARIAT)
     bodies = bodies.filter(helsefellesskap_id=pot.helsefellesskap_id) if pot.helsefellesskap_id else bodies.filter(rhf_id=pot.rhf_id)
     return bodies.order_by("pk").first()
 
 
-def open_case(application) -> Case:
-    """The application's case, opened on first use (inside a transaction)."""
+def open_case(subject) -> Case:
+    """The case of an application (or of a grant decided outside the portal), opened on first
+    use (inside a transaction)."""
     from rsportal.applications import casenumbers
+    from rsportal.applications.models import Application
 
-    case = Case.objects.select_for_update().filter(application=application).first()
+    is_application = isinstance(subject, Application)
+    key = {"application": subject} if is_application else {"grant": subject}
+    case = Case.objects.select_for_update().filter(**key).first()
     if case is not None:
-        if case.body_id is None and (body := archive_body_for(application)):
+        if case.body_id is None and (body := archive_body_for(subject)):
             case.body = body
             case.save(update_fields=["body"])
         return case
-    # Every submitted application has its case number; one that reaches the archive without
-    # (decided outside the usual submission) is given the next number here.
-    casenumbers.assign(application)
-    return Case.objects.create(
-        application=application,
-        body=archive_body_for(application),
-        case_number=application.case_number,
-        title=application.title,
-        opened_at=application.submitted_at or timezone.now(),
-    )
+    if is_application:
+        # Every submitted application has its case number; one that reaches the archive without
+        # (decided outside the usual submission) is given the next number here.
+        number = casenumbers.assign(subject)
+        opened = subject.submitted_at or timezone.now()
+    else:
+        number = _grant_case_number(subject)
+        opened = timezone.now()
+    return Case.objects.create(**key, body=archive_body_for(subject), case_number=number, title=subject.title[:300], opened_at=opened)
+
+
+def _grant_case_number(grant) -> str:
+    """The next number in the RHF's case register (the one applications are numbered from)."""
+    from rsportal.applications.models import CaseCounter
+
+    year = timezone.localdate().year
+    CaseCounter.objects.get_or_create(rhf=grant.pot.rhf, year=year)
+    counter = CaseCounter.objects.select_for_update().get(rhf=grant.pot.rhf, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{year % 100:02d}/{counter.last:05d}"
 
 
 def next_number(body, year: int) -> int:
@@ -161,7 +181,7 @@ def register(kind: str, source, *, actor_id=None) -> list[Entry]:
     """The entries for `source`, created once (a second call returns the same ones)."""
     entries = []
     for reg in describe(kind, source):
-        case = open_case(reg.application)
+        case = open_case(reg.subject)
         existing = Entry.objects.filter(case=case, kind=kind, source_type=source._meta.label_lower, source_id=str(source.pk)).first()
         if existing:
             entries.append(existing)
@@ -258,7 +278,7 @@ def build(entry: Entry) -> bool:
             if locked.status == Entry.Status.STORED:
                 return True  # another run got there first: documents are never made twice
             if locked.body_id is None:
-                case = open_case(locked.case.application)
+                case = open_case(locked.case.application or locked.case.grant)
                 if case.body_id is None:
                     raise ValueError(_("Søknadens pott har ikke noe sekretariat som fører arkivet. Opprett et sekretariat for eieren av potten."))
                 locked.body = case.body
@@ -286,4 +306,4 @@ def build(entry: Entry) -> bool:
 
 
 def waiting():
-    return Entry.objects.exclude(status=Entry.Status.STORED).select_related("case__application").order_by("pk")
+    return Entry.objects.exclude(status=Entry.Status.STORED).select_related("case__application", "case__grant").order_by("pk")
