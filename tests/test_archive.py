@@ -222,6 +222,12 @@ class TestExport:
         with pytest.raises(noark.ExportError, match="endret etter at den ble arkivert"):
             noark.build(world.rhf_secretariat_body, today, today)
 
+    def test_an_entry_still_waiting_for_its_documents_stops_the_export(self, archived, world):
+        Entry.objects.filter(body=world.rhf_secretariat_body, kind="letter").update(status="failed", error="disken er full")
+        today = timezone.localdate()
+        with pytest.raises(noark.ExportError, match="mangler dokumenter.*disken er full"):
+            noark.build(world.rhf_secretariat_body, today, today)
+
     def test_entries_outside_the_period_are_left_out(self, archived, world):
         tomorrow = timezone.localdate() + datetime.timedelta(days=1)
         root = ET.fromstring(zipfile.ZipFile(io.BytesIO(noark.build(world.rhf_secretariat_body, tomorrow, tomorrow))).read("arkivstruktur.xml"))
@@ -258,6 +264,17 @@ class TestPages:
         assert "Utgående dokument" in message.body and "SHA-256" in message.body
         call_command("archive_process", stdout=io.StringIO())
         assert len(mail.outbox) == entries.count()  # each entry is sent once
+
+    def test_a_stale_postmottak_form_is_refused_with_what_was_typed(self, world, personas, login):
+        body = world.rhf_secretariat_body
+        f.seat(body, personas.rhf_admin)
+        client = login(personas.rhf_admin)
+        url = f"/administrasjon/arkiv/{body.pk}/postmottak/"
+        drawn = client.get(url).context["form"].initial["_version"]
+        assert client.post(url, {"postmottak": "forste@helse-nord.invalid", "_version": drawn}).status_code == 302
+        stale = client.post(url, {"postmottak": "andre@helse-nord.invalid", "_version": drawn})
+        assert stale.status_code == 409 and "andre@helse-nord.invalid" in stale.content.decode()
+        assert ArchiveSettings.objects.get(body=body).postmottak == "forste@helse-nord.invalid"
 
     def test_the_journal_in_norwegian(self, archived, world, personas, login):
         body = world.rhf_secretariat_body
