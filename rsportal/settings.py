@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "rsportal.security",
     "rsportal.signin",
     "rsportal.privacy",
+    "rsportal.archive",
 ]
 
 MIDDLEWARE = [

@@ -28,6 +28,7 @@ urlpatterns = [
     path("administrasjon/personer/", include("rsportal.accounts.backoffice_urls")),
     path("administrasjon/midler/", include("rsportal.funding.office_urls")),
     path("administrasjon/brevmaler/", include("rsportal.assessment.letter_urls")),
+    path("administrasjon/arkiv/", include("rsportal.archive.urls")),
     path("invitasjon/", include("rsportal.accounts.urls")),
     path("min-side/", include("rsportal.accounts.mypage_urls")),
     path("", include("rsportal.catalogue.urls")),

@@ -35,6 +35,7 @@ from rsportal.accounts.models import OrganisationRole
 from rsportal.applications import domain as applications
 from rsportal.applications.criteria import add_default_criteria
 from rsportal.applications.models import Application, Attachment, BenefitRow, BudgetLine, Call, JoinRequest, Participant
+from rsportal.archive import recording as archive_recording
 from rsportal.assessment import documents
 from rsportal.assessment import domain as assessment
 from rsportal.assessment.models import AgendaItem, Conflict, Decision, FormalCheck, Forwarding, Score, Vote
@@ -471,6 +472,29 @@ MATRIX: dict[str, Row] = {
     "bodies:seat-update": Row(lambda c: f"/administrasjon/organer/seter/{c.secretariat_seat.pk}/endre/", {"GET": OWN_BODY, "POST": own_body(400)}),
     "bodies:seat-end": Row(lambda c: f"/administrasjon/organer/seter/{c.secretariat_seat.pk}/avslutt/", {"GET": OWN_BODY, "POST": own_body(400)}),
     "bodies:seat-history": Row(lambda c: f"/administrasjon/organer/seter/{c.secretariat_seat.pk}/historikk/", {"GET": OWN_BODY}),
+    # The archive: each secretariat keeps the journal of its own pots' cases; another
+    # helsefellesskap's secretariat gets 404 on it. An invalid address is refused with 400.
+    "archive:list": Row(
+        lambda c: "/administrasjon/arkiv/",
+        {"GET": only(these(200, BACK_OFFICE))},
+        hidden={"other_secretariat": lambda c: [f"/administrasjon/arkiv/{c.world.secretariat_body.pk}/"]},
+        shown={"secretariat": lambda c: [f"/administrasjon/arkiv/{c.world.secretariat_body.pk}/"]},
+    ),
+    "archive:detail": Row(lambda c: f"/administrasjon/arkiv/{c.world.secretariat_body.pk}/", {"GET": OWN_BODY}),
+    "archive:history": Row(lambda c: f"/administrasjon/arkiv/{c.world.secretariat_body.pk}/historikk/", {"GET": OWN_BODY}),
+    "archive:postmottak": Row(
+        lambda c: f"/administrasjon/arkiv/{c.world.secretariat_body.pk}/postmottak/",
+        {"GET": OWN_BODY, "POST": own_body(400)},
+        data={"postmottak": "ikke en adresse"},
+    ),
+    "archive:journal": Row(
+        lambda c: f"/administrasjon/arkiv/{c.world.secretariat_body.pk}/journal/",
+        {"GET": OWN_BODY},
+        shown={"secretariat": lambda c: [c.archive_entry.title]},
+    ),
+    "archive:export": Row(lambda c: f"/administrasjon/arkiv/{c.world.secretariat_body.pk}/uttrekk/", {"GET": OWN_BODY}),
+    "archive:entry": Row(lambda c: f"/administrasjon/arkiv/journalpost/{c.archive_entry.pk}/", {"GET": OWN_BODY}),
+    "archive:document": Row(lambda c: f"/administrasjon/arkiv/dokument/{c.archive_document.pk}/", {"GET": OWN_BODY}),
     # Decision-letter templates are the RHF's: its administrators (here only the system
     # administrator) edit them; everyone else who manages nothing of an RHF gets 403.
     "letters:list": Row(lambda c: "/administrasjon/brevmaler/", {"GET": only({"sysadmin": 200})}),
@@ -755,6 +779,10 @@ def ctx(world, personas, settings, tmp_path):
     form = ReportForm({"progress": "on_track", "progress_text": "Teamet er i gang", "owner": "Tromsø kommune", "agreements": "formal", "user_involvement": "Brukerråd"})
     assert form.is_valid(), form.errors
     report = followup.submit_report(personas.applicant, grant, form=form, spending={year: (100_000, SimpleUploadedFile("regnskap.pdf", PDF))}, contributions=[])
+    # The granted application's submission in its case, with its documents, in the archive of
+    # the local pot's helsefellesskap (the after-commit step run here, as the tests run in one transaction).
+    archive_entry = archive_recording.register("application", granted.versions.get())[0]
+    assert archive_recording.build(archive_entry), archive_entry.error
     # An annual report PDF the RHF ordered, already built (a stand-in file: the rows test who may open it).
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
@@ -813,6 +841,8 @@ def ctx(world, personas, settings, tmp_path):
         grant=grant,
         released=released,
         report=report,
+        archive_entry=archive_entry,
+        archive_document=archive_entry.documents.first(),
         invitation=invitation,
         invitation_token=invitation_token,
         secretariat_seat=BodyMember.objects.get(body=world.secretariat_body, user=personas.secretariat),

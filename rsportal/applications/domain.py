@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rsportal.accounts import permissions as account_permissions
+from rsportal import archive
 from rsportal.core.audit import notify, record
 from rsportal.core.formatting import kroner
 from rsportal.registry.models import Body, BodyMember
@@ -445,6 +446,7 @@ def submit(actor, application: Application, expected_fingerprint: str | None = N
         _("Sak %(case)s: Søknad mottatt: %(title)s") % {"case": application.case_number, "title": application.title},
         _("Søknaden «%(title)s» er sendt inn til %(hf)s (versjon %(n)s).") % {"title": application.title, "hf": application.helsefellesskap.name, "n": number},
     )
+    archive.record("application", version, actor)
     return version
 
 

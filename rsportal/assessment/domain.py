@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from rsportal.accounts import permissions as account_permissions
 from rsportal.applications import lifecycle, notices
 from rsportal.applications.models import Application, Call, Criterion, ProcessStep
+from rsportal import archive
 from rsportal.core.audit import notify, record
 from rsportal.core.models import AuditEvent
 from rsportal.core.formatting import kroner, local_stamp, person_name
@@ -793,6 +794,7 @@ def conclude(actor, decision: Decision, *, later_years_conditional: bool = True)
     record(actor, "assessment.decision_concluded", application, f"{decision.get_outcome_display()}: {result.explanation}", counts=result.counts)
     if result.adopted:
         notices.decided(decision)
+        archive.record("letter", decision, actor)  # the letter goes out with the decision
     return result
 
 

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rsportal import archive
 from rsportal.core.audit import record
 from rsportal.core.formatting import kroner, long_date, person_name
 from rsportal.registry.models import BodyMember
@@ -199,4 +200,5 @@ def approve_minutes(actor, meeting: Meeting, note: str = "") -> Meeting:
     for field in ("minutes_snapshot", "minutes_approved_at", "minutes_approved_by", "minutes_approval_note"):
         setattr(meeting, field, getattr(locked, field))
     record(actor, "assessment.minutes_approved", locked, _("Protokollen fra %(meeting)s er godkjent") % {"meeting": locked.label or str(locked)}, note=locked.minutes_approval_note)
+    archive.record("minutes", locked, actor)
     return meeting

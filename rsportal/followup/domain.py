@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from rsportal.accounts import permissions as account_permissions
 from rsportal.accounts.models import OrganisationRole
 from rsportal.core import uploads
+from rsportal import archive
 from rsportal.core.audit import notify, record
 from rsportal.core.formatting import kroner
 from rsportal.funding.models import Commitment, Grant, Pot
@@ -147,6 +148,7 @@ def submit_report(actor, grant: Grant, *, form, spending: dict[int, tuple[int, o
         Q(body__helsefellesskap=grant.helsefellesskap) | Q(body__rhf=grant.pot.rhf)
     )
     notify([s.user.email for s in secretariat.select_related("user")], _("Rapport levert: %(t)s") % {"t": grant.title}, report.progress_text[:500])
+    archive.record("report", report, actor)
     return report
 
 

@@ -1,0 +1,90 @@
+"""Documents for the archive as PDF/A-3b (ISO 19005-3, level B), written by WeasyPrint.
+
+PDF/A embeds its fonts and colour profile and carries XMP metadata saying which part and
+conformance it claims (pdfaid:part="3", pdfaid:conformance="B"); the archive's tests read that
+back. The letter and minutes use the same templates as the portal's own PDFs, so the archived
+document is the one the reader got."""
+
+import copy
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rsportal.core import formatting, present
+
+VARIANT = "pdf/a-3b"
+FORMAT = "fmt/480"  # PRONOM's identifier for PDF/A-3b, as Noark 5's format field expects
+FORMAT_DETAILS = "PDF/A-3b"
+
+
+def render(template: str, context: dict) -> bytes:
+    from weasyprint import CSS, HTML
+
+    from rsportal.assessment.documents import PDF_STYLESHEET
+
+    html = render_to_string(template, {**context, "generated_at": timezone.now()})
+    return HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(PDF_STYLESHEET))], pdf_variant=VARIANT)
+
+
+def _rows(model, data: dict, names) -> list[tuple[str, str]]:
+    rows = []
+    for name in names:
+        field = model._meta.get_field(name)
+        rows.append((str(field.verbose_name).capitalize(), present.present(data.get(name), field)))
+    return rows
+
+
+def application_context(version, entry) -> dict:
+    """The submitted version as frozen: every section's answers with their labels."""
+    from rsportal.applications.forms import SECTIONS
+    from rsportal.applications.models import Application
+
+    data = version.data
+    sections = []
+    for form in SECTIONS.values():
+        sections.append((str(form.title_text), _rows(Application, data, form.Meta.fields)))
+    return {
+        "entry": entry,
+        "version": version,
+        "application": version.application,
+        "submitted": formatting.long_date(version.submitted_at),
+        "data": data,
+        "sections": sections,
+        "budget": [{**line, "amount": formatting.kroner(line["amount"]) if line.get("amount") is not None else "–"} for line in data.get("budget", [])],
+    }
+
+
+def report_context(report, entry) -> dict:
+    from rsportal.followup.models import Report
+
+    names = ["progress", "progress_text", "owner", "agreements", "user_involvement", "involvement_per_guideline", "delay_reasons", "delay_text", "effects", "lessons", "spreading", "public_update"]
+    values = {name: getattr(report, name) for name in names}
+    return {
+        "entry": entry,
+        "report": report,
+        "submitted": formatting.long_date(report.submitted_at),
+        "rows": _rows(Report, values, names),
+        "milestones": report.milestones,
+        "spending": [(s.year, formatting.kroner(s.amount), s.accounts_name) for s in report.spending.order_by("year")],
+    }
+
+
+def minutes_context(meeting) -> dict:
+    """The approved minutes in full: the archive keeps the record, not a reader's redacted copy."""
+    from rsportal.assessment import minutes
+
+    data = copy.deepcopy(meeting.minutes_snapshot) if meeting.minutes_snapshot else minutes.content(meeting)
+    for item in data["items"]:
+        item["conflicted"] = False
+    data["present"] = [m for m in data["members"] if m["present"] is not False]
+    data["absent"] = [m for m in data["members"] if m["present"] is False]
+    approved = meeting.minutes_approved_at is not None
+    return {
+        "m": data,
+        "approved": approved,
+        "approved_on": formatting.long_date(meeting.minutes_approved_at) if approved else "",
+        "approved_by": formatting.person_name(meeting.minutes_approved_by) if approved else "",
+        "approval_note": meeting.minutes_approval_note,
+        "archive_copy": _("Arkiveksemplar"),
+    }
