@@ -21,6 +21,7 @@ install: $(INSTALLED)
 demo: $(INSTALLED) pango
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
+	$(PY) manage.py archive_process --limit 1000
 	$(PY) manage.py demo_totp
 	$(PY) manage.py runserver 127.0.0.1:8000
 

@@ -7,6 +7,8 @@ document as PDF/A, attachments as they were received. Each step that can fail le
 with a status and the error, and `rsportal archive_process` retries it; the business action
 that triggered it is never undone by the archive."""
 
+import contextlib
+import contextvars
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -34,19 +36,37 @@ SOURCES = {
 }
 
 
+# While set, entries are registered but their PDF/A documents are left for `archive_process`
+# (status "waiting"). The demo loader uses it: rendering every document while the demo round is
+# built would cost each test that loads the demo seconds for files it never reads.
+_deferred = contextvars.ContextVar("archive_deferred", default=False)
+
+
+@contextlib.contextmanager
+def deferred():
+    token = _deferred.set(True)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+
+
 def record(kind: str, source, actor=None) -> None:
     if kind not in SOURCES or source._meta.label_lower != SOURCES[kind]:
         raise ValueError(f"archive.record: {kind} is not made from {source._meta.label_lower}")
     actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
-    transaction.on_commit(partial(_after_commit, kind, source.pk, actor_id), robust=True)
+    # Whether to defer is decided now: the commit may come after the `deferred()` block has ended.
+    transaction.on_commit(partial(_after_commit, kind, source.pk, actor_id, _deferred.get()), robust=True)
 
 
-def _after_commit(kind: str, source_id, actor_id) -> None:
+def _after_commit(kind: str, source_id, actor_id, defer: bool = False) -> None:
     try:
         entries = register(kind, _source(kind, source_id), actor_id=actor_id)
     except Exception:
         # Nothing to put a status on yet: the log says it, and the action itself stands.
         logger.exception("Could not register %s %s in the archive", kind, source_id)
+        return
+    if defer:
         return
     for entry in entries:
         build(entry)

@@ -440,12 +440,15 @@ def load_demo() -> dict:
     people = load_people()
     if Appropriation.objects.exists():
         return {"registry": counts, "people": len(people), "money": "already loaded"}
-    money = load_money(people["admin"])
-    calls = load_calls(money)
+    from rsportal.archive import recording as archive
+
+    from . import agder
     from . import round as demo_round
 
-    built = demo_round.build(people, money, calls)
-    from . import agder
-
-    agder.load(people["admin"])  # Helsefellesskapet Agder's own process beside Helse Nord's
+    # The archive's PDF/A documents are made afterwards by `archive_process` (make demo runs it).
+    with archive.deferred():
+        money = load_money(people["admin"])
+        calls = load_calls(money)
+        built = demo_round.build(people, money, calls)
+        agder.load(people["admin"])  # Helsefellesskapet Agder's own process beside Helse Nord's
     return {"registry": counts, "people": len(people), "grants": len(money["grants"]) + 1, "calls": 4 + len(built["calls"]), "applications": built["applications"]}
