@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "rsportal.demo",
     "rsportal.security",
     "rsportal.privacy",
+    "rsportal.calendar",
 ]
 
 MIDDLEWARE = [
