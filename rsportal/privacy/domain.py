@@ -470,6 +470,15 @@ def anonymise_person(actor, person: Person, *, confirmation: str) -> Anonymisati
     invitations.filter(used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
     invitations.update(name=ANONYMISED, email="")
     Notification.objects.filter(_email_q("recipient", emails)).delete()
+    if user is not None:  # the portal's copies of those notifications, the choices and the calendar address go too
+        from rsportal.applications.models import CallInterest
+        from rsportal.calendar.models import CalendarFeed
+        from rsportal.core.models import Notice, NotificationPreference
+
+        Notice.objects.filter(user=user).delete()
+        NotificationPreference.objects.filter(user=user).delete()
+        CallInterest.objects.filter(user=user).delete()
+        CalendarFeed.objects.filter(user=user).delete()
     # The single permitted change to the view log: the viewed person's identity, nothing else.
     PersonalDataView.objects.filter(_email_q("person_email", emails)).update(person_name=ANONYMISED, person_email="")
 
