@@ -19,6 +19,7 @@ from rsportal.applications.criteria import add_default_criteria
 from rsportal.applications.models import Application, Call, CallInterest, Message
 from rsportal.assessment import domain as assessment
 from rsportal.assessment.models import Conflict
+from rsportal.assessment import visibility
 from rsportal.assessment.visibility import what_may_see
 from rsportal.calendar import feeds
 from rsportal.core import notifications
@@ -172,6 +173,8 @@ def test_the_secretariat_reads_a_draft_only_while_invited(world, personas, draft
     draft = Application.objects.get(pk=draft.pk)
     seen = what_may_see(personas.secretariat, draft)
     assert seen.application and seen.thread and not seen.draft  # content, never the edit history
+    listed = Application.objects.filter(pk=draft.pk).prefetch_related("participants", "conflicts")
+    assert visibility.what_may_see_all(personas.secretariat, draft.call, listed)[draft.pk] == seen  # the list asks the same rule
     assert not what_may_see(personas.other_secretariat, draft).application
     assert not what_may_see(personas.member, draft).application
     assert Notice.objects.filter(user=personas.secretariat, category=notifications.QUESTION).exists()
@@ -294,3 +297,19 @@ def test_year_wheel_is_public_and_shows_deadlines_and_meetings(world, personas, 
     assert ("Møte i Tildelingsutvalget" in text) == (timezone.localtime(meeting.starts_at).year == YEAR)
     assert client.get(f"/kalender/arshjul/rhf/{world.rhf.code}/").status_code == 200
     assert client.get("/kalender/arshjul/helsefellesskap/finnes-ikke/").status_code == 404
+
+
+def test_waiting_questions_are_on_the_to_do_list_of_the_side_that_answers(world, personas, submitted):
+    from rsportal.core import todo
+
+    def questions(sections):
+        return [i.title for i in {s.key: s for s in sections}["questions"].items]
+
+    assert questions(todo.secretariat(personas.secretariat)) == []
+    thread.post(personas.applicant, submitted, "Må vi legge ved avtalen?")
+    assert questions(todo.secretariat(personas.secretariat)) == [submitted.title]
+    assert questions(todo.secretariat(personas.other_secretariat)) == []
+    assert questions(todo.applicant(personas.applicant)) == []
+    thread.post(personas.secretariat, submitted, "Ja, signert avtale.")
+    assert questions(todo.secretariat(personas.secretariat)) == []
+    assert questions(todo.applicant(personas.applicant)) == [submitted.title]

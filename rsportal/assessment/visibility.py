@@ -163,6 +163,9 @@ def _invited(application: Application) -> bool:
     """Whether the authors invite the secretariat to read the draft (one query unless prefetched)."""
     from rsportal.applications.models import DraftReview
 
+    known = getattr(application, "invites_secretariat", None)  # set by what_may_see_all for a whole list
+    if known is not None:
+        return known
     try:
         return application.draft_review is not None
     except DraftReview.DoesNotExist:
@@ -269,6 +272,13 @@ def what_may_see_all(user, call: Call, applications, *, criteria_count: int | No
 
         return scored_all
 
+    drafts = [a for a in applications if never_submitted(a)]
+    if drafts and (facts.secretariat_hfs or facts.secretariat_rhfs):
+        from rsportal.applications.models import DraftReview
+
+        invited = set(DraftReview.objects.filter(application__in=[a.pk for a in drafts]).values_list("application_id", flat=True))
+        for application in drafts:
+            application.invites_secretariat = application.pk in invited
     return {a.pk: _decide(facts, callf, a, scored_all=scored_all_for(a)) for a in applications}
 
 
