@@ -313,3 +313,23 @@ def test_waiting_questions_are_on_the_to_do_list_of_the_side_that_answers(world,
     thread.post(personas.secretariat, submitted, "Ja, signert avtale.")
     assert questions(todo.secretariat(personas.secretariat)) == []
     assert questions(todo.applicant(personas.applicant)) == [submitted.title]
+
+
+def test_a_persons_export_holds_their_notifications_choices_and_messages_and_anonymisation_removes_them(world, personas, submitted):
+    from rsportal.privacy import domain as privacy
+
+    notifications.set_preferences(personas.applicant, {notifications.NEW_CALL: "off"})
+    CallInterest.objects.create(user=personas.applicant, helsefellesskap=world.hf)
+    thread.post(personas.applicant, submitted, "Et spørsmål fra meg")
+    thread.post(personas.secretariat, submitted, "Et svar til deg")
+    data = privacy.collect(privacy.person_for_user(personas.applicant))
+    assert data["notification_preferences"] == [{"category": "new_call", "mode": "off"}]
+    assert data["calls_followed"] == [world.hf.name]
+    assert [m["body"] for m in data["messages_written"]] == ["Et spørsmål fra meg"]
+    assert any(n["subject"].startswith("Svar fra sekretariatet") for n in data["notices_in_the_portal"])
+    feeds.feed_for(personas.applicant)
+    person = privacy.person_for_user(personas.applicant)
+    privacy.anonymise_person(personas.sysadmin, person, confirmation=personas.applicant.username)
+    assert not Notice.objects.filter(user=personas.applicant).exists()
+    assert not NotificationPreference.objects.filter(user=personas.applicant).exists()
+    assert not CallInterest.objects.filter(user=personas.applicant).exists()

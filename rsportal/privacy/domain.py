@@ -154,6 +154,12 @@ def _account(user) -> dict | None:
     }
 
 
+def _models(app_label: str, name: str):
+    from django.apps import apps
+
+    return apps.get_model(app_label, name)
+
+
 def collect(person: Person) -> dict:
     """Everything the portal holds about the person, as plain data. Reads only."""
     user, emails = person.user, person.emails
@@ -265,6 +271,17 @@ def collect(person: Person) -> dict:
         ],
         "notifications": [
             {"created_at": n.created_at, "recipient": n.recipient, "subject": n.subject, "body": n.body, "sent_at": n.sent_at} for n in notifications
+        ],
+        # Issue 14: the portal's notification list, the choices, the calls followed and the messages written.
+        "notices_in_the_portal": [
+            {"created_at": n.created_at, "category": n.category, "subject": n.subject, "body": n.body, "read_at": n.read_at}
+            for n in by_user(_models("core", "Notice").objects.all(), user=user)
+        ],
+        "notification_preferences": [{"category": p.category, "mode": p.mode} for p in by_user(_models("core", "NotificationPreference").objects.all(), user=user)],
+        "calls_followed": [i.helsefellesskap.name for i in by_user(_models("applications", "CallInterest").objects.select_related("helsefellesskap"), user=user)],
+        "messages_written": [
+            {"application_id": m.application_id, "application": m.application.title, "kind": m.kind, "body": m.body, "created_at": m.created_at}
+            for m in by_user(_models("applications", "Message").objects.select_related("application"), author=user)
         ],
         "views_of_the_persons_data": [
             {"at": v.at, "viewer": who(v.viewer), "reason": v.reason, "object": v.object_label, "detail": v.detail} for v in seen
