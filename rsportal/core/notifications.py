@@ -55,8 +55,11 @@ CATEGORIES = {
         ),
         Category(
             REQUIRED,
-            gettext_lazy("Konto, roller, sikkerhet og personvern"),
-            gettext_lazy("Invitasjoner, roller som gis og avsluttes, tofaktorinnlogging, habilitet og innsyn i personopplysninger."),
+            gettext_lazy("Kvitteringer, konto, roller, sikkerhet og personvern"),
+            gettext_lazy(
+                "Kvittering for innsendt søknad (forvaltningsloven § 11 a), invitasjoner, roller som gis og avsluttes, "
+                "tofaktorinnlogging, habilitet og innsyn i personopplysninger."
+            ),
             mandatory=True,
         ),
     )
