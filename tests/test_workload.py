@@ -333,3 +333,13 @@ def test_a_persons_export_holds_their_notifications_choices_and_messages_and_ano
     assert not Notice.objects.filter(user=personas.applicant).exists()
     assert not NotificationPreference.objects.filter(user=personas.applicant).exists()
     assert not CallInterest.objects.filter(user=personas.applicant).exists()
+
+
+def test_the_menu_shows_how_many_notifications_are_unread(client, login, personas):
+    login(personas.applicant)
+    assert "Varsler (" not in client.get("/").content.decode()
+    notify([personas.applicant], "Ny utlysning", "x", category=notifications.NEW_CALL)
+    notify([personas.applicant], "Formell kontroll", "x", category=notifications.STATUS)
+    assert "Varsler (2 uleste)" in client.get("/").content.decode()
+    client.post("/varsler/lest/")
+    assert "Varsler (" not in client.get("/").content.decode()
