@@ -4,7 +4,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -15,7 +14,6 @@ from rsportal.applications.models import CallInterest
 from rsportal.registry.models import Helsefellesskap
 
 from . import notifications
-from .audit import record
 from .models import Notice, NotificationPreference
 
 PAGE_SIZE = 50
@@ -81,15 +79,11 @@ def preferences(request):
     if request.method == "POST":
         form = PreferenceForm(request.POST)
         if form.is_valid():
-            with transaction.atomic():
-                notifications.set_preferences(request.user, {c.key: form.cleaned_data[c.key] for c in notifications.optional()})
-                chosen = {h.pk for h in form.cleaned_data["interests"]}
-                if chosen != set(interests):
-                    CallInterest.objects.filter(user=request.user).exclude(helsefellesskap_id__in=chosen).delete()
-                    CallInterest.objects.bulk_create(
-                        [CallInterest(user=request.user, helsefellesskap_id=h) for h in sorted(chosen - set(interests))]
-                    )
-                    record(request.user, "notifications.call_interest", request.user, _("Interesse for utlysninger endret"), helsefellesskap=sorted(chosen))
+            notifications.set_preferences(
+                request.user,
+                {c.key: form.cleaned_data[c.key] for c in notifications.optional()},
+                interests={h.pk for h in form.cleaned_data["interests"]},
+            )
             messages.success(request, _("Valgene dine er lagret."))
             return redirect("notices:settings")
         status = 400

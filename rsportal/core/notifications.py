@@ -130,15 +130,24 @@ def deliver(recipients: Iterable, subject: str, body: str, *, category: str = RE
 
 
 @transaction.atomic
-def set_preferences(actor, modes: dict[str, str]) -> None:
-    """Save the user's e-mail choice per optional category; mandatory ones cannot be chosen."""
+def set_preferences(actor, modes: dict[str, str], *, interests: set[int] | None = None) -> None:
+    """Save the user's e-mail choice per optional category (mandatory ones cannot be chosen) and,
+    when given, the helsefellesskap whose new calls they want to hear of (ids)."""
+    from rsportal.applications.models import CallInterest
+
     from .audit import record
 
     for key, mode in modes.items():
         if key not in CATEGORIES or CATEGORIES[key].mandatory:
             raise ValueError(_("Denne typen varsler kan ikke slås av."))
         NotificationPreference.objects.update_or_create(user=actor, category=key, defaults={"mode": Mode(mode)})
-    record(actor, "notifications.preferences", actor, _("Varslingsvalg endret"), modes=dict(modes))
+    data = {"modes": dict(modes)}
+    if interests is not None:
+        before = set(CallInterest.objects.filter(user=actor).values_list("helsefellesskap_id", flat=True))
+        CallInterest.objects.filter(user=actor).exclude(helsefellesskap_id__in=interests).delete()
+        CallInterest.objects.bulk_create([CallInterest(user=actor, helsefellesskap_id=h) for h in sorted(interests - before)])
+        data["helsefellesskap"] = sorted(interests)
+    record(actor, "notifications.preferences", actor, _("Varslingsvalg endret"), **data)
 
 
 @transaction.atomic
