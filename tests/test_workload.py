@@ -288,6 +288,8 @@ def test_all_day_report_dates_and_escaping_in_the_feed(world, personas, call, mo
 
 
 def test_year_wheel_is_public_and_shows_deadlines_and_meetings(world, personas, call, client):
+    call.decision_dates = "Vedtak i Tildelingsutvalget 12. juni"
+    call.save()
     meeting = assessment.schedule_meeting(personas.rhf_admin, call, starts_at=timezone.now() + datetime.timedelta(days=10), location="Tromsø")
     page = client.get(f"/kalender/arshjul/helsefellesskap/{world.hf.code}/?ar={timezone.localdate().year}")
     assert page.status_code == 200
@@ -295,6 +297,7 @@ def test_year_wheel_is_public_and_shows_deadlines_and_meetings(world, personas, 
     in_year = call.deadlines.get().at.year == YEAR
     assert ("Søknadsfrist: Lokal utlysning" in text) == in_year
     assert ("Møte i Tildelingsutvalget" in text) == (timezone.localtime(meeting.starts_at).year == YEAR)
+    assert "Vedtak i Tildelingsutvalget 12. juni" in text
     assert client.get(f"/kalender/arshjul/rhf/{world.rhf.code}/").status_code == 200
     assert client.get("/kalender/arshjul/helsefellesskap/finnes-ikke/").status_code == 404
 

@@ -158,3 +158,10 @@ def personal(user, *, since: datetime.date | None = None) -> list[Event]:
         event.link = reverse("assessment:meeting", args=[meeting.pk])
         events.append(event)
     return sorted(events, key=_order)
+
+
+def announced_decision_dates(*, helsefellesskap=None, rhf=None) -> list[tuple[Call, list[str]]]:
+    """The decision dates the open calls announce to applicants (Call.decision_dates: free text,
+    one per line, e.g. "Vedtak i Tildelingsutvalget 12. juni"), shown beside the wheel as written."""
+    calls = Call.objects.filter(_calls_scope(helsefellesskap, rhf), status=Call.Status.PUBLISHED).exclude(decision_dates="").order_by("title")
+    return [(call, [line.strip() for line in call.decision_dates.splitlines() if line.strip()]) for call in calls]

@@ -29,23 +29,23 @@ def _year(request) -> int:
     return year
 
 
-def _wheel_page(request, owner, items, year):
+def _wheel_page(request, owner, items, year, announced=()):
     months = [{"name": MONTHS[m - 1], "events": []} for m in range(1, 13)]
     for event in items:
         months[event.day.month - 1]["events"].append(event)
-    return render(request, "calendar/wheel.html", {"owner": owner, "months": months, "year": year, "count": len(items)})
+    return render(request, "calendar/wheel.html", {"owner": owner, "months": months, "year": year, "count": len(items), "announced": announced})
 
 
 def community_wheel(request, code: str):
     community = get_object_or_404(Helsefellesskap.objects.select_related("rhf"), code=code)
     year = _year(request)
-    return _wheel_page(request, community, events.wheel(year, helsefellesskap=community), year)
+    return _wheel_page(request, community, events.wheel(year, helsefellesskap=community), year, events.announced_decision_dates(helsefellesskap=community))
 
 
 def rhf_wheel(request, code: str):
     rhf = get_object_or_404(RegionalHealthAuthority, code=code)
     year = _year(request)
-    return _wheel_page(request, rhf, events.wheel(year, rhf=rhf), year)
+    return _wheel_page(request, rhf, events.wheel(year, rhf=rhf), year, events.announced_decision_dates(rhf=rhf))
 
 
 @login_required
