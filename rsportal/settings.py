@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "rsportal.signin",
     "rsportal.privacy",
     "rsportal.archive",
+    "rsportal.calendar",
 ]
 
 MIDDLEWARE = [

@@ -31,6 +31,8 @@ urlpatterns = [
     path("administrasjon/arkiv/", include("rsportal.archive.urls")),
     path("invitasjon/", include("rsportal.accounts.urls")),
     path("min-side/", include("rsportal.accounts.mypage_urls")),
+    path("varsler/", include("rsportal.core.notice_urls")),
+    path("kalender/", include("rsportal.calendar.urls")),
     path("", include("rsportal.catalogue.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -33,10 +33,12 @@ from django.utils import timezone
 from rsportal.accounts import domain as accounts
 from rsportal.accounts.models import OrganisationRole
 from rsportal.applications import domain as applications
+from rsportal.applications import thread
 from rsportal.applications.criteria import add_default_criteria
 from rsportal.applications.models import Application, Attachment, BenefitRow, BudgetLine, Call, JoinRequest, Participant
 from rsportal.archive import recording as archive_recording
 from rsportal.assessment import documents
+from rsportal.calendar import feeds
 from rsportal.assessment import domain as assessment
 from rsportal.assessment.models import AgendaItem, Conflict, Decision, FormalCheck, Forwarding, Score, Vote
 from rsportal.followup import domain as followup
@@ -94,7 +96,9 @@ FALLEN_REASON = "Forslag om å innvilge rusteamet som falt"
 ADOPTED_REASON = "Rusteamet avslås fordi finansieringen etter prosjektet mangler"
 OWN_CONFLICT = "Jeg er styreleder hos søkeren."
 OTHERS_CONFLICT = "Observatøren er nabo til prosjektlederen."
-INVITED = "invitert@example.invalid"  # an invitation to Tromsø's applicant role (see `ctx`)
+INVITED = "invitert@example.invalid"
+INTERNAL_NOTE = "Internt notat om hjemkomstprosjektet"
+THREAD_QUESTION = "Spørsmål fra søkerne om hjemkomstprosjektet"  # an invitation to Tromsø's applicant role (see `ctx`)
 
 
 def _letter(c) -> int:
@@ -600,6 +604,38 @@ MATRIX: dict[str, Row] = {
     "api:size_bands": Row(lambda c: "/api/v1/statistics/size-bands", {"GET": everyone(200)}),
     "api:coverage": Row(lambda c: "/api/v1/statistics/coverage", {"GET": everyone(200)}),
     "api:equality": Row(lambda c: "/api/v1/statistics/equality", {"GET": everyone(200)}),
+    # --- notifications, calendar and the thread on an application (issue 14)
+    "notices:list": Row(lambda c: "/varsler/", {"GET": signed_in(200)}),
+    "notices:mark-read": Row(lambda c: "/varsler/lest/", {"GET": POST_ONLY, "POST": signed_in(302)}),  # one's own only
+    "notices:settings": Row(lambda c: "/varsler/innstillinger/", {"GET": signed_in(200), "POST": signed_in(400)}),  # no choice made
+    "calendar:mine": Row(lambda c: "/kalender/", {"GET": signed_in(200)}),
+    "calendar:renew": Row(lambda c: "/kalender/ny-adresse/", {"GET": POST_ONLY, "POST": signed_in(302)}),  # one's own feed only
+    "calendar:wheel-index": Row(lambda c: "/kalender/arshjul/", {"GET": everyone(200)}),
+    "calendar:community": Row(lambda c: f"/kalender/arshjul/helsefellesskap/{c.world.hf.code}/", {"GET": everyone(200)}),
+    "calendar:rhf": Row(lambda c: f"/kalender/arshjul/rhf/{c.world.rhf.code}/", {"GET": everyone(200)}),
+    # The secret address is the key: anyone holding it gets the feed, without a session.
+    "calendar:feed": Row(lambda c: f"/kalender/{feeds.token(feeds.feed_for(c.personas.applicant))}.ics", {"GET": everyone(200)}),
+    # The thread on the application under assessment: its authors, the committee (internal notes)
+    # and the pot's secretariat; the conflicted member, other applicants and the other
+    # secretariat are refused. An empty message is 400 for those let through.
+    "applications:thread": Row(
+        lambda c: f"/soknader/{c.assessed.pk}/samtale/",
+        {
+            "GET": only(these(200, ("applicant", "member", "observer", "secretariat", "sysadmin"))),
+            "POST": only(these(400, ("applicant", "member", "observer", "secretariat", "sysadmin"))),
+        },
+        hidden={"applicant": lambda c: [INTERNAL_NOTE]},
+        shown={"member": lambda c: [INTERNAL_NOTE], "applicant": lambda c: [THREAD_QUESTION]},
+    ),
+    # Inviting the secretariat to read a draft is for its authors (a note over 2 000 characters: 400, nothing saved).
+    "applications:thread-invite": Row(
+        lambda c: f"/soknader/{c.draft.pk}/samtale/inviter-sekretariatet/",
+        {"GET": POST_ONLY, "POST": only({"applicant": 400})},
+        data={"note": "x" * 2001},
+    ),
+    "applications:thread-withdraw": Row(  # no invitation to withdraw: the authors are told so
+        lambda c: f"/soknader/{c.draft.pk}/samtale/trekk-invitasjonen/", {"GET": POST_ONLY, "POST": only({"applicant": 302})}
+    ),
 }
 
 # Second looks at URLs that already have a row, with an object whose rules differ. Keyed by the
@@ -647,6 +683,7 @@ VARIANTS: dict[str, Row] = {
         lambda c: f"/soknader/{c.withdrawn_draft.pk}/vis/",
         {"GET": {**role_page(REFUSED), "applicant": 200}},
     ),
+    "calendar:feed (wrong token)": Row(lambda c: f"/kalender/{c.personas.applicant.pk}.1.{'0' * 40}.ics", {"GET": everyone(404)}),
 }
 
 
@@ -807,6 +844,8 @@ def ctx(world, personas, settings, tmp_path):
     )
 
     key = domain.create_distribution_key(personas.rhf_admin, rhf=world.rhf, name="Folketall", shares={world.hf: 2, world.other_hf: 1})
+    thread.post(personas.applicant, assessed, THREAD_QUESTION)
+    thread.post(personas.secretariat, assessed, INTERNAL_NOTE, kind="internal")
 
     return SimpleNamespace(
         world=world,

@@ -265,6 +265,9 @@ def publish_call(actor, call: Call, *, expected: str | None = None) -> Call:
     call.status = Call.Status.PUBLISHED
     call.save(update_fields=["status"])
     record(actor, "call.published", call, _("Utlysningen %(title)s er publisert.") % {"title": call.title})
+    from .notices import call_published  # imported here: notices imports the assessment models
+
+    call_published(call)
     return call
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.forms.models import model_to_dict
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -445,6 +446,7 @@ def submit(actor, application: Application, expected_fingerprint: str | None = N
         recipients,
         _("Sak %(case)s: Søknad mottatt: %(title)s") % {"case": application.case_number, "title": application.title},
         _("Søknaden «%(title)s» er sendt inn til %(hf)s (versjon %(n)s).") % {"title": application.title, "hf": application.helsefellesskap.name, "n": number},
+        link=reverse("applications:detail", args=[application.pk]),  # a receipt (forvaltningsloven § 11 a): mandatory
     )
     archive.record("application", version, actor)
     return version
@@ -465,6 +467,8 @@ def reopen_for_revision(actor, application: Application, reason: str) -> Applica
         [p.contact_email for p in application.participants.all()],
         _("Søknaden «%(title)s» er åpnet for revisjon") % {"title": application.title},
         reason,
+        category="status",
+        link=reverse("applications:edit", args=[application.pk]),
     )
     return application
 

@@ -522,3 +522,57 @@ class ApplicationVersion(models.Model):
         constraints = [models.UniqueConstraint(fields=["application", "number"], name="unique_version_number")]
         verbose_name = _("innsendt versjon")
         verbose_name_plural = _("innsendte versjoner")
+
+
+class DraftReview(models.Model):
+    """The applicants' invitation to the secretariat to read and comment on their draft before
+    it is sent in. While the row exists the secretariat that receives the application may read
+    the draft and the thread (assessment/visibility.py); withdrawing deletes it (audited)."""
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="draft_review")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    invited_at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(_("hva ønsker dere hjelp med"), blank=True)
+
+    class Meta:
+        verbose_name = _("invitasjon til å lese utkast")
+        verbose_name_plural = _("invitasjoner til å lese utkast")
+
+
+class Message(models.Model):
+    """One message in the thread on an application: between its applicants and the secretariat
+    (`shared`), or an internal note of the secretariat and the committee that the applicants
+    never see (`internal`). Who may read and write which is decided in assessment/visibility.py."""
+
+    class Kind(models.TextChoices):
+        SHARED = "shared", _("Til søkerne og sekretariatet")
+        INTERNAL = "internal", _("Internt notat (søkerne ser det ikke)")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.SHARED)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_applicants = models.BooleanField(default=False)  # which side wrote it, as it was then
+    body = models.TextField(_("melding"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["application", "kind", "created_at"])]
+        verbose_name = _("melding")
+        verbose_name_plural = _("meldinger")
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+class CallInterest(models.Model):
+    """A user who wants to hear when a helsefellesskap (or its RHF) publishes a call."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="call_interests")
+    helsefellesskap = models.ForeignKey(Helsefellesskap, verbose_name=_("helsefellesskap"), on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "helsefellesskap"], name="one_interest_per_helsefellesskap")]
+        verbose_name = _("interesse for utlysninger")
+        verbose_name_plural = _("interesser for utlysninger")

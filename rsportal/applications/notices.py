@@ -48,7 +48,7 @@ def recipients(application: Application) -> list[str]:
     return list(dict.fromkeys(addresses))
 
 
-def _send(application: Application, subject: str, lines: list[str], links: list[tuple[str, str]] = ()) -> None:
+def _send(application: Application, subject: str, lines: list[str], links: list[tuple[str, str]] = (), *, category: str = "status") -> None:
     body = "\n\n".join(line for line in lines if line)
     links = [*links, (_("Se saksgangen i RS-portalen"), application_link(application))]
     body += "\n\n" + "\n".join(f"{label}: {url}" for label, url in links)
@@ -57,7 +57,7 @@ def _send(application: Application, subject: str, lines: list[str], links: list[
         subject = _("Sak %(case)s: %(subject)s") % {"case": application.case_number, "subject": subject}
     if len(subject) > SUBJECT_LENGTH:  # a title may be longer than an e-mail subject is stored
         subject = subject[: SUBJECT_LENGTH - 1] + "…"
-    notify(recipients(application), subject, body)
+    notify(recipients(application), subject, body, category=category, link=reverse("applications:detail", args=[application.pk]))
 
 
 def _in_assessment_line(application: Application) -> str:
@@ -146,4 +146,49 @@ def decided(decision: Decision) -> None:
         *progress.decision_lines(decision)[1:],
     ]
     letter = (_("Vedtaksbrevet (PDF)"), site_url() + progress.letter_path(decision))
-    _send(application, _("Vedtak om RS-tilskudd: %(title)s"), lines, [letter])
+    _send(application, _("Vedtak om RS-tilskudd: %(title)s"), lines, [letter], category="decision")
+
+
+def call_audience(call: Call) -> list:
+    """Who is told that `call` is open: the postmottak of every municipality that is a member
+    (today) of a helsefellesskap the call is for, the applicants of those communities' trusts
+    (the registry keeps no postmottak for a trust), and every user who registered interest in
+    one of those communities. A call from an RHF's pot is for all its helsefellesskap."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    from rsportal.accounts.models import OrganisationRole
+    from rsportal.registry.models import Helsefellesskap, Membership
+
+    from .models import CallInterest
+
+    pot = call.pot
+    communities = Helsefellesskap.objects.filter(pk=pot.helsefellesskap_id) if pot.helsefellesskap_id else Helsefellesskap.objects.filter(rhf_id=pot.rhf_id)
+    community_ids = list(communities.values_list("pk", flat=True))
+    trust_ids = list(communities.values_list("trust_id", flat=True))
+    today = timezone.localdate()
+    memberships = Membership.objects.filter(helsefellesskap_id__in=community_ids, valid_from__lte=today).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+    addresses = list(memberships.exclude(municipality__notice_email="").values_list("municipality__notice_email", flat=True))
+    trust_roles = OrganisationRole.objects.active_on(today).filter(kind=OrganisationRole.Kind.APPLICANT).filter(Q(trust_id__in=trust_ids) | Q(trust__area_trust_id__in=trust_ids))
+    users = get_user_model().objects.filter(is_active=True).filter(
+        Q(organisation_roles__in=trust_roles) | Q(pk__in=CallInterest.objects.filter(helsefellesskap_id__in=community_ids).values("user_id"))
+    ).distinct()
+    return [*addresses, *users]
+
+
+def call_published(call: Call) -> None:
+    """After publish_call: tell the audience (call_audience) that the call is open."""
+    from rsportal.core import notifications
+
+    deadline = call.next_deadline()
+    lines = [
+        _("%(owner)s har lyst ut midler: «%(title)s».") % {"owner": call.owner_name, "title": call.title},
+        call.purpose,
+        _("Søknadsfrist: %(date)s.") % {"date": long_date(deadline.at)} if deadline else _("Løpende søknadsfrist."),
+        _("Les utlysningen og søk i RS-portalen: %(url)s") % {"url": site_url() + reverse("applications:call-detail", args=[call.pk])},
+        _("Du får dette fordi kommunen eller helseforetaket ditt er med i helsefellesskapet, eller fordi du har bedt om varsel om nye utlysninger."),
+    ]
+    subject = _("Ny utlysning: %(title)s") % {"title": call.title}
+    if len(subject) > SUBJECT_LENGTH:
+        subject = subject[: SUBJECT_LENGTH - 1] + "…"
+    notify(call_audience(call), subject, "\n\n".join(lines), category=notifications.NEW_CALL, link=reverse("applications:call-detail", args=[call.pk]))

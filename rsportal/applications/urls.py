@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import thread_views, views
 
 app_name = "applications"
 urlpatterns = [
@@ -25,4 +25,7 @@ urlpatterns = [
     path("<int:pk>/versjon/<int:number>/", views.application_detail, name="version"),
     path("<int:pk>/apne-for-revisjon/", views.application_reopen, name="reopen"),
     path("<int:pk>/trekk/", views.application_withdraw, name="withdraw"),
+    path("<int:pk>/samtale/", thread_views.thread_page, name="thread"),
+    path("<int:pk>/samtale/inviter-sekretariatet/", thread_views.invite, name="thread-invite"),
+    path("<int:pk>/samtale/trekk-invitasjonen/", thread_views.withdraw_invitation, name="thread-withdraw"),
 ]

@@ -391,7 +391,8 @@ def _detail_page(request, application, *, number: int | None = None, reopen_form
         version = versions[0]
     record_view(request.user, version or application, "application" if number is None else "application_version")
     # The Saksgang: only what the reader may know of the handling (its authors: the outcomes, never the assessment).
-    saksgang = progress.steps(application) if what_may_see(request.user, application).progress else []
+    seen = what_may_see(request.user, application)
+    saksgang = progress.steps(application) if seen.progress else []
     in_handling = lifecycle.state(application) in (lifecycle.SUBMITTED, lifecycle.IN_VOTE)
     return render(
         request,
@@ -408,6 +409,7 @@ def _detail_page(request, application, *, number: int | None = None, reopen_form
             "reopen_error": reopen_error,
             "decision": published_decision(application.decisions.all()),
             "saksgang": saksgang,
+            "thread_open": seen.thread or seen.notes,
             "current_step": progress.current_step(saksgang) if in_handling else None,
             "readable": _readable(version.data if version else domain.snapshot(application)),
         },

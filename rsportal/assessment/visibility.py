@@ -11,6 +11,12 @@ The rule, in order:
    organisations. Nobody else learns it exists: not its title, its attachments' names or
    its edit history, not even the secretariat or a system administrator. The authors'
    edit history stays theirs after submission too; others read the submitted versions.
+   One exception, the authors' own choice: while they invite the secretariat to read the
+   draft (applications.DraftReview), the secretariat that receives it (the helsefellesskap's,
+   and the pot's managing secretariat) reads its content and the thread, never its edit history.
+   The thread between applicants and secretariat is open to the authors and, once the
+   application is submitted, to the secretariats that handle it; the internal notes to the
+   secretariats and the committee seats, never to the applicants nor to the conflicted.
 2. A member with a conflict of interest on the application (declared, detected or
    confirmed; only one the chair dismissed does not count) sees none of its assessment:
    no scores, proposals, votes, deliberation or place in the optimiser's proposal, and
@@ -65,6 +71,9 @@ class Visibility:
     deliberation: bool = False  # the committee's deliberation recorded in the minutes
     decision: bool = False  # the adopted decision, when there is one (outcome, amounts, reason): public
     conflicted: bool = False  # the person has a conflict of interest on it (why the assessment is hidden)
+    thread: bool = False  # the thread between the applicants and the secretariat (applications.Message, shared)
+    notes: bool = False  # the internal notes of the secretariat and the committee (applications.Message, internal)
+    secretariat: bool = False  # on the secretariat's side of the thread: may answer the applicants
 
 
 NOTHING = Visibility()
@@ -140,6 +149,29 @@ def _is_author(facts: Viewer, application: Application) -> bool:
     return any(p.municipality_id in facts.municipalities or p.trust_id in facts.trusts for p in application.participants.all())
 
 
+def _secretariat_of(facts: Viewer, call: Call, application: Application) -> bool:
+    """A seat in the secretariat that receives the application or manages the call's pot."""
+    pot = call.pot
+    return (
+        application.helsefellesskap_id in facts.secretariat_hfs
+        or pot.rhf_id in facts.secretariat_rhfs
+        or (pot.helsefellesskap_id is not None and pot.helsefellesskap_id in facts.secretariat_hfs)
+    )
+
+
+def _invited(application: Application) -> bool:
+    """Whether the authors invite the secretariat to read the draft (one query unless prefetched)."""
+    from rsportal.applications.models import DraftReview
+
+    known = getattr(application, "invites_secretariat", None)  # set by what_may_see_all for a whole list
+    if known is not None:
+        return known
+    try:
+        return application.draft_review is not None
+    except DraftReview.DoesNotExist:
+        return False
+
+
 def never_submitted(application: Application) -> bool:
     """A draft: never sent in (also when withdrawn unsent). Its status says "submitted" as soon
     as it is sent, and `submitted_at` stays set through revisions and withdrawal."""
@@ -153,8 +185,11 @@ def _decide(facts: Viewer, call: CallFacts, application: Application, *, scored_
     """The rule (see the module docstring). `scored_all()` answers whether the user's scoring
     seat has scored every criterion of the application; it is only called when that matters."""
     author = _is_author(facts, application)
-    own = Visibility(application=True, draft=True, progress=True, decision=True) if author else NOTHING
+    own = Visibility(application=True, draft=True, progress=True, decision=True, thread=True) if author else NOTHING
+    secretariat = _secretariat_of(facts, call.call, application)
     if never_submitted(application):
+        if not author and secretariat and application.status == Application.Status.DRAFT and _invited(application):
+            return Visibility(application=True, thread=True, secretariat=True)  # the authors asked for a reading
         return own  # a draft is its authors' alone, also when withdrawn unsent
     manages = _manages(facts, call.call)
     seated = bool(call.step_bodies & facts.seats.keys())
@@ -165,7 +200,7 @@ def _decide(facts: Viewer, call: CallFacts, application: Application, *, scored_
         return replace(own, application=True, decision=True, conflicted=True)
     if not (manages or seated):
         # Reads the case papers and the adopted decision (public anyway), takes no part in the assessment.
-        return replace(own, application=True, decision=True)
+        return replace(own, application=True, decision=True, thread=own.thread or secretariat, notes=secretariat, secretariat=secretariat)
     member = facts.seats.get(call.scoring_body) if call.scoring_body else None
     if manages or (member is None and not call.call.hide_scores_until_scored):
         sees_scores = True
@@ -178,6 +213,9 @@ def _decide(facts: Viewer, call: CallFacts, application: Application, *, scored_
     return Visibility(
         application=True,
         draft=author,
+        thread=author or secretariat or manages,
+        notes=True,
+        secretariat=secretariat or manages,
         handling=True,
         progress=True,
         scores=sees_scores,
@@ -234,6 +272,13 @@ def what_may_see_all(user, call: Call, applications, *, criteria_count: int | No
 
         return scored_all
 
+    drafts = [a for a in applications if never_submitted(a)]
+    if drafts and (facts.secretariat_hfs or facts.secretariat_rhfs):
+        from rsportal.applications.models import DraftReview
+
+        invited = set(DraftReview.objects.filter(application__in=[a.pk for a in drafts]).values_list("application_id", flat=True))
+        for application in drafts:
+            application.invites_secretariat = application.pk in invited
     return {a.pk: _decide(facts, callf, a, scored_all=scored_all_for(a)) for a in applications}
 
 

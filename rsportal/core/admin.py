@@ -24,7 +24,7 @@ class AuditEventAdmin(LockedModelAdmin):
 class NotificationAdmin(LockedModelAdmin):
     list_display = ["created_at", "recipient", "subject", "sent_at", "attempts"]
     list_filter = ["sent_at"]
-    readonly_fields = ["created_at", "recipient", "subject", "body", "sent_at", "attempts", "last_error"]
+    readonly_fields = ["created_at", "recipient", "user", "category", "subject", "body", "sent_at", "attempts", "last_error"]
 
     def has_add_permission(self, request):
         return False

@@ -19,8 +19,10 @@ def record(actor, action: str, obj: models.Model, summary: str, **data) -> Audit
     )
 
 
-def notify(recipients: Iterable[str], subject: str, body: str) -> list[Notification]:
-    """Queue e-mails; they are sent after commit by the send_notifications command."""
-    return Notification.objects.bulk_create(
-        [Notification(recipient=r, subject=subject, body=body) for r in sorted(set(recipients)) if r]
-    )
+def notify(recipients: Iterable, subject: str, body: str, *, category: str = "required", link: str = "") -> list[Notification]:
+    """Tell people: an entry in each user's list in the portal and an e-mail in the queue, sent
+    after commit by the send_notifications command, as each user chose for `category`
+    (core/notifications.py). `recipients` are e-mail addresses or users."""
+    from .notifications import deliver
+
+    return deliver(recipients, subject, body, category=category, link=link)

@@ -56,6 +56,10 @@ class Notification(models.Model):
     subject = models.CharField(_("emne"), max_length=200)
     body = models.TextField(_("tekst"))
     sent_at = models.DateTimeField(_("sendt"), null=True, blank=True)
+    # Who the mail is for when the address belongs to a user, and what it is about (see
+    # core/notifications.py); blank for a municipality's postmottak or a contact person.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(_("kategori"), max_length=20, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
 
@@ -66,3 +70,58 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient}: {self.subject}"
+
+
+class Notice(models.Model):
+    """One entry in a user's list of notifications ("Varsler") in the portal.
+
+    Written beside the e-mail by core.notifications.deliver. `digest_pending` marks an entry
+    that the user wants in the daily digest and that no digest has carried yet."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
+    category = models.CharField(_("kategori"), max_length=20)
+    subject = models.CharField(_("emne"), max_length=200)
+    body = models.TextField(_("tekst"))
+    link = models.CharField(_("lenke"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("lest"), null=True, blank=True)
+    digest_pending = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"]), models.Index(fields=["digest_pending", "user"])]
+        verbose_name = _("varsel i portalen")
+        verbose_name_plural = _("varsler i portalen")
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class NotificationPreference(models.Model):
+    """How a user wants one category of notifications by e-mail. No row: the category's default."""
+
+    class Mode(models.TextChoices):
+        IMMEDIATE = "immediate", _("Med en gang")
+        DIGEST = "digest", _("Daglig oppsummering")
+        OFF = "off", _("Av")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences")
+    category = models.CharField(_("kategori"), max_length=20)
+    mode = models.CharField(_("e-post"), max_length=10, choices=Mode.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "category"], name="one_preference_per_category")]
+        verbose_name = _("varslingsvalg")
+        verbose_name_plural = _("varslingsvalg")
+
+
+class ReminderSent(models.Model):
+    """That a reminder about one deadline (`key`, e.g. "deadline:12") went to one user. The unique
+    pair is what makes `rsportal send_reminders` safe to run again: a second run finds the row."""
+
+    key = models.CharField(max_length=80)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "user"], name="one_reminder_per_deadline_and_user")]

@@ -7,7 +7,9 @@ application as with a hundred. The rules are the domain's: what a member may sco
 `assessment.domain.scorer` applied in bulk, and a conflicted member never sees the
 application among the things to score.
 
-Questions from applicants (issue 14 item 4) do not exist yet, so no section lists them."""
+Questions in the thread on an application (applications/thread.py) are waiting for the side
+that did not write the last message: the secretariat answers the applicants, and the
+applicants the secretariat."""
 
 import datetime
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ from django.utils.translation import ngettext
 from rsportal.accounts import permissions as account_permissions
 from rsportal.accounts.models import OrganisationRole
 from rsportal.applications import lifecycle
-from rsportal.applications.models import Application, Call, Deadline, ProcessStep
+from rsportal.applications.models import Application, Call, Deadline, DraftReview, Message, ProcessStep
 from rsportal.applications.permissions import applicant_scopes, own_applications
 from rsportal.assessment.models import Conflict, Decision, FormalCheck, Meeting, Score
 from rsportal.assessment.queries import prioritisations_for
@@ -84,6 +86,19 @@ def _date(value) -> datetime.date | None:
     return value
 
 
+def _waiting_questions(applications, *, from_applicants: bool) -> list[Item]:
+    """Applications whose last message in the thread came from the applicants (for the
+    secretariat) or from the secretariat (for the applicants). One query."""
+    last = Message.objects.filter(application=OuterRef("pk"), kind=Message.Kind.SHARED).order_by("-created_at", "-pk")
+    rows = (
+        applications.annotate(last_from=Subquery(last.values("from_applicants")[:1]), last_at=Subquery(last.values("created_at")[:1]))
+        .filter(last_from=from_applicants)
+        .order_by("last_at")
+        .values_list("pk", "title", "last_at")
+    )
+    return [Item(title, reverse("applications:thread", args=[pk]), None, _("Skrevet %(date)s") % {"date": long_date(at)}) for pk, title, at in rows]
+
+
 def _next_deadline(call_ids) -> datetime.date | None:
     """The next application deadline of the given calls (or of all published calls)."""
     deadlines = Deadline.objects.filter(at__gte=timezone.now(), call__status=Call.Status.PUBLISHED)
@@ -134,8 +149,10 @@ def applicant(user) -> list[Section]:
     ]
     reports.sort(key=lambda i: i.deadline)
     next_deadline = _next_deadline(None)
+    questions = _waiting_questions(own_applications(user).order_by(), from_applicants=False)
     return [
         Section("drafts", _("Utkast"), drafts, _next_text(_("Du har ingen utkast."), next_deadline)),
+        Section("questions", _("Svar og spørsmål fra sekretariatet"), questions, _("Ingen meldinger fra sekretariatet venter på svar. Spørsmål stiller du under «Spørsmål og svar» på søknaden.")),
         Section("waiting", _("Sendt inn, venter på vedtak"), waiting, _("Ingen søknader venter på vedtak.")),
         Section("decisions", _("Vedtak de siste 60 dagene"), decided, _("Ingen nye vedtak. Vedtaket kommer som brev her når organet har behandlet søknaden.")),
         Section(
@@ -220,8 +237,13 @@ def secretariat(user) -> list[Section]:
         for m in Meeting.objects.filter(starts_at__gte=timezone.now()).filter(Q(call_id__in=call_ids) | Q(body_id__in=bodies)).select_related("body", "call").distinct().order_by("starts_at")[:5]
     ]
     next_deadline = _next_deadline(call_ids)
+    # The receiving communities' applications, and those of the pots it manages: once sent in, or while the authors invite a reading.
+    mine = Application.objects.filter(Q(helsefellesskap_id__in=communities) | Q(call__pot__rhf_id__in=rhfs) | Q(call__pot__helsefellesskap_id__in=communities))
+    mine = mine.filter(Q(submitted_at__isnull=False) | Q(status=Application.Status.SUBMITTED) | Q(pk__in=DraftReview.objects.values("application_id")))
+    questions = _waiting_questions(mine, from_applicants=True)
     return [
         Section("formal_check", _("Søknader til formell kontroll"), checks, _next_text(_("Ingen søknader venter på formell kontroll."), next_deadline)),
+        Section("questions", _("Spørsmål fra søkerne"), questions, _("Ingen spørsmål fra søkerne venter på svar.")),
         Section("prioritise", _("Prioriteringer å gjøre"), prioritise, _("Ingen søknader venter på prioritering i helsefellesskapet.")),
         Section("reports_overdue", _("Rapporter over fristen"), reports, _("Ingen rapporter er over fristen.")),
         Section("meetings", _("Møter framover"), meetings, _("Ingen møter er satt opp. Møter settes opp fra utlysningens side under Behandling.")),

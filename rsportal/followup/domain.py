@@ -147,7 +147,7 @@ def submit_report(actor, grant: Grant, *, form, spending: dict[int, tuple[int, o
     secretariat = BodyMember.objects.active_on(timezone.localdate()).filter(body__kind=Body.Kind.SECRETARIAT, user__isnull=False).filter(
         Q(body__helsefellesskap=grant.helsefellesskap) | Q(body__rhf=grant.pot.rhf)
     )
-    notify([s.user.email for s in secretariat.select_related("user")], _("Rapport levert: %(t)s") % {"t": grant.title}, report.progress_text[:500])
+    notify([s.user.email for s in secretariat.select_related("user")], _("Rapport levert: %(t)s") % {"t": grant.title}, report.progress_text[:500], category="status")
     archive.record("report", report, actor)
     return report
 
@@ -190,11 +190,11 @@ def send_reminders(now: datetime.datetime | None = None) -> dict[str, int]:
             before = min((r.remind_days_before for r in rules), default=14)
             recipients = [u.email for u in reporters(due.grant)]
             if due.due_date < today and due.overdue_notice_at is None:
-                notify(recipients, _("Rapporten for %(t)s er forsinket") % {"t": due.grant.title}, _("Fristen var %(date)s. Rapporten leveres i RS-portalen.") % {"date": due.due_date.strftime("%d.%m.%Y")})
+                notify(recipients, _("Rapporten for %(t)s er forsinket") % {"t": due.grant.title}, _("Fristen var %(date)s. Rapporten leveres i RS-portalen.") % {"date": due.due_date.strftime("%d.%m.%Y")}, category="deadline")
                 ReportDue.objects.filter(pk=due.pk).update(overdue_notice_at=now)
                 counts["overdue"] += 1
             elif today <= due.due_date <= today + datetime.timedelta(days=before) and due.reminded_at is None:
-                notify(recipients, _("Påminnelse: rapport for %(t)s") % {"t": due.grant.title}, _("Fristen er %(date)s. Rapporten leveres i RS-portalen.") % {"date": due.due_date.strftime("%d.%m.%Y")})
+                notify(recipients, _("Påminnelse: rapport for %(t)s") % {"t": due.grant.title}, _("Fristen er %(date)s. Rapporten leveres i RS-portalen.") % {"date": due.due_date.strftime("%d.%m.%Y")}, category="deadline")
                 ReportDue.objects.filter(pk=due.pk).update(reminded_at=now)
                 counts["reminders"] += 1
     return counts

@@ -154,6 +154,12 @@ def _account(user) -> dict | None:
     }
 
 
+def _models(app_label: str, name: str):
+    from django.apps import apps
+
+    return apps.get_model(app_label, name)
+
+
 def collect(person: Person) -> dict:
     """Everything the portal holds about the person, as plain data. Reads only."""
     user, emails = person.user, person.emails
@@ -271,6 +277,17 @@ def collect(person: Person) -> dict:
         ],
         "notifications": [
             {"created_at": n.created_at, "recipient": n.recipient, "subject": n.subject, "body": n.body, "sent_at": n.sent_at} for n in notifications
+        ],
+        # Issue 14: the portal's notification list, the choices, the calls followed and the messages written.
+        "notices_in_the_portal": [
+            {"created_at": n.created_at, "category": n.category, "subject": n.subject, "body": n.body, "read_at": n.read_at}
+            for n in by_user(_models("core", "Notice").objects.all(), user=user)
+        ],
+        "notification_preferences": [{"category": p.category, "mode": p.mode} for p in by_user(_models("core", "NotificationPreference").objects.all(), user=user)],
+        "calls_followed": [i.helsefellesskap.name for i in by_user(_models("applications", "CallInterest").objects.select_related("helsefellesskap"), user=user)],
+        "messages_written": [
+            {"application_id": m.application_id, "application": m.application.title, "kind": m.kind, "body": m.body, "created_at": m.created_at}
+            for m in by_user(_models("applications", "Message").objects.select_related("application"), author=user)
         ],
         "views_of_the_persons_data": [
             {"at": v.at, "viewer": who(v.viewer), "reason": v.reason, "object": v.object_label, "detail": v.detail} for v in seen
@@ -482,6 +499,15 @@ def anonymise_person(actor, person: Person, *, confirmation: str) -> Anonymisati
     invitations.filter(used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
     invitations.update(name=ANONYMISED, email="")
     Notification.objects.filter(_email_q("recipient", emails)).delete()
+    if user is not None:  # the portal's copies of those notifications, the choices and the calendar address go too
+        from rsportal.applications.models import CallInterest
+        from rsportal.calendar.models import CalendarFeed
+        from rsportal.core.models import Notice, NotificationPreference
+
+        Notice.objects.filter(user=user).delete()
+        NotificationPreference.objects.filter(user=user).delete()
+        CallInterest.objects.filter(user=user).delete()
+        CalendarFeed.objects.filter(user=user).delete()
     # The single permitted change to the view log: the viewed person's identity, nothing else.
     PersonalDataView.objects.filter(_email_q("person_email", emails)).update(person_name=ANONYMISED, person_email="")
 

@@ -19,6 +19,9 @@ MENU = (
     "funding:overview",
     "backoffice:index",
     "admin:index",
+    "notices:list",
+    "calendar:mine",
+    "calendar:wheel-index",
     "security:manage",
 )
 
@@ -50,3 +53,14 @@ def menu_link(context, view_name, label):
         if request._menu_item == href:
             return format_html('<a class="ds-link" href="{}" aria-current="true">{}</a>', href, label)
     return format_html('<a class="ds-link" href="{}">{}</a>', href, label)
+
+
+@register.simple_tag(takes_context=True)
+def unread_notices(context) -> int:
+    """How many of the signed-in user's notifications are unread (one query, only when signed in)."""
+    from rsportal.core.models import Notice
+
+    user = getattr(context.get("request"), "user", None)
+    if user is None or not user.is_authenticated:
+        return 0
+    return Notice.objects.filter(user=user, read_at__isnull=True).count()
