@@ -200,6 +200,10 @@ def test_demo_personas_see_their_waiting_work(client, db):
     applicant = sections(page("soker.tromso"), "applicant")
     assert applicant["drafts"].count > 0
     assert any(i.late for i in applicant["reports"].items)
+    assert "Neste søknadsfrist:" in applicant["drafts"].empty
+    # Helse Nord's deadlines are not Kristiansand's: Agder has no call open in the demo.
+    kristiansand = sections(page("soker.kristiansand"), "applicant")
+    assert kristiansand["drafts"].empty == "Du har ingen utkast. Ingen nye søknadsfrister er satt."
     admin = sections(page("rhf.nord"), "rhf_admin")
     assert admin["expected"].count > 0 and admin["conditional"].count > 0
 

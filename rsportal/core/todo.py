@@ -32,7 +32,7 @@ from rsportal.core.formatting import kroner, long_date
 from rsportal.followup.models import ReportDue
 from rsportal.followup.queries import own_grants
 from rsportal.funding.models import Appropriation, Commitment, PotYear, Reserve
-from rsportal.registry.models import Body, BodyMember
+from rsportal.registry.models import Body, BodyMember, Helsefellesskap, Membership
 
 DECISIONS_SHOWN_DAYS = 60
 
@@ -108,6 +108,18 @@ def _next_deadline(call_ids) -> datetime.date | None:
     return _date(first)
 
 
+def _calls_open_to(user):
+    """Ids of the calls the applicant's organisations may apply to: their helsefellesskap's own
+    calls and their RHF's regional ones (the same rule the call page uses to offer "start")."""
+
+    municipalities, trusts = applicant_scopes(user)
+    members = Membership.objects.valid_on(timezone.localdate()).filter(municipality_id__in=municipalities).values("helsefellesskap_id")
+    communities = Helsefellesskap.objects.filter(Q(pk__in=members) | Q(trust_id__in=trusts))
+    return Call.objects.filter(
+        Q(pot__helsefellesskap__in=communities) | Q(pot__helsefellesskap__isnull=True, pot__rhf__in=communities.values("rhf_id"))
+    ).values("pk")
+
+
 def _next_text(prefix: str, day: datetime.date | None) -> str:
     if day is None:
         return prefix + " " + _("Ingen nye søknadsfrister er satt.")
@@ -148,7 +160,7 @@ def applicant(user) -> list[Section]:
         if g.next_due is not None
     ]
     reports.sort(key=lambda i: i.deadline)
-    next_deadline = _next_deadline(None)
+    next_deadline = _next_deadline(_calls_open_to(user))
     questions = _waiting_questions(own_applications(user).order_by(), from_applicants=False)
     return [
         Section("drafts", _("Utkast"), drafts, _next_text(_("Du har ingen utkast."), next_deadline)),
