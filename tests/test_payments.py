@@ -1,0 +1,222 @@
+"""Payment requests against a grant, the pot's payment plan, separation of duties, the export to
+the accounting system, money between partners and the figures seen from above."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from rsportal.core import workbooks as wb
+from rsportal.core.formatting import kroner
+from rsportal.core.models import AuditEvent, Notification
+from rsportal.followup import domain as followup
+from rsportal.followup.forms import ReportForm
+from rsportal.followup.models import Payment
+from rsportal.funding import domain as funding
+from rsportal.funding.models import Appropriation, Commitment, Grant
+from rsportal.funding.queries import money_scope
+from rsportal.payments import domain, queries
+from rsportal.payments.models import CostLine, PartnerRecord, PaymentPlan, PaymentRequest
+
+from . import factories as f
+from .factories import PDF
+
+M = 1_000_000
+YEAR = 2026
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+
+
+@pytest.fixture
+def grant(world, personas):
+    funding.book_appropriation(personas.sysadmin, Appropriation.objects.create(year=YEAR, name="RS 2026", amount=5 * M, rhf=world.rhf))
+    world.tromso.org_number = "940101808"
+    world.tromso.save()
+    grant = Grant.objects.create(pot=funding.root_pot(world.rhf), title="Trygg hjemkomst", helsefellesskap=world.hf, reference="26/00042")
+    grant.municipalities.add(world.tromso)
+    grant.partner_municipalities.add(world.harstad)
+    funding.commit_grant(personas.rhf_admin, grant=grant, amounts={YEAR: M})
+    return grant
+
+
+@pytest.fixture
+def harstad_applicant(world):
+    user = f.UserFactory(username="harstad")
+    f.role(user, "applicant", municipality=world.harstad)
+    return user
+
+
+def request(actor, grant, world, amount=300_000, report=None, documentation=None, year=YEAR):
+    costs = [domain.Cost(world.tromso, amount - 100_000, documentation), domain.Cost(world.harstad, 100_000)]
+    return domain.submit_request(
+        actor, grant, year=year, period_start=datetime.date(year, 1, 1), period_end=datetime.date(year, 6, 30), costs=costs, own_contribution=50_000, report=report
+    )
+
+
+def report_for(actor, grant):
+    form = ReportForm({"progress": "on_track", "progress_text": "I gang", "owner": "Tromsø kommune", "agreements": "formal", "user_involvement": "Brukerråd"})
+    assert form.is_valid(), form.errors
+    return followup.submit_report(actor, grant, form=form, spending={}, contributions=[])
+
+
+def test_owner_requests_payment_with_documentation(world, personas, grant):
+    secretariat_emails = {personas.secretariat.email}
+    made = request(personas.applicant, grant, world, documentation=SimpleUploadedFile("bilag.pdf", PDF))
+
+    made.refresh_from_db()
+    assert (made.amount, made.own_contribution, made.status, made.year) == (300_000, 50_000, "submitted", YEAR)
+    assert made.requested_by == personas.applicant == made.registered_by and made.recipient == world.tromso
+    lines = {c.organisation.name: (c.amount, c.documentation_name, c.documentation_content_type) for c in made.costs.all()}
+    assert lines == {"Tromsø": (200_000, "bilag.pdf", "application/pdf"), "Harstad": (100_000, "", "")}
+    assert AuditEvent.objects.filter(action="payments.request_submitted", object_id=str(made.pk)).exists()
+    assert secretariat_emails <= set(Notification.objects.filter(subject__contains="Ny utbetalingsanmodning").values_list("recipient", flat=True))
+
+
+def test_documentation_goes_through_the_upload_checks(world, personas, grant):
+    with pytest.raises(domain.PaymentError, match="Dokumentasjonen for Tromsø: Filen er ikke en gyldig PDF"):
+        request(personas.applicant, grant, world, documentation=SimpleUploadedFile("bilag.pdf", b"not a pdf"))
+    assert not PaymentRequest.objects.exists() and not CostLine.objects.exists()
+
+
+def test_only_the_owners_applicants_request(world, personas, grant, harstad_applicant):
+    for who in (harstad_applicant, personas.secretariat, personas.other_applicant):
+        with pytest.raises(PermissionDenied):
+            request(who, grant, world)
+    assert not PaymentRequest.objects.exists()
+
+
+def test_nothing_is_requested_beyond_the_commitment(world, personas, grant):
+    request(personas.applicant, grant, world, amount=600_000)
+    with pytest.raises(domain.PaymentError, match=kroner(M)):
+        request(personas.applicant, grant, world, amount=500_000)
+    with pytest.raises(domain.PaymentError, match="ikke noe gjeldende tilsagn for 2027"):
+        request(personas.applicant, grant, world, year=2027)
+    assert list(PaymentRequest.objects.values_list("amount", flat=True)) == [600_000]
+
+
+def test_the_pots_plan_ties_the_rest_to_a_report(world, personas, grant):
+    domain.set_payment_plan(personas.rhf_admin, grant.pot, advance_percent=40)
+    request(personas.applicant, grant, world, amount=400_000)
+    with pytest.raises(domain.PaymentError, match="40 % av tilsagnet ved oppstart"):
+        request(personas.applicant, grant, world, amount=200_000)
+    report = report_for(personas.applicant, grant)
+    later = request(personas.applicant, grant, world, amount=600_000, report=report)
+    assert later.report == report and PaymentRequest.objects.count() == 2
+    assert PaymentPlan.objects.get(pot=grant.pot).advance_percent == 40
+
+
+def test_approval_is_never_by_the_requester_or_registrar(world, personas, grant):
+    """Someone both applicant for the owner and in the secretariat may request, but not approve."""
+    both = f.UserFactory(username="both")
+    f.role(both, "applicant", municipality=world.tromso)
+    f.seat(world.secretariat_body, both)
+    made = request(both, grant, world)
+
+    with pytest.raises(PermissionDenied, match="kan ikke selv godkjenne"):
+        domain.approve_request(both, made, version=made.version)
+    with pytest.raises(PermissionDenied, match="kan ikke selv godkjenne"):
+        domain.return_request(both, made, reason="Mangler bilag", version=made.version)
+    made.refresh_from_db()
+    assert made.status == "submitted" and made.decided_by is None
+
+    approved = domain.approve_request(personas.secretariat, made, version=made.version)
+    approved.refresh_from_db()
+    assert (approved.status, approved.decided_by, approved.requested_by) == ("approved", personas.secretariat, both)
+    assert AuditEvent.objects.get(action="payments.request_approved").actor == personas.secretariat
+    assert Notification.objects.filter(recipient=both.email, subject__contains="godkjent").exists()
+
+
+def test_the_applicant_cannot_approve_and_a_stale_form_is_refused(world, personas, grant):
+    made = request(personas.applicant, grant, world)
+    with pytest.raises(PermissionDenied):
+        domain.approve_request(personas.applicant, made, version=made.version)
+    domain.return_request(personas.secretariat, made, reason="Mangler bilag for Harstad", version=made.version)
+    with pytest.raises(domain.StaleRequest):
+        domain.approve_request(personas.rhf_admin, made, version=0)
+    made.refresh_from_db()
+    assert (made.status, made.return_reason, made.decided_by) == ("returned", "Mangler bilag for Harstad", personas.secretariat)
+    assert Notification.objects.filter(recipient=personas.applicant.email, body__contains="Mangler bilag for Harstad").exists()
+    # Returned money no longer counts as requested.
+    assert domain.requested(grant, YEAR) == 0
+
+
+def test_approved_requests_are_exported_and_marked_paid_through_the_payment_records(world, personas, grant):
+    made = request(personas.applicant, grant, world)
+    domain.approve_request(personas.secretariat, made, version=made.version)
+    rows = queries.export_rows(money_scope(personas.rhf_admin))
+    assert [(r.org_number, r.reference, r.year, r.amount) for r in rows] == [("940101808", "26/00042", YEAR, 300_000)]
+    assert queries.export_rows(money_scope(personas.other_secretariat)) == []
+
+    domain.mark_paid(personas.rhf_admin, [made], paid_on=datetime.date(YEAR, 9, 1))
+
+    made.refresh_from_db()
+    payment = Payment.objects.get()
+    assert made.status == "paid" and made.payment == payment and (payment.amount, payment.year, payment.grant) == (300_000, YEAR, grant)
+    assert queries.export_rows(money_scope(personas.rhf_admin)) == []
+    # The paid money stays bound: releasing the commitment frees only the rest.
+    commitment = grant.commitments.get()
+    released = funding.release_commitment(personas.rhf_admin, commitment, "Prosjektet stanset")
+    assert released.amount == M - 300_000
+    assert sorted(grant.commitments.values_list("status", "amount")) == [("firm", 300_000), ("released", M - 300_000)]
+    with pytest.raises(domain.PaymentError):
+        domain.mark_paid(personas.rhf_admin, [made], paid_on=datetime.date(YEAR, 9, 1))
+
+
+def test_approval_after_a_release_is_refused(world, personas, grant):
+    made = request(personas.applicant, grant, world)
+    funding.release_commitment(personas.rhf_admin, grant.commitments.get(), "Prosjektet stanset")
+    with pytest.raises(domain.PaymentError, match="ikke noe gjeldende tilsagn"):
+        domain.approve_request(personas.secretariat, made, version=made.version)
+    assert PaymentRequest.objects.get().status == "submitted"
+
+
+def test_partner_money_owed_invoiced_received_and_overdue(world, personas, grant, harstad_applicant):
+    made = request(personas.applicant, grant, world)
+    domain.approve_request(personas.secretariat, made, version=made.version)
+    domain.mark_paid(personas.rhf_admin, [made], paid_on=datetime.date(YEAR, 3, 1))
+    domain.record_invoice(harstad_applicant, grant, partner=world.harstad, year=YEAR, amount=100_000, on=datetime.date(YEAR, 3, 10), reference="F-1")
+    with pytest.raises(PermissionDenied):
+        domain.record_invoice(personas.applicant, grant, partner=world.harstad, year=YEAR, amount=1, on=datetime.date(YEAR, 3, 10))
+    with pytest.raises(PermissionDenied):
+        domain.record_transfer(harstad_applicant, grant, partner=world.harstad, year=YEAR, amount=1, on=datetime.date(YEAR, 3, 10))
+
+    late = datetime.date(YEAR, 5, 1)
+    [balance] = queries.partner_balances(grant, today=late)
+    assert (balance.organisation, balance.invoiced, balance.received, balance.overdue) == (world.harstad, 100_000, 0, True)
+    assert [(g, o, y, a) for g, o, y, a in queries.overdue_transfers(Q_grant(grant), today=late)] == [(grant, world.harstad, YEAR, 100_000)]
+
+    domain.record_transfer(personas.applicant, grant, partner=world.harstad, year=YEAR, amount=100_000, on=datetime.date(YEAR, 4, 20))
+    [balance] = queries.partner_balances(grant, today=late)
+    assert (balance.received, balance.outstanding, balance.overdue) == (100_000, 0, False)
+    assert queries.overdue_transfers(Q_grant(grant), today=late) == []
+    # The owner cannot pass on more than it has been paid for the year.
+    with pytest.raises(domain.PaymentError, match=kroner(300_000)):
+        domain.record_transfer(personas.applicant, grant, partner=world.harstad, year=YEAR, amount=200_001, on=late)
+    assert PartnerRecord.objects.filter(kind="transfer").count() == 1
+    assert AuditEvent.objects.filter(action__in=["payments.invoice", "payments.transfer"]).count() == 2
+
+
+def Q_grant(grant):
+    from django.db.models import Q
+
+    return Q(grant=grant)
+
+
+def test_figures_per_pot_and_year(world, personas, grant):
+    first = request(personas.applicant, grant, world, amount=300_000)
+    second = request(personas.applicant, grant, world, amount=200_000)
+    returned = request(personas.applicant, grant, world, amount=150_000)
+    domain.return_request(personas.secretariat, returned, reason="Feil periode", version=0)
+    domain.approve_request(personas.secretariat, first, version=0)
+    domain.approve_request(personas.secretariat, second, version=0)
+    PaymentRequest.objects.filter(pk=first.pk).update(submitted_at=datetime.datetime(YEAR, 3, 1, 12, tzinfo=datetime.UTC))
+    domain.mark_paid(personas.rhf_admin, [first], paid_on=datetime.date(YEAR, 3, 11))
+
+    [row] = queries.figures([world.rhf.pk], YEAR)
+    assert (row.pot, row.committed, row.requested, row.approved, row.paid, row.passed_on) == (grant.pot, M, 500_000, 500_000, 300_000, 0)
+    assert (row.median_days, row.average_days) == (10, 10)
+    assert queries.figures([world.other_rhf.pk], YEAR) == []
