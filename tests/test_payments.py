@@ -220,3 +220,70 @@ def test_figures_per_pot_and_year(world, personas, grant):
     assert (row.pot, row.committed, row.requested, row.approved, row.paid, row.passed_on) == (grant.pot, M, 500_000, 500_000, 300_000, 0)
     assert (row.median_days, row.average_days) == (10, 10)
     assert queries.figures([world.other_rhf.pk], YEAR) == []
+
+
+# --- the pages ---
+
+
+def test_request_through_the_form_then_approve_export_and_mark_paid(client, login, world, personas, grant):
+    login(personas.applicant)
+    page = client.get(f"/utbetaling/tilskudd/{grant.pk}/ny/")
+    assert page.status_code == 200 and "Påløpte kostnader, Harstad" in page.content.decode()
+    data = {
+        "year": str(YEAR), "period_start": f"{YEAR}-01-01", "period_end": f"{YEAR}-06-30", "recipient": f"m:{world.tromso.pk}",
+        "own_contribution": "50 000", f"cost_m_{world.tromso.pk}": "2 000 000", f"doc_m_{world.tromso.pk}": SimpleUploadedFile("bilag.pdf", PDF),
+    }
+    refused = client.post(f"/utbetaling/tilskudd/{grant.pk}/ny/", data)
+    html = refused.content.decode()
+    assert refused.status_code == 400 and "mer enn tilsagnet" in html and 'value="50 000"' in html
+    data[f"cost_m_{world.tromso.pk}"] = "250 000"
+    data[f"doc_m_{world.tromso.pk}"] = SimpleUploadedFile("bilag.pdf", PDF)
+    response = client.post(f"/utbetaling/tilskudd/{grant.pk}/ny/", data)
+    made = PaymentRequest.objects.get()
+    assert response.status_code == 302 and made.amount == 250_000
+    line = made.costs.get()
+    assert client.get(f"/utbetaling/bilag/{line.pk}/").status_code == 200
+    assert client.post(f"/utbetaling/anmodning/{made.pk}/godkjenn/", {"version": 0}).status_code == 403
+
+    login(personas.secretariat)
+    html = client.get("/utbetaling/").content.decode()
+    assert "Trygg hjemkomst" in html and kroner(250_000) in html
+    stale = client.post(f"/utbetaling/anmodning/{made.pk}/send-tilbake/", {"version": 7, "reason": "Feil periode"})
+    assert stale.status_code == 409 and "Feil periode" in stale.content.decode()
+    assert client.post(f"/utbetaling/anmodning/{made.pk}/godkjenn/", {"version": 0}).status_code == 302
+    made.refresh_from_db()
+    assert made.status == "approved" and made.decided_by == personas.secretariat
+
+    sheet = wb.read_rows(client.get("/utbetaling/eksport.xlsx").content, max_rows=20)
+    assert ["940101808", "Tromsø", "26/00042", YEAR, 250_000, "Trygg hjemkomst", str(made.pk)] in [list(r) for r in sheet]
+    csv = client.get("/utbetaling/eksport.csv").content.decode()
+    assert f"940101808,Tromsø,26/00042,{YEAR},250000" in csv
+
+    response = client.post("/utbetaling/marker-utbetalt/", {"requests": [made.pk], "paid_on": f"{YEAR}-09-01"})
+    assert response.status_code == 302
+    made.refresh_from_db()
+    assert made.status == "paid" and made.payment.amount == 250_000
+
+
+def test_partner_pages(client, login, world, personas, grant, harstad_applicant):
+    login(harstad_applicant)
+    assert client.get(f"/utbetaling/tilskudd/{grant.pk}/").status_code == 200
+    assert client.get(f"/utbetaling/tilskudd/{grant.pk}/ny/").status_code == 403
+    response = client.post(f"/utbetaling/tilskudd/{grant.pk}/faktura/", {"partner": f"m:{world.harstad.pk}", "year": YEAR, "amount": "80 000", "on": f"{YEAR}-02-01", "reference": "F-7"})
+    assert response.status_code == 302
+    assert PartnerRecord.objects.get().amount == 80_000
+
+    login(personas.applicant)
+    refused = client.post(f"/utbetaling/tilskudd/{grant.pk}/overforing/", {"partner": f"m:{world.harstad.pk}", "year": YEAR, "amount": "80 000", "on": f"{YEAR}-03-01"})
+    assert refused.status_code == 400 and "mer enn de 0" in refused.content.decode().replace("\u00a0", " ")
+    assert PartnerRecord.objects.count() == 1
+
+
+def test_figures_page_and_plan(client, login, world, personas, grant):
+    login(personas.rhf_admin)
+    assert client.post(f"/utbetaling/pott/{grant.pot.pk}/plan/", {"advance_percent": "30"}).status_code == 302
+    assert PaymentPlan.objects.get(pot=grant.pot).advance_percent == 30
+    html = client.get(f"/utbetaling/oversikt/?ar={YEAR}").content.decode()
+    assert grant.pot.name in html and kroner(M) in html and "30 % ved oppstart" in html
+    login(personas.applicant)
+    assert client.get("/utbetaling/oversikt/").status_code == 403

@@ -48,7 +48,7 @@ def export_rows(scope: MoneyScope) -> list[ExportRow]:
     rows = []
     for request in with_details(managed_requests(scope).filter(status=PaymentRequest.Status.APPROVED)).order_by("decided_at", "pk"):
         recipient = request.recipient
-        rows.append(ExportRow(request, recipient.org_number, str(recipient), domain.reference(request.grant), request.year, request.amount, request.grant.title))
+        rows.append(ExportRow(request, recipient.org_number, recipient.name, domain.reference(request.grant), request.year, request.amount, request.grant.title))
     return rows
 
 
