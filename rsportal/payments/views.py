@@ -38,6 +38,14 @@ def _payment_request(request, pk) -> PaymentRequest:
     return payment_request
 
 
+def _managed_request(request, pk) -> PaymentRequest:
+    """A request for those who handle it; the domain function adds separation of duties."""
+    payment_request = _payment_request(request, pk)
+    if not followup.manages(request.user, payment_request.grant):
+        raise PermissionDenied(_("Bare sekretariatet behandler utbetalingsanmodninger."))
+    return payment_request
+
+
 @role_required
 def request_list(request):
     """The secretariat's work: requests to check, approved ones to export and mark paid; and the
@@ -166,7 +174,7 @@ def request_detail(request, pk: int):
 @require_POST
 @role_required
 def request_approve(request, pk: int):
-    payment_request = _payment_request(request, pk)
+    payment_request = _managed_request(request, pk)
     form = DecideForm(request.POST)
     if not form.is_valid():
         return _request_page(request, payment_request, error=_("Skjemaet mangler versjonen. Last siden på nytt."), status=400)
@@ -183,7 +191,7 @@ def request_approve(request, pk: int):
 @require_POST
 @role_required
 def request_return(request, pk: int):
-    payment_request = _payment_request(request, pk)
+    payment_request = _managed_request(request, pk)
     form = ReturnForm(request.POST)
     if not form.is_valid():
         return _request_page(request, payment_request, return_form=form, error=_("Skriv hvorfor anmodningen sendes tilbake."), status=400)
@@ -216,6 +224,11 @@ def documentation_download(request, pk: int):
 
 def _partner_record(request, pk: int, kind: str):
     grant = _grant(request, pk)
+    # Asked before the form is read, so nobody without the right learns what the form would check.
+    if kind == "transfer" and not domain.represented_owners(request.user, grant):
+        raise PermissionDenied(_("Bare eierne av prosjektet registrerer overføringer til partnerne."))
+    if kind == "invoice" and not domain.represented_partners(request.user, grant):
+        raise PermissionDenied(_("Bare partneren selv registrerer hva den har fakturert."))
     if kind == "transfer":
         partners, record = domain.partners(grant), domain.record_transfer
     else:
@@ -283,7 +296,9 @@ def export(request, fmt: str):
 @role_required
 def mark_paid(request):
     scope = money_scope(request.user)
-    rows = queries.export_rows(scope) if scope.classifies else []
+    if not scope.classifies:
+        raise PermissionDenied(_("Bare sekretariatet og RHF-et markerer utbetalinger."))
+    rows = queries.export_rows(scope)
     form = MarkPaidForm(request.POST, rows=rows)
     if not form.is_valid():
         messages.error(request, _("Velg anmodningene som er utbetalt, og datoen."))
