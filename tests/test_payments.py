@@ -287,3 +287,66 @@ def test_figures_page_and_plan(client, login, world, personas, grant):
     assert grant.pot.name in html and kroner(M) in html and "30 % ved oppstart" in html
     login(personas.applicant)
     assert client.get("/utbetaling/oversikt/").status_code == 403
+
+
+# --- the to-do lists and the cost of the list page ---
+
+
+def _todo(client, role):
+    response = client.get("/")
+    lists = {r.key: r for r in response.context["todo"]}
+    return {s.key: s for s in lists[role].sections}
+
+
+def test_to_do_lists_show_requests_to_handle_and_overdue_transfers(client, login, world, personas, grant, harstad_applicant):
+    made = request(personas.applicant, grant, world)
+    domain.approve_request(personas.secretariat, made, version=0)
+    domain.mark_paid(personas.rhf_admin, [made], paid_on=datetime.date(YEAR, 3, 1))
+    waiting = request(personas.applicant, grant, world, amount=200_000)
+    long_ago = datetime.date.today() - datetime.timedelta(days=domain.PAYMENT_DAYS + 5)
+    domain.record_invoice(harstad_applicant, grant, partner=world.harstad, year=YEAR, amount=70_000, on=long_ago)
+    domain.record_invoice(harstad_applicant, grant, partner=world.harstad, year=YEAR, amount=10_000, on=datetime.date.today())
+
+    login(personas.secretariat)
+    sections = _todo(client, "secretariat")
+    assert [i.url for i in sections["payment_requests"].items] == [f"/utbetaling/anmodning/{waiting.pk}/"]
+    [overdue] = sections["transfers_overdue"].items
+    assert overdue.title == "Trygg hjemkomst: Harstad" and kroner(70_000) in overdue.state and overdue.late
+
+    login(personas.applicant)
+    [overdue] = _todo(client, "applicant")["transfers_overdue"].items
+    assert overdue.url == f"/utbetaling/tilskudd/{grant.pk}/"
+
+    domain.record_transfer(personas.applicant, grant, partner=world.harstad, year=YEAR, amount=70_000, on=datetime.date.today())
+    assert _todo(client, "applicant")["transfers_overdue"].items == []
+
+
+def test_the_requester_in_the_secretariat_is_not_asked_to_approve_their_own(client, login, world, personas, grant):
+    both = f.UserFactory(username="both")
+    f.role(both, "applicant", municipality=world.tromso)
+    f.seat(world.secretariat_body, both)
+    request(both, grant, world)
+    login(both)
+    assert _todo(client, "secretariat")["payment_requests"].items == []
+    login(personas.secretariat)
+    assert len(_todo(client, "secretariat")["payment_requests"].items) == 1
+
+
+@pytest.mark.parametrize("who", ["secretariat", "applicant"])
+def test_list_and_grant_pages_cost_the_same_with_twenty_requests(client, login, world, personas, grant, harstad_applicant, who):
+    from .test_query_counts import count_queries
+
+    funding.commit_grant(personas.rhf_admin, grant=grant, amounts={YEAR: 4 * M})
+    request(personas.applicant, grant, world, amount=200_000)
+    domain.record_invoice(harstad_applicant, grant, partner=world.harstad, year=YEAR, amount=1_000, on=datetime.date(YEAR, 1, 1))
+    login(getattr(personas, who))
+    urls = ["/", "/utbetaling/", f"/utbetaling/tilskudd/{grant.pk}/"]
+    for url in urls:
+        client.get(url)  # warm-up
+    before = [count_queries(client, url) for url in urls]
+    for i in range(20):
+        made = request(personas.applicant, grant, world, amount=200_000)
+        if i % 2:
+            domain.approve_request(personas.secretariat, made, version=made.version)
+        domain.record_invoice(harstad_applicant, grant, partner=world.harstad, year=YEAR, amount=1_000 + i, on=datetime.date(YEAR, 1, 1))
+    assert [count_queries(client, url) for url in urls] == before
