@@ -350,3 +350,46 @@ def test_list_and_grant_pages_cost_the_same_with_twenty_requests(client, login, 
             domain.approve_request(personas.secretariat, made, version=made.version)
         domain.record_invoice(harstad_applicant, grant, partner=world.harstad, year=YEAR, amount=1_000 + i, on=datetime.date(YEAR, 1, 1))
     assert [count_queries(client, url) for url in urls] == before
+
+
+def test_open_api_gives_the_figures_without_people(client, world, personas, grant):
+    made = request(personas.applicant, grant, world)
+    domain.approve_request(personas.secretariat, made, version=0)
+    domain.mark_paid(personas.rhf_admin, [made], paid_on=datetime.date.today())
+
+    response = client.get(f"/api/v1/payments?year={YEAR}&rhf=HN")
+    assert response.status_code == 200
+    [row] = response.json()
+    assert row["rhf"]["code"] == "HN" and row["pot"] == grant.pot.name
+    assert (row["committed"], row["requested"], row["approved"], row["paid"], row["paid_requests"], row["median_days"]) == (M, 300_000, 300_000, 300_000, 1, 0)
+    text = response.content.decode()
+    for personal in (personas.applicant.username, personas.applicant.email, personas.secretariat.username):
+        assert personal not in text
+    assert client.get("/api/v1/payments?rhf=XX").status_code == 404
+    assert client.get("/api/v1/payments?rhf=HV").json() == []
+
+
+def test_annual_report_carries_the_figures(world, personas, grant, monkeypatch):
+    from rsportal.assessment import documents as printed
+    from rsportal.followup import documents, exports
+    from rsportal.followup.models import DocumentJob
+
+    made = request(personas.applicant, grant, world)
+    domain.approve_request(personas.secretariat, made, version=0)
+    domain.mark_paid(personas.rhf_admin, [made], paid_on=datetime.date(YEAR, 9, 1))
+
+    book = exports.annual_workbook(world.rhf, YEAR, exports.annual_rows(world.rhf, YEAR))
+    sheet = [list(r) for r in wb.read_rows(book, max_rows=10)]
+    assert sheet[0][0].startswith("Årsmelding")  # the first sheet is unchanged
+    from openpyxl import load_workbook
+    import io
+
+    second = load_workbook(io.BytesIO(book))["Utbetalinger 2026"]
+    values = [[c.value for c in row] for row in second.iter_rows()]
+    assert [grant.pot.name, YEAR, M, 300_000, 300_000, 300_000, 0] in [v[:7] for v in values]
+
+    seen = []
+    monkeypatch.setattr(printed, "pdf", lambda template, context: seen.append(printed.render_to_string(template, context)) or b"%PDF-1.4\n")
+    job = DocumentJob.objects.create(kind=DocumentJob.Kind.ANNUAL_REPORT_PDF, rhf=world.rhf, year=YEAR, requested_by=personas.rhf_admin)
+    documents._render(job)
+    assert "Utbetalinger" in seen[0] and grant.pot.name in seen[0] and kroner(300_000) in seen[0]

@@ -192,3 +192,24 @@ def figures(rhf_ids, year: int | None = None) -> list[PotYearFigures]:
     for pot_id, y, submitted_at, paid_on in PaymentRequest.objects.filter(status=PaymentRequest.Status.PAID, **grant_filter, **years).values_list("grant__pot_id", "year", "submitted_at", "payment__paid_on"):
         row(pot_id, y).days.append(max((paid_on - timezone.localtime(submitted_at).date()).days, 0))
     return sorted(table.values(), key=lambda r: (r.year, r.pot.name if r.pot else ""))
+
+
+def figures_sheet(rows: list[PotYearFigures]):
+    """The figures as workbook columns and rows (the annual report's second sheet)."""
+    from django.utils.translation import gettext as _
+
+    from rsportal.core import workbooks as wb
+
+    columns = [
+        wb.Column(_("Pott")),
+        wb.Column(_("År"), wb.YEAR),
+        wb.Column(_("Tilsagn"), wb.AMOUNT, sum=True),
+        wb.Column(_("Anmodet"), wb.AMOUNT, sum=True),
+        wb.Column(_("Godkjent"), wb.AMOUNT, sum=True),
+        wb.Column(_("Utbetalt"), wb.AMOUNT, sum=True),
+        wb.Column(_("Sendt videre til partnere"), wb.AMOUNT, sum=True),
+        wb.Column(_("Dager til utbetaling, median"), wb.DECIMAL),
+        wb.Column(_("Dager til utbetaling, snitt"), wb.DECIMAL),
+    ]
+    table = [[r.pot.name, r.year, r.committed, r.requested, r.approved, r.paid, r.passed_on, r.median_days, r.average_days] for r in rows if r.pot is not None]
+    return columns, table
