@@ -393,3 +393,26 @@ def test_annual_report_carries_the_figures(world, personas, grant, monkeypatch):
     job = DocumentJob.objects.create(kind=DocumentJob.Kind.ANNUAL_REPORT_PDF, rhf=world.rhf, year=YEAR, requested_by=personas.rhf_admin)
     documents._render(job)
     assert "Utbetalinger" in seen[0] and grant.pot.name in seen[0] and kroner(300_000) in seen[0]
+
+
+def test_secretariat_registers_a_request_by_letter_and_another_approves(client, login, world, personas, grant):
+    login(personas.secretariat)
+    data = {
+        "year": str(YEAR), "period_start": f"{YEAR}-01-01", "period_end": f"{YEAR}-06-30", "recipient": f"m:{world.tromso.pk}",
+        f"cost_m_{world.tromso.pk}": "120 000",
+    }
+    refused = client.post(f"/utbetaling/tilskudd/{grant.pk}/ny/", data)
+    assert refused.status_code == 400 and "Anmodet av" in refused.content.decode()
+    data["requested_by_name"] = "Tone Tromsø"
+    assert client.post(f"/utbetaling/tilskudd/{grant.pk}/ny/", data).status_code == 302
+    made = PaymentRequest.objects.get()
+    assert (made.requested_by, made.requested_by_name, made.registered_by, made.amount) == (None, "Tone Tromsø", personas.secretariat, 120_000)
+
+    with pytest.raises(PermissionDenied):
+        domain.approve_request(personas.secretariat, made, version=made.version)
+    assert client.post(f"/utbetaling/anmodning/{made.pk}/godkjenn/", {"version": made.version}).status_code == 403
+    domain.approve_request(personas.rhf_admin, made, version=made.version)
+    made.refresh_from_db()
+    assert (made.status, made.decided_by, made.registered_by) == ("approved", personas.rhf_admin, personas.secretariat)
+    with pytest.raises(PermissionDenied):
+        domain.register_request(personas.applicant, grant, requested_by_name="X", year=YEAR, period_start=datetime.date(YEAR, 1, 1), period_end=datetime.date(YEAR, 2, 1), costs=[domain.Cost(world.tromso, 1)], recipient=world.tromso)

@@ -447,8 +447,9 @@ MATRIX: dict[str, Row] = {
     "payments:list": Row(lambda c: "/utbetaling/", {"GET": role_page()}),
     "payments:grant": Row(lambda c: f"/utbetaling/tilskudd/{c.grant.pk}/", {"GET": only(these(200, ("applicant", *MANAGERS)))}),
     # An empty form is refused after the permission check (the form again, 400).
+    # (the secretariat registers a request that came by letter)
     "payments:request-new": Row(
-        lambda c: f"/utbetaling/tilskudd/{c.grant.pk}/ny/", {"GET": only({"applicant": 200}), "POST": only({"applicant": 400})}
+        lambda c: f"/utbetaling/tilskudd/{c.grant.pk}/ny/", {"GET": only(these(200, ("applicant", *MANAGERS))), "POST": only(these(400, ("applicant", *MANAGERS)))}
     ),
     "payments:transfer-add": Row(lambda c: f"/utbetaling/tilskudd/{c.grant.pk}/overforing/", {"GET": POST_ONLY, "POST": only({"applicant": 400})}),
     # No persona is an applicant for a partner of the grant.

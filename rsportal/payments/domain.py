@@ -1,8 +1,9 @@
 """State changes of payment requests and of money between partners. One function per change:
 in a transaction, permission checked, audited, notified.
 
-The archive (issue 15 item 3) registers a payment request as a registry entry: it calls
-`submit_request` (or listens after it) and reads the request's `costs` for the documents."""
+A payment request enters the portal through `submit_request` (the owner) or `register_request`
+(the secretariat, for a request that came by letter); both create it in `_create`, the one place
+to hand it on to the archive (issue 15 item 3) as a registry entry with its `costs` as documents."""
 
 import datetime
 from dataclasses import dataclass
@@ -184,6 +185,41 @@ def submit_request(
     recipient = recipient or owners[0]
     if org_key(recipient) not in {org_key(o) for o in owners}:
         raise PermissionDenied(_("Mottakeren må være en eier du representerer."))
+    return _create(
+        actor, grant, year=year, period_start=period_start, period_end=period_end, costs=costs, own_contribution=own_contribution,
+        report=report, recipient=recipient, requested_by=actor,
+    )
+
+
+@transaction.atomic
+def register_request(
+    actor,
+    grant: Grant,
+    *,
+    requested_by_name: str,
+    year: int,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    costs: list[Cost],
+    recipient,
+    own_contribution: int = 0,
+    report: Report | None = None,
+) -> PaymentRequest:
+    """The secretariat registers a request that came by letter or e-mail, in the owner's name.
+    The person who registers it may not approve it either."""
+    if not followup.manages(actor, grant):
+        raise PermissionDenied(_("Bare sekretariatet registrerer anmodninger på vegne av prosjekteieren."))
+    if not requested_by_name.strip():
+        raise PaymentError(_("Skriv hvem hos prosjekteieren som har bedt om utbetalingen."))
+    if org_key(recipient) not in {org_key(o) for o in grant.owners()}:
+        raise PaymentError(_("Mottakeren må være en av prosjektets eiere."))
+    return _create(
+        actor, grant, year=year, period_start=period_start, period_end=period_end, costs=costs, own_contribution=own_contribution,
+        report=report, recipient=recipient, requested_by=None, requested_by_name=requested_by_name.strip(),
+    )
+
+
+def _create(actor, grant, *, year, period_start, period_end, costs, own_contribution, report, recipient, requested_by, requested_by_name="") -> PaymentRequest:
     # Under the grant's row lock, like payments and releases: two requests sent at once must not
     # together ask for more than the commitment.
     Grant.objects.select_for_update(of=("self",)).filter(pk=grant.pk).first()
@@ -219,7 +255,8 @@ def submit_request(
         report=report,
         recipient_municipality=recipient if isinstance(recipient, Municipality) else None,
         recipient_trust=recipient if isinstance(recipient, HealthTrust) else None,
-        requested_by=actor,
+        requested_by=requested_by,
+        requested_by_name=requested_by_name,
         registered_by=actor,
     )
     for index, cost in enumerate(costs):
@@ -234,7 +271,7 @@ def submit_request(
         _secretariat_emails(grant),
         _("Ny utbetalingsanmodning: %(t)s") % {"t": grant.title},
         _("%(who)s ber om %(amount)s for %(year)s (perioden %(start)s–%(end)s). Anmodningen behandles i RS-portalen.")
-        % {"who": person_name(actor), "amount": kroner(amount), "year": year, "start": long_date(period_start), "end": long_date(period_end)},
+        % {"who": person_name(requested_by) if requested_by else requested_by_name, "amount": kroner(amount), "year": year, "start": long_date(period_start), "end": long_date(period_end)},
     )
     return request
 

@@ -21,9 +21,12 @@ class RequestForm(forms.Form):
     report = forms.TypedChoiceField(label=_("Rapporten anmodningen hører til"), coerce=int, required=False, empty_value=None)
     recipient = forms.ChoiceField(label=_("Mottaker"), help_text=_("Eieren som får pengene utbetalt."))
 
-    def __init__(self, *args, grant, years, reports, owners, **kwargs):
+    def __init__(self, *args, grant, years, reports, owners, registering=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.grant = grant
+        if registering:
+            # The secretariat types in a request that came by letter: who asked is kept by name.
+            self.fields["requested_by_name"] = forms.CharField(label=_("Anmodet av"), max_length=200, help_text=_("Navnet på den hos prosjekteieren som har bedt om utbetalingen."))
         self.fields["year"].choices = [(y, str(y)) for y in years]
         self.fields["report"].choices = [("", _("Ingen rapport"))] + [(r.pk, _("Rapport levert %(date)s") % {"date": r.submitted_at.strftime("%d.%m.%Y")}) for r in reports]
         self.fields["recipient"].choices = [(domain.org_key(o), o.name) for o in owners]

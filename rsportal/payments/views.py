@@ -88,6 +88,7 @@ def _grant_page(request, grant, *, form=None, form_kind="", status=200):
             "grant": grant,
             "requests": requests,
             "may_request": bool(owners),
+            "may_register": not owners and followup.manages(request.user, grant),
             "balances": balances,
             "records": records,
             "transfer_form": form if form_kind == "transfer" else (PartnerRecordForm(partners=partners, initial={"on": today, "year": today.year}) if owners and partners else None),
@@ -107,29 +108,33 @@ def grant_payments(request, pk: int):
 @role_required
 @require_http_methods(["GET", "POST"])
 def request_new(request, pk: int):
+    """The owner's applicants request payment; the secretariat registers a request that came by letter."""
     grant = _grant(request, pk)
     owners = domain.represented_owners(request.user, grant)
-    if not owners:
+    registering = not owners and followup.manages(request.user, grant)
+    if not owners and not registering:
         raise PermissionDenied(_("Bare søkere for eierne av prosjektet kan be om utbetaling."))
     years = followup.grant_years(grant)
     reports = list(grant.reports.order_by("-submitted_at"))
-    options = {"grant": grant, "years": years, "reports": reports, "owners": owners}
+    options = {"grant": grant, "years": years, "reports": reports, "owners": owners or grant.owners(), "registering": registering}
     if request.method == "POST":
         form = RequestForm(request.POST, request.FILES, **options)
         if form.is_valid():
-            report = next((r for r in reports if r.pk == form.cleaned_data["report"]), None)
+            data = form.cleaned_data
+            fields = {
+                "year": data["year"],
+                "period_start": data["period_start"],
+                "period_end": data["period_end"],
+                "costs": form.costs(),
+                "own_contribution": data.get("own_contribution") or 0,
+                "report": next((r for r in reports if r.pk == data["report"]), None),
+                "recipient": form.owners[data["recipient"]],
+            }
             try:
-                made = domain.submit_request(
-                    request.user,
-                    grant,
-                    year=form.cleaned_data["year"],
-                    period_start=form.cleaned_data["period_start"],
-                    period_end=form.cleaned_data["period_end"],
-                    costs=form.costs(),
-                    own_contribution=form.cleaned_data.get("own_contribution") or 0,
-                    report=report,
-                    recipient=form.owners[form.cleaned_data["recipient"]],
-                )
+                if registering:
+                    made = domain.register_request(request.user, grant, requested_by_name=data["requested_by_name"], **fields)
+                else:
+                    made = domain.submit_request(request.user, grant, **fields)
             except domain.PaymentError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -141,7 +146,7 @@ def request_new(request, pk: int):
     return render(
         request,
         "payments/request_form.html",
-        {"grant": grant, "form": form, "plan": domain.plan_for(grant.pot), "committed": {y: domain.committed(grant, y) for y in years}},
+        {"grant": grant, "form": form, "registering": registering, "plan": domain.plan_for(grant.pot), "committed": {y: domain.committed(grant, y) for y in years}},
         status=400 if request.method == "POST" else 200,
     )
 
