@@ -416,3 +416,21 @@ def test_secretariat_registers_a_request_by_letter_and_another_approves(client, 
     assert (made.status, made.decided_by, made.registered_by) == ("approved", personas.rhf_admin, personas.secretariat)
     with pytest.raises(PermissionDenied):
         domain.register_request(personas.applicant, grant, requested_by_name="X", year=YEAR, period_start=datetime.date(YEAR, 1, 1), period_end=datetime.date(YEAR, 2, 1), costs=[domain.Cost(world.tromso, 1)], recipient=world.tromso)
+
+
+def test_a_new_request_is_told_to_this_grants_secretariats_only(world, personas, grant):
+    elsewhere = f.UserFactory(username="vest", email="vest@example.invalid")
+    f.seat(world.far_secretariat_body, elsewhere)
+    rhf_secretariat = f.UserFactory(username="nord", email="nord@example.invalid")
+    f.seat(world.rhf_secretariat_body, rhf_secretariat)
+    from rsportal.registry.models import Body
+
+    other_rhf_body = Body.objects.create(kind=Body.Kind.SECRETARIAT, name="Vest-sekretariat", rhf=world.other_rhf)
+    other_rhf_member = f.UserFactory(username="hv", email="hv@example.invalid")
+    f.seat(other_rhf_body, other_rhf_member)
+    Grant.objects.filter(pk=grant.pk).update(helsefellesskap=None)
+    grant.refresh_from_db()
+
+    request(personas.applicant, grant, world)
+    told = set(Notification.objects.filter(subject__startswith="Ny utbetalingsanmodning").values_list("recipient", flat=True))
+    assert told == {"nord@example.invalid"}

@@ -594,6 +594,13 @@ MATRIX: dict[str, Row] = {
     "api:get_helsefellesskap": Row(lambda c: f"/api/v1/helsefellesskap/{c.world.hf.code}", {"GET": everyone(200)}),
     "api:list_municipalities": Row(lambda c: "/api/v1/municipalities", {"GET": everyone(200)}),
     # Two endpoints share this name; the catalogue's /statistics/per-inhabitant is in VARIANTS.
+    # Totals per pot and year: public, and never a person (the requester, the approver).
+    "api:payment_figures": Row(
+        lambda c: "/api/v1/payments",
+        {"GET": everyone(200)},
+        hidden={who: (lambda c: [c.personas.applicant.username, c.personas.applicant.email, c.personas.secretariat.email]) for who in PERSONAS},
+        shown={"anonymous": lambda c: ["Lokal pott", "\"requested\": 50000"]},
+    ),
     "api:per_inhabitant": Row(lambda c: f"/api/v1/allocation-per-inhabitant?year={c.year}", {"GET": everyone(200)}),
     "api:list_projects": Row(lambda c: "/api/v1/projects", {"GET": everyone(200)}, hidden=PUBLIC_SECRETS),
     "api:get_project": Row(lambda c: f"/api/v1/projects/{c.grant.pk}", {"GET": everyone(200)}, hidden=PUBLIC_SECRETS),

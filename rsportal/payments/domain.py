@@ -134,7 +134,11 @@ class Cost:
 
 def _secretariat_emails(grant: Grant) -> list[str]:
     seats = BodyMember.objects.active_on(timezone.localdate()).filter(body__kind=Body.Kind.SECRETARIAT, user__isnull=False, user__is_active=True)
-    seats = seats.filter(Q(body__helsefellesskap=grant.pot.helsefellesskap or grant.helsefellesskap) | Q(body__rhf=grant.pot.rhf))
+    # The RHF's own secretariat, and the helsefellesskap's where the grant has one (never a bare
+    # "no helsefellesskap", which every RHF secretariat in the country matches).
+    community = grant.pot.helsefellesskap_id or grant.helsefellesskap_id
+    scope = Q(body__rhf=grant.pot.rhf_id) | (Q(body__helsefellesskap_id=community) if community else Q(pk__in=[]))
+    seats = seats.filter(scope)
     return [s.user.email for s in seats.select_related("user")]
 
 

@@ -10,7 +10,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from rsportal.followup.models import Payment
-from rsportal.funding.models import Commitment, Grant
+from rsportal.funding.models import Commitment, Grant, Pot
 from rsportal.funding.queries import MoneyScope
 
 from . import domain
@@ -171,8 +171,6 @@ def figures(rhf_ids, year: int | None = None) -> list[PotYearFigures]:
     commitments = Commitment.objects.filter(kind=Commitment.Kind.GRANT, status__in=Commitment.ACTIVE, **grant_filter)
     if year:
         commitments = commitments.filter(pot_year__year=year)
-    from rsportal.funding.models import Pot
-
     pots.update({p.pk: p for p in Pot.objects.filter(rhf_id__in=rhf_ids)})
     for pot_id, y, total in commitments.values("grant__pot_id", "pot_year__year").annotate(t=Sum("amount")).values_list("grant__pot_id", "pot_year__year", "t"):
         row(pot_id, y).committed = total
