@@ -14,7 +14,7 @@ from rsportal.followup import domain as followup
 from rsportal.followup.forms import ReportForm
 from rsportal.followup.models import Payment
 from rsportal.funding import domain as funding
-from rsportal.funding.models import Appropriation, Commitment, Grant
+from rsportal.funding.models import Appropriation, Grant
 from rsportal.funding.queries import money_scope
 from rsportal.payments import domain, queries
 from rsportal.payments.models import CostLine, PartnerRecord, PaymentPlan, PaymentRequest
@@ -434,3 +434,23 @@ def test_a_new_request_is_told_to_this_grants_secretariats_only(world, personas,
     request(personas.applicant, grant, world)
     told = set(Notification.objects.filter(subject__startswith="Ny utbetalingsanmodning").values_list("recipient", flat=True))
     assert told == {"nord@example.invalid"}
+
+
+def test_partners_planned_share_comes_from_the_applications_budget(world, personas, grant, harstad_applicant):
+    from rsportal.applications.models import Application, BudgetLine, Call
+    from rsportal.assessment.models import Decision
+
+    call = Call.objects.create(pot=grant.pot, title="Utlysning", purpose="-")
+    application = Application.objects.create(call=call, helsefellesskap=world.hf, title=grant.title, created_by=personas.applicant, case_number="26/00077")
+    tromso = application.participants.create(municipality=world.tromso, is_owner=True)
+    harstad = application.participants.create(municipality=world.harstad)
+    for participant, year, amount in ((tromso, YEAR, 600_000), (harstad, YEAR, 250_000), (harstad, YEAR, 150_000), (harstad, YEAR + 1, 90_000)):
+        BudgetLine.objects.create(application=application, participant=participant, year=year, kind=BudgetLine.Kind.GRANT, amount=amount, description="Stilling")
+    BudgetLine.objects.create(application=application, participant=harstad, year=YEAR, kind=BudgetLine.Kind.OWN_MONEY, amount=77_000, description="Egen")
+    Decision.objects.create(application=application, body=world.stu, outcome="full", reason="-", status="adopted", proposed_by=personas.chair, grant=grant)
+    grant = Grant.objects.get(pk=grant.pk)
+
+    assert domain.reference(grant) == "26/00077"
+    balances = {(b.organisation, b.year): b.planned for b in queries.partner_balances(grant)}
+    # The owner keeps its own share; the partner is owed its grant lines, not its own money.
+    assert balances == {(world.harstad, YEAR): 400_000, (world.harstad, YEAR + 1): 90_000}
