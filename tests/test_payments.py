@@ -454,3 +454,59 @@ def test_partners_planned_share_comes_from_the_applications_budget(world, person
     balances = {(b.organisation, b.year): b.planned for b in queries.partner_balances(grant)}
     # The owner keeps its own share; the partner is owed its grant lines, not its own money.
     assert balances == {(world.harstad, YEAR): 400_000, (world.harstad, YEAR + 1): 90_000}
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_at_once_never_ask_for_more_than_the_commitment(monkeypatch, tmp_path, settings):
+    """The second request waits for the first (the grant's row lock) and then sees it."""
+    import threading
+
+    from django.db import connection
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    admin = f.UserFactory(username="admin", is_superuser=True)
+    rhf = f.RHFFactory(code="HN")
+    tromso = f.MunicipalityFactory(name="Tromsø")
+    owner = f.UserFactory(username="owner")
+    f.role(owner, "applicant", municipality=tromso)
+    funding.book_appropriation(admin, Appropriation.objects.create(year=YEAR, name="RS", amount=5 * M, rhf=rhf))
+    grant = Grant.objects.create(pot=funding.root_pot(rhf), title="Prosjekt")
+    grant.municipalities.add(tromso)
+    funding.commit_grant(admin, grant=grant, amounts={YEAR: M})
+
+    first_inside, second_done = threading.Event(), threading.Event()
+    real = domain.record
+
+    def slow_record(*args, **kwargs):
+        event = real(*args, **kwargs)
+        if not first_inside.is_set():
+            first_inside.set()
+            second_done.wait(timeout=3)
+        return event
+
+    monkeypatch.setattr(domain, "record", slow_record)
+    outcome = {}
+
+    def ask(name, before=None, after=None):
+        try:
+            if before:
+                before.wait(timeout=10)
+            outcome[name] = domain.submit_request(
+                owner, Grant.objects.get(pk=grant.pk), year=YEAR, period_start=datetime.date(YEAR, 1, 1), period_end=datetime.date(YEAR, 6, 30), costs=[domain.Cost(tromso, 600_000)]
+            )
+        except domain.PaymentError as exc:
+            outcome[name] = exc
+        finally:
+            if after:
+                after.set()
+            connection.close()
+
+    threads = [threading.Thread(target=ask, args=("first",)), threading.Thread(target=ask, args=("second", first_inside, second_done))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert isinstance(outcome["first"], PaymentRequest) and isinstance(outcome["second"], domain.PaymentError)
+    assert list(PaymentRequest.objects.values_list("amount", flat=True)) == [600_000]

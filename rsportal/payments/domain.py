@@ -348,7 +348,7 @@ def mark_paid(actor, requests, *, paid_on: datetime.date) -> list[PaymentRequest
     that keep paid money from being released apply here too."""
     done = []
     for request in requests:
-        request = PaymentRequest.objects.select_for_update().select_related("grant__pot").get(pk=request.pk)
+        request = PaymentRequest.objects.select_for_update(of=("self",)).select_related("grant__pot").get(pk=request.pk)
         if request.status != PaymentRequest.Status.APPROVED:
             raise PaymentError(_("Bare godkjente anmodninger kan markeres som utbetalt."))
         try:
