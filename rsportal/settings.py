@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "rsportal.applications",
     "rsportal.assessment",
     "rsportal.followup",
+    "rsportal.payments",
     "rsportal.catalogue",
     "rsportal.api",
     "rsportal.demo",

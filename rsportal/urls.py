@@ -20,6 +20,7 @@ urlpatterns = [
     path("soknader/", include("rsportal.applications.urls")),
     path("vurdering/", include("rsportal.assessment.urls")),
     path("oppfolging/", include("rsportal.followup.urls")),
+    path("utbetaling/", include("rsportal.payments.urls")),
     path("administrasjon/utlysninger/", include("rsportal.applications.office_urls")),
     path("personvern/", include("rsportal.privacy.urls")),
     path("administrasjon/", include("rsportal.core.backoffice_urls")),

@@ -46,6 +46,7 @@ from rsportal.followup.forms import ReportForm
 from rsportal.followup.models import Payment, Report
 from rsportal.funding import domain
 from rsportal.funding.models import Appropriation, Commitment, Pot
+from rsportal.payments.models import PartnerRecord, PaymentPlan, PaymentRequest
 from rsportal.registry.models import BodyMember
 from rsportal.security.testing import force_verified_login
 
@@ -451,6 +452,35 @@ MATRIX: dict[str, Row] = {
     # The annual report PDF, built in the background: the same rule as the report itself.
     "followup:document": Row(lambda c: f"/oppfolging/dokument/{c.document.pk}/", {"GET": only({"sysadmin": 200})}),
     "followup:document-download": Row(lambda c: f"/oppfolging/dokument/{c.document.pk}/{c.document.filename}", {"GET": only({"sysadmin": 200})}),
+    # --- payments: the owner's applicants request and pass money on; the pot's managers approve,
+    # export and mark paid (never their own request: separation of duties is in the domain)
+    "payments:list": Row(lambda c: "/utbetaling/", {"GET": role_page()}),
+    "payments:grant": Row(lambda c: f"/utbetaling/tilskudd/{c.grant.pk}/", {"GET": only(these(200, ("applicant", *MANAGERS)))}),
+    # An empty form is refused after the permission check (the form again, 400).
+    # (the secretariat registers a request that came by letter)
+    "payments:request-new": Row(
+        lambda c: f"/utbetaling/tilskudd/{c.grant.pk}/ny/", {"GET": only(these(200, ("applicant", *MANAGERS))), "POST": only(these(400, ("applicant", *MANAGERS)))}
+    ),
+    "payments:transfer-add": Row(lambda c: f"/utbetaling/tilskudd/{c.grant.pk}/overforing/", {"GET": POST_ONLY, "POST": only({"applicant": 400})}),
+    # No persona is an applicant for a partner of the grant.
+    "payments:invoice-add": Row(lambda c: f"/utbetaling/tilskudd/{c.grant.pk}/faktura/", {"GET": POST_ONLY, "POST": role_page(403)}),
+    "payments:request": Row(lambda c: f"/utbetaling/anmodning/{c.payment_request.pk}/", {"GET": only(these(200, ("applicant", *MANAGERS)))}),
+    # A version that is not the request's: refused as stale after the permission check (409).
+    "payments:approve": Row(
+        lambda c: f"/utbetaling/anmodning/{c.payment_request.pk}/godkjenn/", {"GET": POST_ONLY, "POST": only(these(409, MANAGERS))}, data={"version": 999}
+    ),
+    "payments:return": Row(
+        lambda c: f"/utbetaling/anmodning/{c.payment_request.pk}/send-tilbake/",
+        {"GET": POST_ONLY, "POST": only(these(409, MANAGERS))},
+        data={"version": 999, "reason": "Mangler bilag"},
+    ),
+    "payments:documentation": Row(lambda c: f"/utbetaling/bilag/{c.payment_request.costs.get().pk}/", {"GET": only(these(200, ("applicant", *MANAGERS)))}),
+    # Each secretariat exports (and marks paid) only its own grants' approved requests; an empty
+    # selection is refused after the permission check (back to the list).
+    "payments:export": Row(lambda c: "/utbetaling/eksport.xlsx", {"GET": only(these(200, BACK_OFFICE))}),
+    "payments:mark-paid": Row(lambda c: "/utbetaling/marker-utbetalt/", {"GET": POST_ONLY, "POST": only(these(302, BACK_OFFICE))}),
+    "payments:figures": Row(lambda c: "/utbetaling/oversikt/", {"GET": only({"sysadmin": 200})}),
+    "payments:plan": Row(lambda c: f"/utbetaling/pott/{c.local.pk}/plan/", {"GET": only(these(200, MANAGERS)), "POST": only(these(400, MANAGERS))}),
     # --- privacy: everyone with a role takes out their own data, and a system administrator
     # anyone's (an empty form: 400); only a system administrator anonymises; the log of who saw
     # whose personal data is for the secretariats (each its own records) and system administrators.
@@ -597,6 +627,13 @@ MATRIX: dict[str, Row] = {
     "api:get_helsefellesskap": Row(lambda c: f"/api/v1/helsefellesskap/{c.world.hf.code}", {"GET": everyone(200)}),
     "api:list_municipalities": Row(lambda c: "/api/v1/municipalities", {"GET": everyone(200)}),
     # Two endpoints share this name; the catalogue's /statistics/per-inhabitant is in VARIANTS.
+    # Totals per pot and year: public, and never a person (the requester, the approver).
+    "api:payment_figures": Row(
+        lambda c: "/api/v1/payments",
+        {"GET": everyone(200)},
+        hidden={who: (lambda c: [c.personas.applicant.username, c.personas.applicant.email, c.personas.secretariat.email]) for who in PERSONAS},
+        shown={"anonymous": lambda c: ["Lokal pott", "\"requested\": 50000"]},
+    ),
     "api:per_inhabitant": Row(lambda c: f"/api/v1/allocation-per-inhabitant?year={c.year}", {"GET": everyone(200)}),
     "api:list_projects": Row(lambda c: "/api/v1/projects", {"GET": everyone(200)}, hidden=PUBLIC_SECRETS),
     "api:get_project": Row(lambda c: f"/api/v1/projects/{c.grant.pk}", {"GET": everyone(200)}, hidden=PUBLIC_SECRETS),
@@ -820,6 +857,12 @@ def ctx(world, personas, settings, tmp_path):
     # the local pot's helsefellesskap (the after-commit step run here, as the tests run in one transaction).
     archive_entry = archive_recording.register("application", granted.versions.get())[0]
     assert archive_recording.build(archive_entry), archive_entry.error
+    from rsportal.payments import domain as payments
+
+    payment_request = payments.submit_request(
+        personas.applicant, grant, year=year, period_start=datetime.date(year, 1, 1), period_end=datetime.date(year, 6, 30),
+        costs=[payments.Cost(world.tromso, 50_000, SimpleUploadedFile("bilag.pdf", PDF))],
+    )
     # An annual report PDF the RHF ordered, already built (a stand-in file: the rows test who may open it).
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
@@ -882,6 +925,7 @@ def ctx(world, personas, settings, tmp_path):
         report=report,
         archive_entry=archive_entry,
         archive_document=archive_entry.documents.first(),
+        payment_request=payment_request,
         invitation=invitation,
         invitation_token=invitation_token,
         secretariat_seat=BodyMember.objects.get(body=world.secretariat_body, user=personas.secretariat),
@@ -943,6 +987,9 @@ def state(ctx):
         sorted(Payment.objects.values_list("pk", flat=True)),
         sorted(Report.objects.values_list("pk", flat=True)),
         sorted(JoinRequest.objects.values_list("pk", flat=True)),
+        sorted(PaymentRequest.objects.values_list("pk", "status", "version")),
+        sorted(PartnerRecord.objects.values_list("pk", flat=True)),
+        sorted(PaymentPlan.objects.values_list("pk", "advance_percent")),
     )
 
 

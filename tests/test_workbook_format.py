@@ -101,7 +101,7 @@ def test_annual_report_workbook(personas, two_grants, login):
     client = login(personas.rhf_admin)
     book = book_of(client.get("/oppfolging/rhf/HN/arsmelding-2025.xlsx"))
 
-    assert book.sheetnames == ["Årsmelding 2025"]
+    assert book.sheetnames == ["Årsmelding 2025", "Utbetalinger 2025"]
     table = Table(book.active, "Prosjekt")
     assert_layout(table, "tilsagn, utbetalinger og prosjektrapporter i Helse Nord")
     assert table.header == ["Prosjekt", "Helsefellesskap", "Eiere", "Tilsagn", "Utbetalt", "Brukt", "Andel brukt", "Framdrift", "Effekter", "Læring", "Spredning"]

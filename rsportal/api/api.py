@@ -180,4 +180,56 @@ def per_inhabitant(request, year: int = Query(..., ge=1900, le=2200, description
         for row in allocation_per_inhabitant(year)
     ]
 
+class PaymentFiguresOut(Schema):
+    rhf: RHFOut
+    pot: str = Field(description="The pot (a region's, a helsefellesskap's or a call's money) the grants are paid from")
+    year: int
+    committed: int = Field(description="Kroner committed to projects (tilsagn) for the year")
+    requested: int = Field(description="Kroner the projects have requested paid (utbetalingsanmodninger), returned requests excluded")
+    approved: int = Field(description="Kroner of requests approved by the secretariat (paid or not yet)")
+    paid: int = Field(description="Kroner paid out")
+    passed_on: int = Field(description="Kroner the owners report passed on to partner organisations")
+    paid_requests: int = Field(description="Number of paid requests the times are taken from")
+    median_days: float | None = Field(description="Median days from request to payment")
+    average_days: float | None = Field(description="Average days from request to payment")
+
+
+class PaymentFilters(Schema):
+    year: int | None = Field(None, ge=1900, le=2200, description="Grant year (default: all years)")
+    rhf: str = Field("", max_length=10, pattern=PLAIN_TEXT, description="RHF code, e.g. HN (default: all)")
+
+
+@api.get(
+    "/payments",
+    response=responses(list[PaymentFiguresOut], not_found=True),
+    summary="Money committed, requested, approved, paid and passed on, per pot and year",
+    description="Per pot and grant year: what is committed to projects, requested paid by them, approved, paid, and "
+    "passed on by the owners to their partners, and the time from request to payment. Totals only; no people.",
+)
+def payment_figures(request, filters: Query[PaymentFilters]):
+    from rsportal.payments.queries import figures
+
+    rhfs = RegionalHealthAuthority.objects.all()
+    if filters.rhf:
+        rhfs = [get_object_or_404(RegionalHealthAuthority, code=filters.rhf)]
+    by_id = {r.pk: r for r in rhfs}
+    return [
+        {
+            "rhf": by_id[row.pot.rhf_id],
+            "pot": row.pot.name,
+            "year": row.year,
+            "committed": row.committed,
+            "requested": row.requested,
+            "approved": row.approved,
+            "paid": row.paid,
+            "passed_on": row.passed_on,
+            "paid_requests": len(row.days),
+            "median_days": row.median_days,
+            "average_days": row.average_days,
+        }
+        for row in figures(list(by_id), filters.year)
+        if row.pot is not None
+    ]
+
+
 api.add_router("", "rsportal.catalogue.api.router")

@@ -31,7 +31,9 @@ from rsportal.assessment.queries import prioritisations_for
 from rsportal.core.formatting import kroner, long_date
 from rsportal.followup.models import ReportDue
 from rsportal.followup.queries import own_grants
-from rsportal.funding.models import Appropriation, Commitment, PotYear, Reserve
+from rsportal.funding.models import Appropriation, Commitment, Grant, PotYear, Reserve
+from rsportal.payments import queries as payment_queries
+from rsportal.payments.models import PaymentRequest
 from rsportal.registry.models import Body, BodyMember, Helsefellesskap, Membership
 
 DECISIONS_SHOWN_DAYS = 60
@@ -160,6 +162,9 @@ def applicant(user) -> list[Section]:
         if g.next_due is not None
     ]
     reports.sort(key=lambda i: i.deadline)
+    municipalities, trusts = applicant_scopes(user)
+    owned = Grant.objects.filter(Q(municipalities__in=municipalities) | Q(trusts__in=trusts)).values("pk")
+    transfers = _overdue_transfers(Q(grant_id__in=owned))
     next_deadline = _next_deadline(_calls_open_to(user))
     questions = _waiting_questions(own_applications(user).order_by(), from_applicants=False)
     return [
@@ -173,6 +178,21 @@ def applicant(user) -> list[Section]:
             reports,
             _("Ingen rapporter venter. Prosjekter med tilskudd får rapportfrister når tilsagnet er gitt."),
         ),
+        Section("transfers_overdue", _("Overføringer til partnere over fristen"), transfers, _("Ingen partnere venter på penger over fristen.")),
+    ]
+
+
+def _overdue_transfers(grants: Q) -> list[Item]:
+    """Partners' invoices the owner has not covered in time (payments.queries.overdue_transfers)."""
+    return [
+        Item(
+            f"{grant.title}: {partner.name}",
+            reverse("payments:grant", args=[grant.pk]),
+            None,
+            _("%(amount)s for %(year)s er ikke overført") % {"amount": kroner(amount), "year": year},
+            True,
+        )
+        for grant, partner, year, amount in payment_queries.overdue_transfers(grants)
     ]
 
 
@@ -244,6 +264,14 @@ def secretariat(user) -> list[Section]:
     )
     reports = [Item(d.grant.title, reverse("followup:grant", args=[d.grant_id]), d.due_date, _("Forsinket"), True) for d in overdue]
 
+    managed = Q(grant__pot__rhf_id__in=rhfs) | Q(grant__pot__helsefellesskap_id__in=communities) | Q(grant__helsefellesskap_id__in=communities)
+    requests = [
+        Item(r.grant.title, reverse("payments:request", args=[r.pk]), None, _("%(amount)s for %(year)s, sendt inn %(date)s") % {"amount": kroner(r.amount), "year": r.year, "date": long_date(r.submitted_at)})
+        # Those the person asked for or typed in are left out: someone else must approve them.
+        for r in PaymentRequest.objects.filter(managed, status=PaymentRequest.Status.SUBMITTED).exclude(requested_by=user).exclude(registered_by=user).select_related("grant").order_by("submitted_at", "pk")
+    ]
+    transfers = _overdue_transfers(Q(grant_id__in=Grant.objects.filter(Q(pot__rhf_id__in=rhfs) | Q(pot__helsefellesskap_id__in=communities) | Q(helsefellesskap_id__in=communities)).values("pk")))
+
     meetings = [
         Item(_meeting_title(m), reverse("assessment:meeting", args=[m.pk]), _date(m.starts_at), m.location, date_label=_("Møtedato"))
         for m in Meeting.objects.filter(starts_at__gte=timezone.now()).filter(Q(call_id__in=call_ids) | Q(body_id__in=bodies)).select_related("body", "call").distinct().order_by("starts_at")[:5]
@@ -258,6 +286,8 @@ def secretariat(user) -> list[Section]:
         Section("questions", _("Spørsmål fra søkerne"), questions, _("Ingen spørsmål fra søkerne venter på svar.")),
         Section("prioritise", _("Prioriteringer å gjøre"), prioritise, _("Ingen søknader venter på prioritering i helsefellesskapet.")),
         Section("reports_overdue", _("Rapporter over fristen"), reports, _("Ingen rapporter er over fristen.")),
+        Section("payment_requests", _("Utbetalingsanmodninger å behandle"), requests, _("Ingen utbetalingsanmodninger venter på behandling.")),
+        Section("transfers_overdue", _("Overføringer til partnere over fristen"), transfers, _("Ingen partnere venter på penger over fristen.")),
         Section("meetings", _("Møter framover"), meetings, _("Ingen møter er satt opp. Møter settes opp fra utlysningens side under Behandling.")),
     ]
 

@@ -55,7 +55,10 @@ def _render(job: DocumentJob) -> bytes:
 
     rows = exports.annual_rows(job.rhf, job.year)
     learned = [r for r in rows if r.last_report and (r.last_report.effects or r.last_report.lessons or r.last_report.spreading)]
-    return pdf("followup/annual_pdf.html", {"rhf": job.rhf, "year": job.year, "rows": rows, "learned": learned, "totals": money.totals(rows)})
+    from rsportal.payments.queries import figures
+
+    payments = [r for r in figures([job.rhf.pk], job.year) if r.pot is not None]
+    return pdf("followup/annual_pdf.html", {"rhf": job.rhf, "year": job.year, "rows": rows, "learned": learned, "totals": money.totals(rows), "payments": payments})
 
 
 def build(job: DocumentJob) -> bool:

@@ -75,15 +75,29 @@ def annual_workbook(rhf, year: int, rows) -> bytes:
                 report.spreading if report else "",
             ]
         )
-    return wb.table_workbook(
+    from rsportal.payments import queries as payments
+
+    book = wb.new_book()
+    wb.write_table(
+        wb.add_sheet(book, _("Årsmelding %(year)s") % {"year": year}),
         _("Årsmelding om rekrutterings- og samhandlingstilskuddet %(year)s – %(rhf)s") % {"year": year, "rhf": rhf.name},
         columns,
         table,
         source=_("tilsagn, utbetalinger og prosjektrapporter i %(rhf)s") % {"rhf": rhf.name},
         notes=[_("Beløp i kroner. Brukt er det prosjektene har rapportert.")],
         totals={6: _share(money.totals(rows).share_used)},
-        sheet=_("Årsmelding %(year)s") % {"year": year},
     )
+    # Money out per pot: requested, approved, paid, passed on to partners and how long payment took.
+    figure_columns, figure_rows = payments.figures_sheet(payments.figures([rhf.pk], year))
+    wb.write_table(
+        wb.add_sheet(book, _("Utbetalinger %(year)s") % {"year": year}),
+        _("Utbetalinger per pott %(year)s – %(rhf)s") % {"year": year, "rhf": rhf.name},
+        figure_columns,
+        figure_rows,
+        source=_("tilsagn, utbetalingsanmodninger, utbetalinger og overføringer til partnere i %(rhf)s") % {"rhf": rhf.name},
+        notes=[_("Beløp i kroner. Dager fra anmodning til utbetaling gjelder utbetalte anmodninger.")],
+    )
+    return wb.to_bytes(book)
 
 
 def project_list_workbook(rhf, day) -> bytes:
