@@ -164,6 +164,22 @@ class TestHooks:
         assert re.fullmatch(r"\d\d/00001", entry.case.case_number) and entry.case.title == grant.title
         assert "Tromsø" in entry.correspondent and "Universitetssykehuset" in entry.correspondent
 
+    def test_a_payment_request_is_entered_with_its_documentation(self, after_commit_now, grant, personas, world):  # noqa: F811
+        from rsportal.payments import domain as payments
+
+        year = 2025  # the grant fixture commits 2 MNOK for 2025
+        made = payments.submit_request(
+            personas.applicant, grant, year=year, period_start=datetime.date(year, 1, 1), period_end=datetime.date(year, 6, 30),
+            costs=[payments.Cost(world.tromso, 40_000, SimpleUploadedFile("bilag.pdf", f.PDF))],
+        )
+        entry = Entry.objects.get(kind="payment_request")
+        assert (entry.source_id, entry.direction, entry.status, entry.case.grant) == (str(made.pk), Entry.Direction.INCOMING, "stored", grant)
+        assert entry.correspondent == "Tromsø" and entry.title.startswith("Utbetalingsanmodning: ")
+        assert f"1. januar {year}" in entry.title
+        main, attachment = entry.documents.order_by("number")
+        assert_pdfa(main)
+        assert attachment.role == "attachment" and stored_bytes(attachment) == f.PDF
+
 
 @pytest.fixture
 def archived(after_commit_now, held, personas):  # noqa: F811

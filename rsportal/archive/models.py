@@ -82,6 +82,7 @@ class Entry(models.Model):
         LETTER = "letter", _("Vedtaksbrev")
         MINUTES = "minutes", _("Protokoll")
         REPORT = "report", _("Rapport")
+        PAYMENT_REQUEST = "payment_request", _("Utbetalingsanmodning")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Venter på dokumenter")

@@ -70,6 +70,20 @@ def report_context(report, entry) -> dict:
     }
 
 
+def payment_request_context(request, entry) -> dict:
+    return {
+        "entry": entry,
+        "request": request,
+        "submitted": formatting.long_date(request.submitted_at),
+        "period": f"{formatting.long_date(request.period_start)} – {formatting.long_date(request.period_end)}",
+        "amount": formatting.kroner(request.amount),
+        "own_contribution": formatting.kroner(request.own_contribution),
+        "requester": request.requester_name or "–",
+        "costs": [(line.organisation.name, formatting.kroner(line.amount), line.documentation_name or "–") for line in request.costs.all()],
+        "report": formatting.long_date(request.report.submitted_at) if request.report_id else "",
+    }
+
+
 def minutes_context(meeting) -> dict:
     """The approved minutes in full: the archive keeps the record, not a reader's redacted copy."""
     from rsportal.assessment import minutes

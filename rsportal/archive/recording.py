@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rsportal.core import formatting
 from rsportal.core.audit import record as audit
 
 from . import pdfa
@@ -33,6 +34,7 @@ SOURCES = {
     Entry.Kind.LETTER: "assessment.decision",
     Entry.Kind.MINUTES: "assessment.meeting",
     Entry.Kind.REPORT: "followup.report",
+    Entry.Kind.PAYMENT_REQUEST: "payments.paymentrequest",
 }
 
 
@@ -93,6 +95,17 @@ def _owners(application) -> str:
     return ", ".join(names) or str(application.helsefellesskap)
 
 
+def _grant_case(grant):
+    """The case a document about a grant belongs to: its application's, or (decided outside the
+    portal) the grant's own; with the owners' names."""
+    from rsportal.assessment.models import Decision
+
+    decision = Decision.objects.filter(grant=grant).select_related("application").first()
+    if decision:
+        return decision.application, _owners(decision.application)
+    return grant, ", ".join([m.name for m in grant.municipalities.all()] + [t.name for t in grant.trusts.all()])
+
+
 def describe(kind: str, source) -> list[Registration]:
     if kind == Entry.Kind.APPLICATION:
         application = source.application
@@ -117,14 +130,17 @@ def describe(kind: str, source) -> list[Registration]:
             Registration(item.application, Entry.Direction.INTERNAL, source.minutes_approved_at or timezone.now(), source.body.name, title)
             for item in source.items.select_related("application").order_by("order", "pk")
         ]
+    if kind == Entry.Kind.PAYMENT_REQUEST:
+        subject, _owner_names = _grant_case(source.grant)
+        return [
+            Registration(
+                subject, Entry.Direction.INCOMING, source.submitted_at, source.recipient.name,
+                _("Utbetalingsanmodning: %(title)s (%(year)s, %(start)s–%(end)s)")
+                % {"title": source.grant.title, "year": source.year, "start": formatting.long_date(source.period_start), "end": formatting.long_date(source.period_end)},
+            )
+        ]
     if kind == Entry.Kind.REPORT:
-        from rsportal.assessment.models import Decision
-
-        decision = Decision.objects.filter(grant=source.grant).select_related("application").first()
-        subject = decision.application if decision else source.grant
-        owners = _owners(decision.application) if decision else ", ".join(
-            [m.name for m in source.grant.municipalities.all()] + [t.name for t in source.grant.trusts.all()]
-        )
+        subject, owners = _grant_case(source.grant)
         return [
             Registration(
                 subject, Entry.Direction.INCOMING, source.submitted_at, owners,
@@ -285,6 +301,12 @@ def files_for(entry: Entry) -> list[File]:
         for spending in source.spending.order_by("year"):
             if spending.accounts:
                 files.append(_original(_("Prosjektregnskap %(year)s: %(name)s") % {"year": spending.year, "name": spending.accounts_name}, spending.accounts, spending.accounts_content_type))
+        return files
+    if entry.kind == Entry.Kind.PAYMENT_REQUEST:
+        files = [File(Document.Role.MAIN, entry.title, pdfa.render("archive/payment_request_pdf.html", pdfa.payment_request_context(source, entry)), ext, fmt, mime)]
+        for line in source.costs.all():
+            if line.documentation:
+                files.append(_original(_("Dokumentasjon: %(org)s, %(name)s") % {"org": line.organisation.name, "name": line.documentation_name}, line.documentation, line.documentation_content_type))
         return files
     raise ValueError(entry.kind)
 

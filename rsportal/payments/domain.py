@@ -14,6 +14,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rsportal import archive
 from rsportal.accounts import permissions as account_permissions
 from rsportal.applications.models import BudgetLine
 from rsportal.applications.permissions import applicant_scopes
@@ -270,6 +271,7 @@ def _create(actor, grant, *, year, period_start, period_end, costs, own_contribu
             line.documentation_content_type = content_types[index]
             line.documentation.save(cost.documentation.name, cost.documentation, save=False)
         line.save()
+    archive.record("payment_request", request, actor)  # a registry entry in the grant's case, after commit
     record(actor, "payments.request_submitted", request, _("Utbetalingsanmodning for %(year)s: %(amount)s") % {"year": year, "amount": kroner(amount)}, grant=grant.pk)
     notify(
         _secretariat_emails(grant),
