@@ -26,6 +26,7 @@ def overview(request):
         "funding/overview.html",
         {
             "appropriations": appropriations,
+            "national": queries.national_years(appropriations),
             "per_inhabitant": per_inhabitant,
             "pots": [(pot, summaries[pot.pk]) for pot in pots],
             "classifies": queries.money_scope(request.user).classifies,
@@ -48,9 +49,11 @@ def _pot_context(request, pot, reserve_form=None, carry_form=None, stale=False):
         "reserves",
     )
     can_manage = permissions.can_manage_money(request.user, rhf=pot.rhf, helsefellesskap=pot.helsefellesskap)
+    summaries = queries.year_summaries([pot])[pot.pk]
     return {
         "pot": pot,
-        "summaries": queries.year_summaries([pot])[pot.pk],
+        "summaries": summaries,
+        "calls": _calls_against(pot, summaries),
         "years": years,
         "children": pot.children.all(),
         "can_manage": can_manage,
@@ -59,6 +62,16 @@ def _pot_context(request, pot, reserve_form=None, carry_form=None, stale=False):
         "reserve_expected": _expected(reserve_form, pot, stale),
         "carry_expected": _expected(carry_form, pot, stale),
     }
+
+
+def _calls_against(pot, summaries) -> list[tuple]:
+    """The pot's calls with a frame, each beside what the pot has free in the frame's year, so a
+    frame set from a decision (a committee's minutes) can be read against the ledger."""
+    from rsportal.applications.models import Call  # applications builds on funding
+
+    free = {summary.year: summary.available for summary in summaries}
+    calls = Call.objects.filter(pot=pot, frame_amount__isnull=False).exclude(status=Call.Status.DRAFT).order_by("frame_year", "title")
+    return [(call, free.get(call.frame_year)) for call in calls]
 
 
 @role_required

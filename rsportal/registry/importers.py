@@ -127,6 +127,15 @@ def load_snapshot(data_dir: Path = SNAPSHOT_DIR) -> dict[str, int]:
         )
         models.Body.objects.update_or_create(kind=row["kind"], name=row["name"], **owner, defaults={})
     counts["bodies"] = len(rows)
+
+    # Older snapshots have no national figures; the money pages then show the booked ones only.
+    rows = read_csv(data_dir / "national_grant.csv") if (data_dir / "national_grant.csv").exists() else []
+    for row in rows:
+        models.NationalGrant.objects.update_or_create(
+            year=int(row["year"]),
+            defaults={"amount": int(row["amount"]) if row["amount"] else None, "source": row["source"], "note": row["note"]},
+        )
+    counts["national_grant"] = len(rows)
     return counts
 
 

@@ -28,6 +28,28 @@ class RegionalHealthAuthority(models.Model):
         return self.name
 
 
+class NationalGrant(models.Model):
+    """The RS grant in the state budget for one year, as the public sources give it.
+
+    Reference data beside the registry's population figures: the money pages set the
+    appropriations booked in the portal against it, so a year whose split between the RHFs
+    is not known says so instead of looking complete. `amount` is empty where no source
+    gives the year's figure."""
+
+    year = models.PositiveSmallIntegerField(_("år"), unique=True)
+    amount = models.PositiveBigIntegerField(_("beløp (kr)"), null=True, blank=True)
+    source = models.CharField(_("kilde"), max_length=300, blank=True)
+    note = models.TextField(_("merknad"), blank=True)
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("RS-tilskudd i statsbudsjettet")
+        verbose_name_plural = _("RS-tilskudd i statsbudsjettet")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.amount if self.amount is not None else '-'}"
+
+
 class County(models.Model):
     number = models.CharField(_("fylkesnummer"), max_length=2, unique=True)
     name = models.CharField(_("navn"), max_length=100)
