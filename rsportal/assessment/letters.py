@@ -225,7 +225,7 @@ def _compose(template, *, body, case_number, day, values, **facts) -> Letter:
 
 def recipients(application) -> list[Recipient]:
     """The owning organisations (all participants if none is marked owner), as addressed in a letter."""
-    participants = list(application.participants.select_related("municipality", "trust"))
+    participants = list(application.participants.select_related("municipality", "trust", "district"))
     owners = [p for p in participants if p.is_owner] or participants
     result = []
     for p in owners:
