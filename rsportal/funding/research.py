@@ -1,0 +1,79 @@
+"""The research share of a grant: where the call says research is deducted (Call.research_deducted,
+board case 154-2024 and STU minutes 1/2026: "Det gjøres fratrekk for tilskudd til forskning"),
+the research the application budgets for is set aside from the granted amount, and only the rest
+is paid to the project.
+
+The application gives one research figure for the whole project; it is spread over the granted
+years in proportion to each year's amount (largest remainder, so the parts add up to the krone),
+and never exceeds what is granted."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class ResearchYear:
+    year: int
+    granted: int
+    research: int
+
+    @property
+    def to_project(self) -> int:
+        return self.granted - self.research
+
+
+@dataclass(frozen=True)
+class ResearchSplit:
+    rows: list[ResearchYear]
+
+    @property
+    def granted(self) -> int:
+        return sum(r.granted for r in self.rows)
+
+    @property
+    def research(self) -> int:
+        return sum(r.research for r in self.rows)
+
+    @property
+    def to_project(self) -> int:
+        return self.granted - self.research
+
+    def for_year(self, year: int) -> ResearchYear | None:
+        return next((r for r in self.rows if r.year == year), None)
+
+
+def split(research_share: int, amounts: dict[int, int]) -> ResearchSplit | None:
+    """`research_share` spread over the granted `amounts` per year; None when nothing is deducted."""
+    from .domain import split_by_shares
+
+    amounts = {year: amount for year, amount in amounts.items() if amount}
+    total = sum(amounts.values())
+    share = min(research_share or 0, total)
+    if share <= 0:
+        return None
+    years = sorted(amounts)
+    parts = dict(split_by_shares(share, [(year, Decimal(amounts[year])) for year in years]))
+    return ResearchSplit([ResearchYear(year, amounts[year], parts[year]) for year in years])
+
+
+def deducted_share(application) -> int:
+    """What the call deducts for research from a grant on this application (0 if it deducts nothing)."""
+    if application is None or not application.call.research_deducted:
+        return 0
+    return application.research_share or 0
+
+
+def for_grant(grant) -> ResearchSplit | None:
+    """The split of a grant decided on an application in a call that deducts research, from its
+    active commitments; None for a grant with nothing deducted (or decided outside the portal)."""
+    from .models import Commitment
+
+    decision = getattr(grant, "decision", None)
+    application = decision.application if decision is not None and decision.application_id else None
+    share = deducted_share(application)
+    if not share:
+        return None
+    amounts: dict[int, int] = {}
+    for commitment in grant.commitments.filter(status__in=Commitment.ACTIVE).select_related("pot_year"):
+        amounts[commitment.pot_year.year] = amounts.get(commitment.pot_year.year, 0) + commitment.amount
+    return split(share, amounts)
