@@ -120,8 +120,10 @@ def test_a_grant_counts_the_district_as_oslo_and_the_private_hospital_as_the_spe
     assert list(grant.municipalities.all()) == [oslo.municipality] and list(grant.trusts.all()) == [oslo.lovisenberg]
     facts = next(g for g in statistics.portfolio() if g.pk == grant.pk)
     assert (facts.municipality_ids, facts.trust_ids, facts.ownership) == ({oslo.municipality.pk}, {oslo.lovisenberg.pk}, "both")
-    # Names everywhere: the letter's addressees, the catalogue, the minutes' organisations.
-    assert sorted(r.name for r in letters.recipients(application)) == ["Lovisenberg Diakonale Sykehus", "Oslo kommune, Bydel Gamle Oslo"]
+    # Names everywhere: the letter's addressees (with the address the secretariat keeps), the catalogue.
+    registry.update_district(oslo.secretariat, district, postal_address="Postboks 9, 0601 Oslo")
+    recipients = sorted((r.name, r.address) for r in letters.recipients(application))
+    assert recipients == [("Lovisenberg Diakonale Sykehus", ""), ("Oslo kommune, Bydel Gamle Oslo", "Postboks 9, 0601 Oslo")]
     page = login(personas.applicant).get(f"/prosjekter/{grant.pk}/").content.decode()
     assert "Bydel Gamle Oslo" in page and "Bydel Sagene" in page and "Lovisenberg Diakonale Sykehus" in page
 
@@ -145,3 +147,23 @@ def test_letter_details_are_edited_by_the_secretariat_and_printed_in_letters(wor
     # Outside the secretariat's helsefellesskap: not found.
     assert login(personas.secretariat).get(url).status_code == 404
     assert login(personas.secretariat).get(f"/administrasjon/organisasjoner/kommuner/{oslo.municipality.pk}/").status_code == 404
+
+
+def test_the_organisation_lists_cost_the_same_with_more_rows(world, personas, oslo, login, client):
+    from .test_query_counts import assert_constant
+
+    login(oslo.secretariat)
+    registry.register_district(oslo.secretariat, municipality=oslo.municipality, name="Bydel 0")
+
+    rounds = iter(range(3))
+
+    def more():
+        start = 1 + 5 * next(rounds)
+        for n in range(start, start + 5):
+            registry.register_district(oslo.secretariat, municipality=oslo.municipality, name=f"Bydel {n}")
+            municipality = f.MunicipalityFactory(name=f"Nabo {n}")
+            f.MembershipFactory(helsefellesskap=oslo.hf, municipality=municipality)
+            HealthTrust.objects.create(code=f"P{n}", name=f"Privat {n}", rhf=world.rhf, kind=HealthTrust.Kind.PRIVATE, area_trust=oslo.ous)
+
+    for url in ("/administrasjon/organisasjoner/", "/administrasjon/organisasjoner/kommuner/", "/administrasjon/organisasjoner/helseforetak/"):
+        assert_constant(client, url, more)
