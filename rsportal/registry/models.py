@@ -116,7 +116,7 @@ class CityDistrict(models.Model):
 
     municipality = models.ForeignKey(Municipality, verbose_name=_("kommune"), on_delete=models.PROTECT, related_name="districts")
     name = models.CharField(_("navn"), max_length=100, help_text=_("Slik bydelen kaller seg, for eksempel «Bydel Gamle Oslo»."))
-    number = models.CharField(_("bydelsnummer"), max_length=6, blank=True, help_text=_("SSBs bydelsnummer, for eksempel 030101."))
+    number = models.CharField(_("bydelsnummer"), max_length=6, blank=True, help_text=_("SSBs bydelsnummer, for eksempel «030101». Kan stå tomt."))
     # For letters, like a municipality's; blank where not known (never guessed).
     org_number = models.CharField(_("organisasjonsnummer"), max_length=9, blank=True)
     postal_address = models.TextField(_("postadresse"), blank=True, help_text=_("Slik den skal stå i brev, for eksempel «Postboks 1, 9050 Storsteinnes»."))

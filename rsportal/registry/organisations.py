@@ -71,7 +71,8 @@ class Districts(Organisations):
 
 class DistrictList(Districts, backoffice.List):
     template_name = "backoffice/registry/districts.html"
-    columns = [("name", None), (lambda d: d.municipality.official_name, gettext_lazy("Kommune")), ("number", None), ("org_number", None)]
+    # SSB's district number is kept for matching with SSB data, not shown: a six-digit code says nothing to a reader.
+    columns = [("name", None), (lambda d: d.municipality.official_name, gettext_lazy("Kommune")), ("org_number", None)]
     create_url_name = "organisations:district-create"
     create_label = gettext_lazy("Registrer bydel")
     intro = gettext_lazy(
@@ -102,7 +103,6 @@ class DistrictUpdate(Districts, backoffice.Update):
 class DistrictDetail(Districts, backoffice.Detail):
     fields = [
         (lambda d: d.municipality.official_name, gettext_lazy("Kommune")),
-        ("number", None),
         ("org_number", None),
         ("postal_address", None),
         (lambda d: d.official_name, gettext_lazy("Navn i brev")),

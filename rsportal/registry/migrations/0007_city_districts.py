@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(help_text='Slik bydelen kaller seg, for eksempel «Bydel Gamle Oslo».', max_length=100, verbose_name='navn')),
-                ('number', models.CharField(blank=True, help_text='SSBs bydelsnummer, for eksempel 030101.', max_length=6, verbose_name='bydelsnummer')),
+                ('number', models.CharField(blank=True, help_text='SSBs bydelsnummer, for eksempel «030101». Kan stå tomt.', max_length=6, verbose_name='bydelsnummer')),
                 ('org_number', models.CharField(blank=True, max_length=9, verbose_name='organisasjonsnummer')),
                 ('postal_address', models.TextField(blank=True, help_text='Slik den skal stå i brev, for eksempel «Postboks 1, 9050 Storsteinnes».', verbose_name='postadresse')),
                 ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='districts', to='registry.municipality', verbose_name='kommune')),
