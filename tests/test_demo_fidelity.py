@@ -90,6 +90,14 @@ def test_only_commitments_the_sources_call_conditional_are_conditional(demo, db)
     ]
     vefsn = Grant.objects.get(title__startswith="Intermediær døgnpost Vefsn")
     assert list(vefsn.commitments.values_list("pot_year__year", "amount", "status")) == [(2026, 21 * M, "firm")]
+    # The only conditional years are those of the demo round's own (invented) decisions, whose
+    # reasons say so; each is a later year of its grant.
+    conditional = Commitment.objects.filter(status=Commitment.Status.CONDITIONAL).select_related("grant__decision", "pot_year")
+    assert conditional.exists()
+    for commitment in conditional:
+        decision = commitment.grant.decision
+        assert f"{commitment.pot_year.year}" in decision.reason and "betinget av tilfredsstillende framdrift" in decision.reason
+        assert commitment.pot_year.year > min(int(year) for year in decision.amounts)
 
 
 def test_table_18_has_27_rows(demo, db):
