@@ -45,3 +45,26 @@ def test_secretariat_registers_a_district_and_corrects_an_address(page, log_in, 
     expect(page.locator("main")).to_contain_text("9038 Tromsø")
     page.goto("/administrasjon/organisasjoner/kommuner/")
     check(page, "municipalities")
+
+
+def test_the_demo_money_pages_read_the_sources_with_axe_clean(page, live_server):
+    """The money overview (the state budget's RS grant beside what is booked) and the regional pot
+    (its calls beside the free money, Prosjekt X and Vefsn paid from it), at 1280 and 320 px."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from rsportal.demo.loader import DEMO_PASSWORD
+    from rsportal.funding.models import Pot
+
+    from .conftest import sign_in
+
+    call_command("load_demo", stdout=open("/dev/null", "w"))
+    sign_in(page, get_user_model().objects.get(username="sekretariat.nord"), DEMO_PASSWORD)
+    page.goto("/midler/")
+    expect(page.get_by_role("table", name="RS-tilskuddet i statsbudsjettet og bokførte bevilgninger per år")).to_contain_text("286 000 000 kr")
+    check(page, "money-overview-demo")
+    regional = Pot.objects.get(name="Regional søknadsbasert ordning Helse Nord")
+    page.goto(f"/midler/potter/{regional.pk}/")
+    expect(page.locator("main")).to_contain_text("tas direkte av RS-potten")
+    expect(page.get_by_role("table", name="Utlysninger med ramme og ledige midler i potten")).to_contain_text("46 300 000 kr")
+    check(page, "regional-pot-demo")
