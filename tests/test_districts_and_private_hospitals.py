@@ -42,8 +42,17 @@ def oslo(world):
     return SimpleNamespace(hf=hf, municipality=municipality, secretariat=secretariat, lovisenberg=lovisenberg, ous=ous)
 
 
-def test_the_snapshot_holds_oslos_districts_and_the_private_hospitals_the_sources_name(db):
+def test_the_snapshot_holds_oslos_districts_and_the_private_hospitals_the_sources_name(db, client):
     importers.load_snapshot()
+    from django.contrib.auth import get_user_model
+
+    from rsportal.security.testing import force_verified_login
+
+    force_verified_login(client, get_user_model().objects.create_superuser("leser", "leser@example.invalid", "x"))
+    response = client.get("/helsefellesskap/oslo/")
+    page = response.content.decode()
+    assert response.status_code == 200, page[page.find("<main"):][:600]
+    assert "Lovisenberg Diakonale Sykehus" in page and "Diakonhjemmet Sykehus" in page and "Bydel Søndre Nordstrand (Oslo kommune)" in page
     districts = CityDistrict.objects.filter(municipality__number="0301")
     assert districts.count() == 15 and districts.filter(name="Bydel Gamle Oslo", number="030101").exists()
     private = {t.name: t.area_trust.code for t in HealthTrust.objects.filter(kind=HealthTrust.Kind.PRIVATE)}
