@@ -77,3 +77,34 @@ def for_grant(grant) -> ResearchSplit | None:
     for commitment in grant.commitments.filter(status__in=Commitment.ACTIVE).select_related("pot_year"):
         amounts[commitment.pot_year.year] = amounts.get(commitment.pot_year.year, 0) + commitment.amount
     return split(share, amounts)
+
+
+def mark_commitments(pot_years) -> None:
+    """Give each grant commitment of the loaded `pot_years` (with their commitments prefetched, each
+    with grant__decision__application__call) `research` and `to_project`: the part of it set aside
+    for research, and what is paid to the project. No queries of its own."""
+    from .models import Commitment
+
+    amounts: dict[int, dict[int, int]] = {}
+    grants = {}
+    for pot_year in pot_years:
+        for c in pot_year.commitments.all():
+            c.research = 0
+            if c.grant_id and c.status in Commitment.ACTIVE:
+                amounts.setdefault(c.grant_id, {})
+                amounts[c.grant_id][pot_year.year] = amounts[c.grant_id].get(pot_year.year, 0) + c.amount
+                grants[c.grant_id] = c.grant
+    splits = {}
+    for grant_id, by_year in amounts.items():
+        decision = getattr(grants[grant_id], "decision", None)
+        application = decision.application if decision is not None and decision.application_id else None
+        splits[grant_id] = split(deducted_share(application), by_year)
+    for pot_year in pot_years:
+        left: dict[int, int] = {}  # a year with several commitments: the research goes on the first ones
+        for c in pot_year.commitments.all():
+            grant_split = splits.get(c.grant_id)
+            row = grant_split.for_year(pot_year.year) if grant_split else None
+            if row and c.status in Commitment.ACTIVE:
+                c.research = min(left.setdefault(c.grant_id, row.research), c.amount)
+                left[c.grant_id] -= c.research
+                c.to_project = c.amount - c.research

@@ -50,7 +50,7 @@ def _pot_context(request, pot, reserve_form=None, carry_form=None, stale=False):
             "reserves",
         )
     )
-    _mark_research(years)
+    research.mark_commitments(years)
     can_manage = permissions.can_manage_money(request.user, rhf=pot.rhf, helsefellesskap=pot.helsefellesskap)
     summaries = queries.year_summaries([pot])[pot.pk]
     return {
@@ -65,34 +65,6 @@ def _pot_context(request, pot, reserve_form=None, carry_form=None, stale=False):
         "reserve_expected": _expected(reserve_form, pot, stale),
         "carry_expected": _expected(carry_form, pot, stale),
     }
-
-
-def _mark_research(years) -> None:
-    """Give each grant commitment `research` and `to_project`: the part of it the call sets aside
-    for research, and what is paid to the project (funding.research), read from the loaded rows."""
-    amounts: dict[int, dict[int, int]] = {}
-    grants = {}
-    for pot_year in years:
-        for c in pot_year.commitments.all():
-            c.research = 0
-            if c.grant_id and c.status in Commitment.ACTIVE:
-                amounts.setdefault(c.grant_id, {})
-                amounts[c.grant_id][pot_year.year] = amounts[c.grant_id].get(pot_year.year, 0) + c.amount
-                grants[c.grant_id] = c.grant
-    splits = {}
-    for grant_id, by_year in amounts.items():
-        decision = getattr(grants[grant_id], "decision", None)
-        application = decision.application if decision is not None and decision.application_id else None
-        splits[grant_id] = research.split(research.deducted_share(application), by_year)
-    for pot_year in years:
-        left: dict[int, int] = {}  # a year with several commitments: the research goes on the first ones
-        for c in pot_year.commitments.all():
-            split = splits.get(c.grant_id)
-            row = split.for_year(pot_year.year) if split else None
-            if row and c.status in Commitment.ACTIVE:
-                c.research = min(left.setdefault(c.grant_id, row.research), c.amount)
-                left[c.grant_id] -= c.research
-                c.to_project = c.amount - c.research
 
 
 def _calls_against(pot, summaries) -> list[tuple]:
