@@ -26,6 +26,7 @@ urlpatterns = [
     path("administrasjon/", include("rsportal.core.backoffice_urls")),
     path("administrasjon/tilskudd/", include("rsportal.funding.registration_urls")),
     path("administrasjon/organer/", include("rsportal.registry.backoffice_urls")),
+    path("administrasjon/organisasjoner/", include("rsportal.registry.organisation_urls")),
     path("administrasjon/personer/", include("rsportal.accounts.backoffice_urls")),
     path("administrasjon/midler/", include("rsportal.funding.office_urls")),
     path("administrasjon/brevmaler/", include("rsportal.assessment.letter_urls")),

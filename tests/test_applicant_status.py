@@ -329,4 +329,4 @@ class TestParticipantFormErrors:
         response = login(personas.applicant).post(f"/soknader/{draft.pk}/deltakere/", {"contact_name": "Kari", "contact_email": "kari@example.invalid"})
         assert response.status_code == 400
         summary = re.search(r"<ds-error-summary.*?</ds-error-summary>", response.content.decode(), re.S).group(0)
-        assert "Velg enten en kommune eller et helseforetak." in summary and 'href="#participant_municipality"' in summary
+        assert "Velg én kommune, ett helseforetak (eller privat ideelt sykehus) eller én bydel." in summary and 'href="#participant_municipality"' in summary

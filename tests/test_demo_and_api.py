@@ -65,9 +65,9 @@ class TestDemoData:
         assert list(nurse.commitments.order_by("pot_year__year").values_list("pot_year__year", "amount", "status")) == [
             (2025, 2_000_000, "firm"),
             (2026, 2_000_000, "firm"),
-            (2027, 2_000_000, "conditional"),
-            (2028, 2_000_000, "conditional"),
-            (2029, 2_000_000, "conditional"),
+            (2027, 2_000_000, "firm"),
+            (2028, 2_000_000, "firm"),
+            (2029, 2_000_000, "firm"),
         ]
         assert set(nurse.municipalities.values_list("name", flat=True)) == {"Vefsn", "Rana", "Lurøy", "Hemnes", "Leirfjord"}
         assert list(nurse.trusts.values_list("code", flat=True)) == ["HSYK"]
@@ -75,10 +75,11 @@ class TestDemoData:
     def test_helse_nord_2026_money(self, db):
         regional = Pot.objects.get(name="Regional søknadsbasert ordning Helse Nord")
         year = PotYear.objects.get(pot=regional, year=2026)
-        # 90 MNOK, minus Vefsn 21 MNOK, minus 2026 commitments of table 18 (7 044 + 13 250 thousand)
-        assert year.frame == 90 * M
-        assert year.committed() == 21 * M + 20_294_000
-        assert year.available() >= 46_300_000  # the second round's frame in the 2026 minutes fits
+        # 90 MNOK and unspent 2025 money, minus Vefsn 21 MNOK, Prosjekt X 10 MNOK and the 2026
+        # commitments of table 18 (7 044 + 13 250 thousand): the second round's frame in the minutes.
+        assert year.frame == 90 * M + 7_594_000
+        assert year.committed() == 21 * M + 10 * M + 20_294_000
+        assert year.available() == 46_300_000
         prosjekt_x = PotYear.objects.get(pot__name="Prosjekt X", year=2026)
         assert (prosjekt_x.frame, prosjekt_x.committed()) == (10 * M, 5 * M)
         for pot_year in PotYear.objects.all():

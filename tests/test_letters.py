@@ -168,7 +168,7 @@ class TestLetter:
         assert "2027 4 000 000 kr 3 000 000 kr" in text
         assert "2028 1 250 000 kr 1 000 000 kr (betinget)" in text
         assert "Sum 5 250 000 kr 4 000 000 kr" in text
-        assert "Søknaden oppgir 300 000 kr til forskning" in text
+        assert "Søknaden oppgir forskning for 300 000 kr; dette beløpet settes av og utbetales ikke til prosjektet, som får utbetalt 3 700 000 kr." in text
         assert "Med hilsen Kari Nordmann Fagdirektør Helse Nord RHF" in text
         assert "Dokumentet er elektronisk godkjent og har derfor ingen signatur." in text
         assert "Klage sendes Helse Nord RHF innen tre uker. Saksnummer 26/00123." in text

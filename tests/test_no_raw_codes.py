@@ -51,7 +51,7 @@ SKIP = ("/logg-ut/", "/static/", "/media/", "/api/", "/admin/", "/logg-inn/")
 SKIP_QUERY = ("format=maskinlesbar",)
 
 # Codes that are also Norwegian words (or names), so finding them in a text proves nothing.
-NORWEGIAN_WORDS = {"digital", "part", "annet", "full"}
+NORWEGIAN_WORDS = {"digital", "part", "annet", "full", "private"}  # "private ideelle sykehus"
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 # A case number (saksnummer) is written "26/00123": its zero-padded running number is not an amount.
 BARE_NUMBER = re.compile(r"(?<![\d.,\u00a0/])\d{5,}(?![\d.,]\d)")

@@ -43,6 +43,7 @@ from rsportal.assessment import domain as assessment
 from rsportal.assessment.models import AgendaItem, Conflict, Decision, FormalCheck, Forwarding, Score, Vote
 from rsportal.followup import domain as followup
 from rsportal.followup.forms import ReportForm
+from rsportal.registry.domain import register_district
 from rsportal.followup.models import Payment, Report
 from rsportal.funding import domain
 from rsportal.funding.models import Appropriation, Commitment, Pot
@@ -529,6 +530,32 @@ MATRIX: dict[str, Row] = {
     "archive:export": Row(lambda c: f"/administrasjon/arkiv/{c.world.secretariat_body.pk}/uttrekk/", {"GET": OWN_BODY}),
     "archive:entry": Row(lambda c: f"/administrasjon/arkiv/journalpost/{c.archive_entry.pk}/", {"GET": OWN_BODY}),
     "archive:document": Row(lambda c: f"/administrasjon/arkiv/dokument/{c.archive_document.pk}/", {"GET": OWN_BODY}),
+    # Organisations of the secretariat's helsefellesskap: city districts, organisation numbers and
+    # addresses. Both letter fields may be blank, so an empty POST passes the form and is refused
+    # for carrying no version of the organisation (409), like any stale save.
+    "organisations:districts": Row(
+        lambda c: "/administrasjon/organisasjoner/",
+        {"GET": only(these(200, BACK_OFFICE))},
+        hidden={"other_secretariat": lambda c: [f"/administrasjon/organisasjoner/bydeler/{c.district.pk}/"]},
+        shown={"secretariat": lambda c: [f"/administrasjon/organisasjoner/bydeler/{c.district.pk}/"]},
+    ),
+    "organisations:district-create": Row(lambda c: "/administrasjon/organisasjoner/bydeler/ny/", {"GET": only(these(200, BACK_OFFICE)), "POST": only(these(400, BACK_OFFICE))}),
+    "organisations:district": Row(lambda c: f"/administrasjon/organisasjoner/bydeler/{c.district.pk}/", {"GET": OWN_BODY}),
+    "organisations:district-update": Row(lambda c: f"/administrasjon/organisasjoner/bydeler/{c.district.pk}/endre/", {"GET": OWN_BODY, "POST": own_body(400)}),
+    "organisations:district-history": Row(lambda c: f"/administrasjon/organisasjoner/bydeler/{c.district.pk}/historikk/", {"GET": OWN_BODY}),
+    "organisations:municipalities": Row(
+        lambda c: "/administrasjon/organisasjoner/kommuner/",
+        {"GET": only(these(200, BACK_OFFICE))},
+        hidden={"other_secretariat": lambda c: [f"/administrasjon/organisasjoner/kommuner/{c.world.tromso.pk}/"]},
+        shown={"secretariat": lambda c: [f"/administrasjon/organisasjoner/kommuner/{c.world.tromso.pk}/"]},
+    ),
+    "organisations:municipality": Row(lambda c: f"/administrasjon/organisasjoner/kommuner/{c.world.tromso.pk}/", {"GET": OWN_BODY}),
+    "organisations:municipality-update": Row(lambda c: f"/administrasjon/organisasjoner/kommuner/{c.world.tromso.pk}/endre/", {"GET": OWN_BODY, "POST": own_body(409)}),
+    "organisations:municipality-history": Row(lambda c: f"/administrasjon/organisasjoner/kommuner/{c.world.tromso.pk}/historikk/", {"GET": OWN_BODY}),
+    "organisations:trusts": Row(lambda c: "/administrasjon/organisasjoner/helseforetak/", {"GET": only(these(200, BACK_OFFICE))}),
+    "organisations:trust": Row(lambda c: f"/administrasjon/organisasjoner/helseforetak/{c.world.trust.pk}/", {"GET": OWN_BODY}),
+    "organisations:trust-update": Row(lambda c: f"/administrasjon/organisasjoner/helseforetak/{c.world.trust.pk}/endre/", {"GET": OWN_BODY, "POST": own_body(409)}),
+    "organisations:trust-history": Row(lambda c: f"/administrasjon/organisasjoner/helseforetak/{c.world.trust.pk}/historikk/", {"GET": OWN_BODY}),
     # Decision-letter templates are the RHF's: its administrators (here only the system
     # administrator) edit them; everyone else who manages nothing of an RHF gets 403.
     "letters:list": Row(lambda c: "/administrasjon/brevmaler/", {"GET": only({"sysadmin": 200})}),
@@ -931,6 +958,7 @@ def ctx(world, personas, settings, tmp_path):
         secretariat_seat=BodyMember.objects.get(body=world.secretariat_body, user=personas.secretariat),
         applicant_role=OrganisationRole.objects.get(user=personas.applicant),
         representation=representation,
+        district=register_district(personas.secretariat, municipality=world.tromso, name="Bydel Sentrum"),
     )
 
 

@@ -131,16 +131,33 @@ def save_section(actor, application: Application, section: str, form, expected_v
 
 @transaction.atomic
 def add_participant(
-    actor, application: Application, *, municipality=None, trust=None, is_owner=False, contact_name="", contact_email="", contact_phone="", publish_contact=False
+    actor,
+    application: Application,
+    *,
+    municipality=None,
+    trust=None,
+    district=None,
+    is_owner=False,
+    contact_name="",
+    contact_email="",
+    contact_phone="",
+    publish_contact=False,
 ) -> Participant:
+    """Add a municipality, a trust (or private non-profit hospital) or a city district. A district
+    takes part as itself but is counted as its municipality, so the participant carries both."""
     lifecycle.require(application, lifecycle.ADD_PARTICIPANT, actor, is_owner=is_owner)
-    organisation = municipality or trust
-    if application.participants.filter(municipality=municipality, trust=trust).exists():
+    if district is not None:
+        if municipality is not None and municipality != district.municipality:
+            raise ApplicationError(_("%(district)s hører ikke til %(municipality)s.") % {"district": district, "municipality": municipality.name})
+        municipality = district.municipality
+    organisation = district or municipality or trust
+    if application.participants.filter(municipality=municipality, trust=trust, district=district).exists():
         raise ApplicationError(_("%(org)s er allerede med i søknaden.") % {"org": organisation})
     participant = Participant.objects.create(
         application=application,
         municipality=municipality,
         trust=trust,
+        district=district,
         is_owner=is_owner,
         added_by=actor,
         contact_name=contact_name,

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from rsportal.core.forms import KronerField
-from rsportal.registry.models import HealthTrust, Helsefellesskap, Municipality
+from rsportal.registry.models import CityDistrict, HealthTrust, Helsefellesskap, Municipality
 
 from .models import Application, Attachment, BenefitRow, BudgetLine, JoinRequest, PatientGroup, Theme
 
@@ -157,7 +157,15 @@ class StartForm(forms.Form):
 
 class ParticipantForm(forms.Form):
     municipality = forms.ModelChoiceField(label=_("Kommune"), queryset=Municipality.objects.order_by("name"), required=False)
-    trust = forms.ModelChoiceField(label=_("Helseforetak"), queryset=HealthTrust.objects.order_by("name"), required=False)
+    trust = forms.ModelChoiceField(
+        label=_("Helseforetak eller privat ideelt sykehus"), queryset=HealthTrust.objects.order_by("name"), required=False
+    )
+    district = forms.ModelChoiceField(
+        label=_("Bydel"),
+        queryset=CityDistrict.objects.select_related("municipality").order_by("municipality__name", "name"),
+        required=False,
+        help_text=_("En bydel deltar på vegne av sin kommune og telles som kommunen i statistikken."),
+    )
     is_owner = forms.BooleanField(label=_("Prosjekteier"), required=False)
     contact_name = forms.CharField(label=_("Kontaktperson"), max_length=200)
     contact_email = forms.EmailField(label=_("E-post"))
@@ -166,8 +174,9 @@ class ParticipantForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if bool(data.get("municipality")) == bool(data.get("trust")):
-            raise forms.ValidationError(_("Velg enten en kommune eller et helseforetak."))
+        chosen = [name for name in ("municipality", "trust", "district") if data.get(name)]
+        if len(chosen) != 1:
+            raise forms.ValidationError(_("Velg én kommune, ett helseforetak (eller privat ideelt sykehus) eller én bydel."))
         return data
 
 
@@ -180,7 +189,7 @@ class BudgetLineForm(forms.ModelForm):
 
     def __init__(self, application, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["participant"].queryset = application.participants.select_related("municipality", "trust")
+        self.fields["participant"].queryset = application.participants.select_related("municipality", "trust", "district")
         self.fields["participant"].label_from_instance = lambda p: str(p.organisation)
         self.fields["participant"].help_text = _("Hvem bidrar? Ikke nødvendig for søkt tilskudd.")
         self.fields["year"].widget.attrs["inputmode"] = "numeric"

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rsportal.funding.models import Pot
-from rsportal.registry.models import Body, HealthTrust, Helsefellesskap, Municipality, RegionalHealthAuthority
+from rsportal.registry.models import Body, CityDistrict, HealthTrust, Helsefellesskap, Municipality, RegionalHealthAuthority
 
 
 class ApplicationType(models.TextChoices):
@@ -382,6 +382,9 @@ class Participant(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="participants")
     municipality = models.ForeignKey(Municipality, verbose_name=_("kommune"), null=True, blank=True, on_delete=models.PROTECT)
     trust = models.ForeignKey(HealthTrust, verbose_name=_("helseforetak"), null=True, blank=True, on_delete=models.PROTECT)
+    # A city district (bydel) takes part as itself, but counts as its municipality everywhere
+    # municipalities are counted, so `municipality` is set to the district's municipality too.
+    district = models.ForeignKey(CityDistrict, verbose_name=_("bydel"), null=True, blank=True, on_delete=models.PROTECT)
     is_owner = models.BooleanField(_("prosjekteier"), default=False)
     contact_name = models.CharField(_("kontaktperson"), max_length=200, blank=True)
     contact_email = models.EmailField(_("e-post"), blank=True)
@@ -399,7 +402,9 @@ class Participant(models.Model):
                 condition=Q(municipality__isnull=False, trust__isnull=True) | Q(municipality__isnull=True, trust__isnull=False),
                 name="participant_is_one_organisation",
             ),
-            models.UniqueConstraint(fields=["application", "municipality"], name="municipality_once_per_application"),
+            models.UniqueConstraint(fields=["application", "municipality"], condition=Q(district__isnull=True), name="municipality_once_per_application"),
+            models.UniqueConstraint(fields=["application", "district"], condition=Q(district__isnull=False), name="district_once_per_application"),
+            models.CheckConstraint(condition=Q(district__isnull=True) | Q(municipality__isnull=False), name="district_has_its_municipality"),
             models.UniqueConstraint(fields=["application", "trust"], name="trust_once_per_application"),
         ]
         verbose_name = _("deltaker")
@@ -410,7 +415,8 @@ class Participant(models.Model):
 
     @property
     def organisation(self):
-        return self.municipality or self.trust
+        """What takes part, as named to people: the district, the municipality or the trust."""
+        return self.district or self.municipality or self.trust
 
 
 class BudgetLine(models.Model):

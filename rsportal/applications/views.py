@@ -121,7 +121,7 @@ def my_applications(request):
     applications = (
         permissions.own_applications(request.user)
         .select_related("call__pot", "helsefellesskap")
-        .prefetch_related(Prefetch("call__deadlines"), "participants__municipality", "participants__trust", "budget_lines", "decisions")
+        .prefetch_related(Prefetch("call__deadlines"), "participants__municipality", "participants__trust", "participants__district", "budget_lines", "decisions")
         .order_by("-updated_at")
     )
     return render(request, "applications/my_applications.html", {"applications": applications, "is_applicant": permissions.is_applicant(request.user)})
@@ -130,7 +130,7 @@ def my_applications(request):
 def _application(request, pk, *, edit=False):
     application = get_object_or_404(
         Application.objects.select_related("call__pot__rhf", "call__pot__helsefellesskap", "helsefellesskap").prefetch_related(
-            "participants__municipality", "participants__trust", "decisions"
+            "participants__municipality", "participants__trust", "participants__district", "decisions"
         ),
         pk=pk,
     )

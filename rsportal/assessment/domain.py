@@ -665,7 +665,8 @@ def propose_decision(
     if outcome == Decision.Outcome.PRE_PROJECT:
         if len(amounts) > call.pre_project_max_years:
             raise AssessmentError(_("Et forprosjekt kan få tilskudd for høyst %(n)s år.") % {"n": call.pre_project_max_years})
-        cap = call.pre_project_cap(application.participants.filter(municipality__isnull=False).count())
+        # Distinct municipalities: two city districts of Oslo are one municipality taking part.
+        cap = call.pre_project_cap(application.participants.filter(municipality__isnull=False).values("municipality").distinct().count())
         if cap is not None and sum(amounts.values()) > cap:
             raise AssessmentError(_("Et forprosjekt med så mange kommuner kan få høyst %(cap)s.") % {"cap": kroner(cap)})
     if application.decisions.filter(status=Decision.Status.ADOPTED).exists():

@@ -22,6 +22,7 @@ from rsportal.accounts import permissions
 from rsportal.core import backoffice
 from rsportal.core.audit import record
 from rsportal.core.formatting import kroner
+from rsportal.funding import research
 
 from .models import Decision, LetterTemplate
 
@@ -147,6 +148,11 @@ class Row:
     applied: int | None
     granted: int | None
     conditional: bool = False
+    research: int = 0  # the part of `granted` set aside for research (see funding.research)
+
+    @property
+    def to_project(self) -> int | None:
+        return None if self.granted is None else self.granted - self.research
 
 
 @dataclass
@@ -172,6 +178,10 @@ class Letter:
     contact: str = ""
     appeal: str = ""
     sample: bool = False
+
+    @property
+    def to_project(self) -> int:
+        return self.granted_total - self.research
 
     @property
     def has_conditional(self) -> bool:
@@ -225,7 +235,7 @@ def _compose(template, *, body, case_number, day, values, **facts) -> Letter:
 
 def recipients(application) -> list[Recipient]:
     """The owning organisations (all participants if none is marked owner), as addressed in a letter."""
-    participants = list(application.participants.select_related("municipality", "trust"))
+    participants = list(application.participants.select_related("municipality", "trust", "district"))
     owners = [p for p in participants if p.is_owner] or participants
     result = []
     for p in owners:
@@ -246,8 +256,9 @@ def for_decision(decision: Decision, template: LetterTemplate | None = None) -> 
     if decision.grant_id:
         conditional = set(decision.grant.commitments.filter(status="conditional").values_list("pot_year__year", flat=True))
     years = sorted(set(granted) | set(applied))
-    rows = [Row(y, applied.get(y), granted.get(y), y in conditional) for y in years]
     granting = decision.outcome in Decision.GRANTING
+    split = research.split(research.deducted_share(application), granted) if granting else None
+    rows = [Row(y, applied.get(y), granted.get(y), y in conditional, split.for_year(y).research if split and split.for_year(y) else 0) for y in years]
     values = {
         "tittel": application.title,
         "utlysning": call.title,
@@ -267,7 +278,7 @@ def for_decision(decision: Decision, template: LetterTemplate | None = None) -> 
         rows=rows,
         applied_total=sum(applied.values()),
         granted_total=decision.total(),
-        research=application.research_share if (granting and call.research_deducted) else 0,
+        research=split.research if split else 0,
         part_description=decision.part_description,
         reason=decision.reason,
         contact=call.contact,
@@ -286,7 +297,10 @@ def sample(template: LetterTemplate) -> Letter:
     """An invented decision, for previewing a template before any real decision of its kind."""
     year = timezone.localdate().year + 1
     granting = template.kind in Decision.GRANTING
-    rows = [Row(year, 1_250_000, 1_000_000 if granting else None), Row(year + 1, 1_250_000, 1_000_000 if granting else None, conditional=granting)]
+    rows = [
+        Row(year, 1_250_000, 1_000_000 if granting else None, research=75_000 if granting else 0),
+        Row(year + 1, 1_250_000, 1_000_000 if granting else None, conditional=granting, research=75_000 if granting else 0),
+    ]
     total = 2_000_000 if granting else 0
     values = {
         "tittel": _("Eksempelprosjekt: felles legevaktsamarbeid"),

@@ -79,7 +79,7 @@ def content(meeting: Meeting) -> dict:
     ]
     items = []
     queryset = meeting.items.select_related("application__helsefellesskap").prefetch_related(
-        "application__participants__municipality", "application__participants__trust", "application__conflicts__member", "left_room", "decisions__votes__member", "decisions__proposed_by"
+        "application__participants__municipality", "application__participants__trust", "application__participants__district", "application__conflicts__member", "left_room", "decisions__votes__member", "decisions__proposed_by"
     )
     for item in queryset:
         application = item.application

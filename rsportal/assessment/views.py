@@ -375,7 +375,7 @@ def _proposal(request, call, rows):
                 amount=amount,
                 score=float(row.weighted),
                 pre_project=application.type == "pre_project",
-                municipality_count=sum(1 for p in application.participants.all() if p.municipality_id),
+                municipality_count=len({p.municipality_id for p in application.participants.all() if p.municipality_id}),
                 patient_groups=frozenset(application.patient_groups),
                 joint=bool(forwarding and forwarding.joint),
                 amounts_by_year=tuple(by_year.items()),

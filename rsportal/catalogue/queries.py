@@ -200,7 +200,7 @@ def public_participants(grant: Grant, decision: Decision | None) -> list[PublicP
     into what the public page or the API receives.
     """
     if decision is not None and decision.application_id:
-        participants = decision.application.participants.select_related("municipality", "trust").order_by(
+        participants = decision.application.participants.select_related("municipality", "trust", "district").order_by(
             "trust__name", "municipality__name"
         )
         result = []
@@ -266,7 +266,7 @@ def published_refusals(filters: CatalogueFilter) -> tuple[list[Refusal], int]:
     if filters.municipality:
         decisions = decisions.filter(Exists(Participant.objects.filter(application=OuterRef("application"), municipality__number=filters.municipality)))
     decisions = decisions.select_related("application__call", "application__helsefellesskap").prefetch_related(
-        Prefetch("application__participants", queryset=Participant.objects.select_related("municipality", "trust").order_by("trust__name", "municipality__name"))
+        Prefetch("application__participants", queryset=Participant.objects.select_related("municipality", "trust", "district").order_by("trust__name", "municipality__name"))
     )
     query = filters.q.strip()
     query_stems = stems(query) if query else []

@@ -384,25 +384,30 @@ class Round:
             )
 
 
-# Who proposes and how the eight voting members (less those who left the room) vote.
+# Who proposes and how the eight voting members (less those who left the room) vote. The multi-year
+# grants are invented for the demo; their reasons say that the later years are conditional on
+# progress, which is what conclude() books them as (the sources call no table-18 year conditional).
 DECISIONS_2027 = {
     "palliation": dict(
         outcome=Decision.Outcome.FULL,
         amounts={2027: 2_400_000, 2028: 2_400_000, 2029: 1_800_000},
-        reason="Høy skår på prioriterte pasientgrupper og integrering; tydelig plan for overgang til drift.",
+        reason="Høy skår på prioriterte pasientgrupper og integrering; tydelig plan for overgang til drift. "
+        "Tilskuddet for 2028 og 2029 er betinget av tilfredsstillende framdrift.",
         deliberation="Utvalget la vekt på at teamet når de minste kommunene i Midt-Troms, og at kommunene tar over finansieringen gradvis.",
     ),
     "youth": dict(
         outcome=Decision.Outcome.FULL,
         amounts={2027: 2_000_000, 2028: 2_000_000, 2029: 2_000_000},
-        reason="Barn og unge har ingen prosjekter i regionen ennå (referat 1/2026); søknaden skårer høyt og har en plan for drift.",
+        reason="Barn og unge har ingen prosjekter i regionen ennå (referat 1/2026); søknaden skårer høyt og har en plan for drift. "
+        "Tilskuddet for 2028 og 2029 er betinget av tilfredsstillende framdrift.",
         deliberation="Medlemmet fra Tromsø kommune og medlemmet fra UNN forlot rommet. Utvalget var enig om at søknaden dekker en pasientgruppe uten tiltak.",
     ),
     "nurses": dict(
         outcome=Decision.Outcome.PARTIAL,
         amounts={2027: 2_000_000, 2028: 2_000_000},
         part="Kombinerte stillinger, hospitering og mentorordningen. Boligtiltaket får ikke tilskudd.",
-        reason="Rekrutteringsdelen er i tråd med formålet; boliger til ansatte er ordinær drift for kommunene.",
+        reason="Rekrutteringsdelen er i tråd med formålet; boliger til ansatte er ordinær drift for kommunene. "
+        "Tilskuddet for 2028 er betinget av tilfredsstillende framdrift.",
         proposer="observer",
         against=1,
         deliberation="Brukerrepresentanten foreslo å innvilge rekrutteringsdelen og holde boligtiltaket utenfor. Ett medlem ville innvilge hele søknaden.",

@@ -15,6 +15,7 @@ from rsportal.core import uploads
 from rsportal.core.decorators import role_required
 from rsportal.core.formatting import kroner
 from rsportal.funding import domain as funding
+from rsportal.funding import research
 from rsportal.funding.models import Commitment, Grant, Pot
 from rsportal.funding.queries import money_scope
 from rsportal.registry.models import RegionalHealthAuthority
@@ -72,6 +73,7 @@ def _grant_page(request, grant, *, payment_form=None, payment_error: str = "", r
             "grant": grant,
             "year_rows": [(r.year, r) for r in rows],
             "totals": money.totals(rows),
+            "research": research.for_grant(grant),
             "reports": reports,
             "dues": dues,
             "manages": manages,

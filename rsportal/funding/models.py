@@ -391,7 +391,7 @@ class Grant(models.Model):
         decision = getattr(self, "decision", None)
         if decision is None or not decision.application_id:
             return self.owners() + self.partners()
-        return [p.organisation for p in decision.application.participants.select_related("municipality", "trust")]
+        return [p.organisation for p in decision.application.participants.select_related("municipality", "trust", "district")]
 
     @property
     def classified(self) -> bool:

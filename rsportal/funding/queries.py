@@ -79,6 +79,53 @@ def allocations_per_inhabitant(years, appropriation_ids: list[int] | None = None
 
 
 @dataclass
+class NationalYear:
+    """A year's RS grant in the state budget set against the appropriations booked for it."""
+
+    year: int
+    national: int | None  # None: no source gives the year's national figure
+    source: str
+    note: str
+    booked: int  # passed (not expected) appropriations booked to the RHFs
+    booked_rhfs: list
+    missing_rhfs: list  # RHFs with nothing booked for the year
+
+    @property
+    def not_booked(self) -> int | None:
+        return None if self.national is None else self.national - self.booked
+
+
+def national_years(appropriations) -> list[NationalYear]:
+    """The registry's national figures per year beside what is booked, from the already loaded
+    `appropriations` (with their shares and the shares' RHFs), in two queries."""
+    from rsportal.registry.models import NationalGrant
+
+    rhfs = list(RegionalHealthAuthority.objects.order_by("name"))
+    booked: dict[int, dict[int, int]] = {}
+    for appropriation in appropriations:
+        if appropriation.expected:
+            continue
+        by_rhf = booked.setdefault(appropriation.year, {})
+        for share in appropriation.shares.all():
+            by_rhf[share.rhf_id] = by_rhf.get(share.rhf_id, 0) + share.amount
+    result = []
+    for figure in NationalGrant.objects.order_by("year"):
+        by_rhf = booked.get(figure.year, {})
+        result.append(
+            NationalYear(
+                year=figure.year,
+                national=figure.amount,
+                source=figure.source,
+                note=figure.note,
+                booked=sum(by_rhf.values()),
+                booked_rhfs=[rhf for rhf in rhfs if rhf.pk in by_rhf],
+                missing_rhfs=[rhf for rhf in rhfs if rhf.pk not in by_rhf],
+            )
+        )
+    return result
+
+
+@dataclass
 class YearSummary:
     year: int
     frame: int

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from rsportal.accounts import permissions
 from rsportal.core.decorators import role_required
 
-from . import domain, queries
+from . import domain, queries, research
 from .forms import CarryOverForm, ReserveForm
 from .models import Appropriation, Commitment, FrameEntry, Pot, PotYear
 
@@ -26,6 +26,7 @@ def overview(request):
         "funding/overview.html",
         {
             "appropriations": appropriations,
+            "national": queries.national_years(appropriations),
             "per_inhabitant": per_inhabitant,
             "pots": [(pot, summaries[pot.pk]) for pot in pots],
             "classifies": queries.money_scope(request.user).classifies,
@@ -42,15 +43,20 @@ def _expected(form, pot, stale: bool):
 
 
 def _pot_context(request, pot, reserve_form=None, carry_form=None, stale=False):
-    years = PotYear.objects.filter(pot=pot).order_by("year").prefetch_related(
-        Prefetch("entries", queryset=FrameEntry.objects.select_related("created_by")),
-        Prefetch("commitments", queryset=Commitment.objects.select_related("grant", "recipient_pot")),
-        "reserves",
+    years = list(
+        PotYear.objects.filter(pot=pot).order_by("year").prefetch_related(
+            Prefetch("entries", queryset=FrameEntry.objects.select_related("created_by")),
+            Prefetch("commitments", queryset=Commitment.objects.select_related("grant__decision__application__call", "recipient_pot")),
+            "reserves",
+        )
     )
+    research.mark_commitments(years)
     can_manage = permissions.can_manage_money(request.user, rhf=pot.rhf, helsefellesskap=pot.helsefellesskap)
+    summaries = queries.year_summaries([pot])[pot.pk]
     return {
         "pot": pot,
-        "summaries": queries.year_summaries([pot])[pot.pk],
+        "summaries": summaries,
+        "calls": _calls_against(pot, summaries),
         "years": years,
         "children": pot.children.all(),
         "can_manage": can_manage,
@@ -59,6 +65,16 @@ def _pot_context(request, pot, reserve_form=None, carry_form=None, stale=False):
         "reserve_expected": _expected(reserve_form, pot, stale),
         "carry_expected": _expected(carry_form, pot, stale),
     }
+
+
+def _calls_against(pot, summaries) -> list[tuple]:
+    """The pot's calls with a frame, each beside what the pot has free in the frame's year, so a
+    frame set from a decision (a committee's minutes) can be read against the ledger."""
+    from rsportal.applications.models import Call  # applications builds on funding
+
+    free = {summary.year: summary.available for summary in summaries}
+    calls = Call.objects.filter(pot=pot, frame_amount__isnull=False).exclude(status=Call.Status.DRAFT).order_by("frame_year", "title")
+    return [(call, free.get(call.frame_year)) for call in calls]
 
 
 @role_required

@@ -66,3 +66,8 @@ class BodyAdmin(LockedModelAdmin):
     list_filter = ["kind", "rhf", "decision_rule"]
     search_fields = ["name"]
     inlines = [BodyMemberInline]
+
+
+@admin.register(models.NationalGrant)
+class NationalGrantAdmin(LockedModelAdmin):
+    list_display = ["year", "amount", "source"]

@@ -168,3 +168,121 @@ def end_seat(actor, seat: BodyMember, *, end: datetime.date, expected: str | Non
 def rotation(body: Body):
     """Leaders and deputies over time, ended seats included, newest first: the rotation."""
     return body.members.filter(role__in=(BodyMember.Role.LEADER, BodyMember.Role.DEPUTY)).order_by("-start", "role")
+
+
+# --- organisations: city districts, organisation numbers and addresses ------------------------
+#
+# A secretariat keeps the organisations of its own helsefellesskap: the member municipalities,
+# their city districts, its trust and the private non-profit hospitals in that trust's area.
+# An RHF's administrators and secretariat keep those of all the RHF's helsefellesskap.
+
+DISTRICT_FIELDS = ("name", "number", "org_number", "postal_address")
+ADDRESS_FIELDS = ("org_number", "postal_address")
+
+
+def _managed_communities(actor):
+    from .models import Helsefellesskap
+
+    return Helsefellesskap.objects.filter(Q(pk__in=permissions.managed_helsefellesskap(actor)) | Q(rhf__in=permissions.managed_rhfs(actor)))
+
+
+def manageable_municipalities(actor):
+    """The municipalities that are members today of a helsefellesskap the person manages."""
+    from django.utils import timezone
+
+    from .models import Municipality
+
+    members = Membership.objects.valid_on(timezone.localdate()).filter(helsefellesskap__in=_managed_communities(actor))
+    return Municipality.objects.filter(pk__in=members.values("municipality"))
+
+
+def manageable_trusts(actor):
+    """The trusts of the helsefellesskap the person manages, and the private hospitals in their areas."""
+    from .models import HealthTrust
+
+    trusts = _managed_communities(actor).values("trust")
+    return HealthTrust.objects.filter(Q(pk__in=trusts) | Q(area_trust__in=trusts))
+
+
+def manageable_districts(actor):
+    from .models import CityDistrict
+
+    return CityDistrict.objects.filter(municipality__in=manageable_municipalities(actor))
+
+
+def manages_organisations(actor) -> bool:
+    return permissions.is_system_admin(actor) or _managed_communities(actor).exists()
+
+
+def _org_number(value: str) -> str:
+    value = "".join(value.split())
+    if value and (len(value) != 9 or not value.isdigit()):
+        raise ValidationError({"org_number": _("Et organisasjonsnummer har ni sifre, for eksempel 974 760 673.")})
+    return value
+
+
+@transaction.atomic
+def register_district(actor, *, municipality, name: str, number: str = "", org_number: str = "", postal_address: str = ""):
+    """Register a city district (bydel) of a member municipality, so applications can name it as a participant."""
+    from .models import CityDistrict
+
+    if not manageable_municipalities(actor).filter(pk=municipality.pk).exists():
+        raise PermissionDenied(_("Du administrerer ikke %(m)s.") % {"m": municipality.name})
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": _("Skriv navnet på bydelen.")})
+    if CityDistrict.objects.filter(municipality=municipality, name__iexact=name).exists():
+        raise ValidationError({"name": _("%(m)s har allerede en bydel som heter %(name)s.") % {"m": municipality.name, "name": name}})
+    district = CityDistrict.objects.create(
+        municipality=municipality, name=name, number=number.strip(), org_number=_org_number(org_number), postal_address=postal_address.strip()
+    )
+    record(actor, "district_registered", district, _("%(name)s er registrert som bydel i %(m)s.") % {"name": name, "m": municipality.official_name})
+    return district
+
+
+@transaction.atomic
+def update_district(actor, district, *, expected: str | None = None, **values):
+    if not manageable_districts(actor).filter(pk=district.pk).exists():
+        raise PermissionDenied(_("Du administrerer ikke denne bydelen."))
+    district = lock(district, expected)
+    values = {k: values[k] for k in DISTRICT_FIELDS if k in values}
+    if "name" in values:
+        values["name"] = " ".join(values["name"].split())
+        if not values["name"]:
+            raise ValidationError({"name": _("Skriv navnet på bydelen.")})
+        if type(district).objects.filter(municipality=district.municipality, name__iexact=values["name"]).exclude(pk=district.pk).exists():
+            raise ValidationError({"name": _("%(m)s har allerede en bydel som heter %(name)s.") % {"m": district.municipality.name, "name": values["name"]}})
+    if "org_number" in values:
+        values["org_number"] = _org_number(values["org_number"])
+    changes = _changes(district, values)
+    for name, value in values.items():
+        setattr(district, name, value)
+    district.save()
+    if changes:
+        record(actor, "district_changed", district, _("Bydelen %(name)s er endret: %(fields)s.") % {"name": district.name, "fields": _field_names(type(district), changes)}, changes=changes)
+    return district
+
+
+@transaction.atomic
+def update_letter_details(actor, organisation, *, expected: str | None = None, org_number: str, postal_address: str):
+    """The organisation number and postal address of a municipality or a trust, as letters print them."""
+    from .models import HealthTrust, Municipality
+
+    scope = manageable_municipalities(actor) if isinstance(organisation, Municipality) else manageable_trusts(actor) if isinstance(organisation, HealthTrust) else None
+    if scope is None or not scope.filter(pk=organisation.pk).exists():
+        raise PermissionDenied(_("Du administrerer ikke denne organisasjonen."))
+    organisation = lock(organisation, expected)
+    values = {"org_number": _org_number(org_number), "postal_address": postal_address.strip()}
+    changes = _changes(organisation, values)
+    for name, value in values.items():
+        setattr(organisation, name, value)
+    organisation.save(update_fields=list(values))
+    if changes:
+        record(
+            actor,
+            "organisation_changed",
+            organisation,
+            _("%(org)s: %(fields)s endret.") % {"org": getattr(organisation, "official_name", organisation.name), "fields": _field_names(type(organisation), changes)},
+            changes=changes,
+        )
+    return organisation

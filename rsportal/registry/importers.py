@@ -42,6 +42,12 @@ def read_csv(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(lines))
 
 
+def _optional(path: Path) -> list[dict[str, str]]:
+    """A file later snapshots added (national figures, districts, private hospitals): an older
+    snapshot without it loads as before."""
+    return read_csv(path) if path.exists() else []
+
+
 def _date(value: str) -> datetime.date | None:
     return datetime.date.fromisoformat(value) if value else None
 
@@ -90,6 +96,14 @@ def load_snapshot(data_dir: Path = SNAPSHOT_DIR) -> dict[str, int]:
     counts["health_trusts"] = len(rows)
     trusts = {t.code: t for t in models.HealthTrust.objects.all()}
 
+    rows = _optional(data_dir / "private_hospitals.csv")
+    for row in rows:
+        models.HealthTrust.objects.update_or_create(
+            code=row["code"],
+            defaults={"name": row["name"], "rhf": rhfs[row["rhf_code"]], "kind": models.HealthTrust.Kind.PRIVATE, "area_trust": trusts[row["area_trust_code"]]},
+        )
+    counts["private_hospitals"] = len(rows)
+
     rows = read_csv(data_dir / "hospitals.csv")
     for row in rows:
         models.Hospital.objects.update_or_create(
@@ -118,6 +132,13 @@ def load_snapshot(data_dir: Path = SNAPSHOT_DIR) -> dict[str, int]:
         )
     counts["memberships"] = len(rows)
 
+    rows = _optional(data_dir / "city_districts.csv")
+    for row in rows:
+        models.CityDistrict.objects.update_or_create(
+            municipality=municipalities[row["municipality_number"]], name=row["name"], defaults={"number": row["number"]}
+        )
+    counts["city_districts"] = len(rows)
+
     rows = read_csv(data_dir / "bodies.csv")
     for row in rows:
         owner = (
@@ -127,6 +148,14 @@ def load_snapshot(data_dir: Path = SNAPSHOT_DIR) -> dict[str, int]:
         )
         models.Body.objects.update_or_create(kind=row["kind"], name=row["name"], **owner, defaults={})
     counts["bodies"] = len(rows)
+
+    rows = _optional(data_dir / "national_grant.csv")
+    for row in rows:
+        models.NationalGrant.objects.update_or_create(
+            year=int(row["year"]),
+            defaults={"amount": int(row["amount"]) if row["amount"] else None, "source": row["source"], "note": row["note"]},
+        )
+    counts["national_grant"] = len(rows)
     return counts
 
 

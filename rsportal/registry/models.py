@@ -28,6 +28,28 @@ class RegionalHealthAuthority(models.Model):
         return self.name
 
 
+class NationalGrant(models.Model):
+    """The RS grant in the state budget for one year, as the public sources give it.
+
+    Reference data beside the registry's population figures: the money pages set the
+    appropriations booked in the portal against it, so a year whose split between the RHFs
+    is not known says so instead of looking complete. `amount` is empty where no source
+    gives the year's figure."""
+
+    year = models.PositiveSmallIntegerField(_("år"), unique=True)
+    amount = models.PositiveBigIntegerField(_("beløp (kr)"), null=True, blank=True)
+    source = models.CharField(_("kilde"), max_length=300, blank=True)
+    note = models.TextField(_("merknad"), blank=True)
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("RS-tilskudd i statsbudsjettet")
+        verbose_name_plural = _("RS-tilskudd i statsbudsjettet")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.amount if self.amount is not None else '-'}"
+
+
 class County(models.Model):
     number = models.CharField(_("fylkesnummer"), max_length=2, unique=True)
     name = models.CharField(_("navn"), max_length=100)
@@ -83,6 +105,35 @@ class Municipality(models.Model):
         """ "Balsfjord kommune", as the municipality is addressed in a letter. Three municipalities
         call themselves "herad" in their official names, and a letter should too."""
         return f"{self.name} {'herad' if self.number in HERAD else 'kommune'}"
+
+
+class CityDistrict(models.Model):
+    """A city district (bydel) of a municipality, such as Oslo's 15: not a municipality of its own,
+    but it runs services and takes part in projects, so an application may name it as a participant.
+
+    Everything that counts municipalities (statistics, sides, pre-project caps, ownership) counts the
+    district as its municipality: a participant that is a district carries both."""
+
+    municipality = models.ForeignKey(Municipality, verbose_name=_("kommune"), on_delete=models.PROTECT, related_name="districts")
+    name = models.CharField(_("navn"), max_length=100, help_text=_("Slik bydelen kaller seg, for eksempel «Bydel Gamle Oslo»."))
+    number = models.CharField(_("bydelsnummer"), max_length=6, blank=True, help_text=_("SSBs bydelsnummer, for eksempel «030101». Kan stå tomt."))
+    # For letters, like a municipality's; blank where not known (never guessed).
+    org_number = models.CharField(_("organisasjonsnummer"), max_length=9, blank=True)
+    postal_address = models.TextField(_("postadresse"), blank=True, help_text=_("Slik den skal stå i brev, for eksempel «Postboks 1, 9050 Storsteinnes»."))
+
+    class Meta:
+        ordering = ["municipality__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["municipality", "name"], name="district_name_once_per_municipality")]
+        verbose_name = _("bydel")
+        verbose_name_plural = _("bydeler")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def official_name(self) -> str:
+        """ "Oslo kommune, Bydel Gamle Oslo", as the district is addressed in a letter."""
+        return f"{self.municipality.official_name}, {self.name}"
 
 
 class PopulationFigure(models.Model):

@@ -9,7 +9,7 @@ from rsportal.funding.models import Pot
 from rsportal.funding.queries import year_summaries
 
 from . import services
-from .models import Body, BodyMember, Helsefellesskap
+from .models import Body, BodyMember, CityDistrict, Helsefellesskap
 
 
 def _reference_date(request):
@@ -65,6 +65,8 @@ def helsefellesskap_detail(request, code: str):
             "small_count": sum(1 for m in municipalities if (m.population or 0) < 5000),
             "sami_count": sum(1 for m in municipalities if m.sami_area),
             "hospitals": hf.trust.hospitals.all(),
+            "private_hospitals": hf.trust.private_hospitals.order_by("name"),
+            "districts": CityDistrict.objects.filter(municipality__in=municipalities).select_related("municipality").order_by("municipality__name", "name"),
             "bodies": bodies,
             "regional_bodies": regional_bodies,
             "body_kinds": Body.Kind,

@@ -152,8 +152,8 @@ def test_municipality_and_trust_write_co_edit_and_submit(page, new_page, live_se
     assert_accessible(page, "edit form (empty)")
 
     # --- participants, budget, benefit table, attachments: ordinary form posts -------------
-    form = _details_form(page, "Legg til kommune eller helseforetak")
-    form.get_by_label(label("Helseforetak")).select_option(label=world.trust.name)
+    form = _details_form(page, "Legg til kommune, bydel eller helseforetak")
+    form.get_by_label(label("Helseforetak eller privat ideelt sykehus")).select_option(label=world.trust.name)
     form.get_by_label(label("Kontaktperson")).fill("Trine Sykehus")
     form.get_by_label(label("E-post")).fill("trine@example.invalid")
     submit(page, form.get_by_role("button", name="Legg til"))
@@ -348,7 +348,7 @@ def test_every_field_on_the_edit_page_has_its_own_label(page, world, personas, c
     )
     assert duplicates == [], f"duplicate ids on the application edit page: {duplicates}"
     for summary, labels in (
-        ("Legg til kommune eller helseforetak", ["Kommune", "Helseforetak", "Prosjekteier", "Kontaktperson", "E-post", "Telefon"]),
+        ("Legg til kommune, bydel eller helseforetak", ["Kommune", "Helseforetak eller privat ideelt sykehus", "Bydel", "Prosjekteier", "Kontaktperson", "E-post", "Telefon"]),
         ("Legg til budsjettlinje", ["År", "Type", "Part", "Beløp", "Timer", "Hva"]),
         ("Legg til rad i nyttetabellen", ["Forventet nytte", "Beskrivelse av nytten", "Ansvarlig for gjennomføring", "Måling av nytte", "Tidshorisont"]),
     ):
