@@ -71,5 +71,7 @@ def feed(request, token: str):
         raise Http404
     response = HttpResponse(feeds.ics(user), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="rs-portalen.ics"'
-    response["Cache-Control"] = "private, max-age=900"
+    # The address is a secret and the feed personal: no cache on the way may keep a copy
+    # (calendar clients poll it on their own schedule anyway).
+    response["Cache-Control"] = "private, no-store"
     return response
