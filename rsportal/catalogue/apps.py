@@ -6,3 +6,8 @@ class CatalogueConfig(AppConfig):
     name = "rsportal.catalogue"
     label = "catalogue"
     verbose_name = _("Prosjektkatalog og statistikk")
+
+    def ready(self):
+        from . import cache
+
+        cache.connect()
