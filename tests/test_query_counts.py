@@ -99,6 +99,11 @@ def committee_call(world, personas):
     return call, add
 
 
+def test_my_applications(login, personas, committee_call):
+    _call, add = committee_call
+    assert_constant(login(personas.applicant), "/soknader/", lambda: add(19))
+
+
 @pytest.mark.parametrize("who", ["member", "chair", "observer", "rhf_admin"])
 def test_ranking_page(login, personas, committee_call, who):
     call, add = committee_call

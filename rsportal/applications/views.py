@@ -1,7 +1,8 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q
+from django.db.models import OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, ExtractYear
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -118,13 +119,58 @@ def join_request(request, pk: int, project_pk: int):
 
 @role_required
 def my_applications(request):
+    """The applications of the user's organisations sent in one year (a selector, this year by
+    default), and every draft or reopened application whatever its year: what still needs work
+    is never hidden behind the selector. The page's cost follows the year shown, not the history."""
+    own = permissions.own_applications(request.user)
+    years = sorted(
+        set(own.filter(submitted_at__isnull=False).annotate(sent=ExtractYear("submitted_at")).values_list("sent", flat=True)),
+        reverse=True,
+    )
+    this_year = timezone.localdate().year
+    year = _chosen_year(request.GET.get("ar"), years, this_year)
+    applied = (
+        BudgetLine.objects.filter(application=OuterRef("pk"), kind=BudgetLine.Kind.GRANT)
+        .order_by()
+        .values("application")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
     applications = (
-        permissions.own_applications(request.user)
-        .select_related("call__pot", "helsefellesskap")
-        .prefetch_related(Prefetch("call__deadlines"), "participants__municipality", "participants__trust", "budget_lines", "decisions")
+        own.filter(Q(submitted_at__year=year) | Q(status__in=[Application.Status.DRAFT, Application.Status.REVISION]))
+        .select_related("call", "helsefellesskap")
+        .annotate(applied=Coalesce(Subquery(applied), 0))
+        .prefetch_related(
+            Prefetch("participants", queryset=Participant.objects.select_related("municipality", "trust")),
+            "decisions",
+        )
         .order_by("-updated_at")
     )
-    return render(request, "applications/my_applications.html", {"applications": applications, "is_applicant": permissions.is_applicant(request.user)})
+    return render(
+        request,
+        "applications/my_applications.html",
+        {
+            "applications": applications,
+            "is_applicant": permissions.is_applicant(request.user),
+            "year": year,
+            "years": sorted(set(years) | {year}, reverse=True),
+        },
+    )
+
+
+def _chosen_year(asked: str | None, years: list[int], this_year: int) -> int:
+    """The year asked for when it is a plausible year; else this year when something was sent in it,
+    else the latest year with applications, else this year."""
+    try:
+        asked_year = int(asked)
+    except (TypeError, ValueError):
+        asked_year = None
+    if asked_year is not None and 2000 <= asked_year <= 2100:
+        return asked_year
+    if this_year in years or not years:
+        return this_year
+    earlier = [y for y in years if y <= this_year]
+    return earlier[0] if earlier else years[-1]
 
 
 def _application(request, pk, *, edit=False):
