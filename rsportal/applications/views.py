@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from rsportal.core.decorators import role_required
 from rsportal.core.present import present
+from rsportal.core.years import chosen_year
 from rsportal.assessment.visibility import published_decision, what_may_see
 from rsportal.privacy.domain import record_view
 from rsportal.registry.models import Helsefellesskap, Membership, Municipality
@@ -128,7 +129,7 @@ def my_applications(request):
         reverse=True,
     )
     this_year = timezone.localdate().year
-    year = _chosen_year(request.GET.get("ar"), years, this_year)
+    year = chosen_year(request.GET.get("ar"), years, this_year)
     applied = (
         BudgetLine.objects.filter(application=OuterRef("pk"), kind=BudgetLine.Kind.GRANT)
         .order_by()
@@ -156,21 +157,6 @@ def my_applications(request):
             "years": sorted(set(years) | {year}, reverse=True),
         },
     )
-
-
-def _chosen_year(asked: str | None, years: list[int], this_year: int) -> int:
-    """The year asked for when it is a plausible year; else this year when something was sent in it,
-    else the latest year with applications, else this year."""
-    try:
-        asked_year = int(asked)
-    except (TypeError, ValueError):
-        asked_year = None
-    if asked_year is not None and 2000 <= asked_year <= 2100:
-        return asked_year
-    if this_year in years or not years:
-        return this_year
-    earlier = [y for y in years if y <= this_year]
-    return earlier[0] if earlier else years[-1]
 
 
 def _application(request, pk, *, edit=False):
