@@ -138,7 +138,7 @@ class TestConflicts:
         domain.decide_conflict(personas.chair, conflict, conflicted=True)
         assert not Score.objects.filter(member=seat).exists()
         html = login(personas.member).get(f"/vurdering/utlysning/{call.pk}/rangering/").content.decode()
-        assert "Prosjekt 2" not in html.split("Utvalgets vekter")[1]
+        assert "Prosjekt 2" not in html.split("Rangering med utvalgets vekter")[1]
 
     def test_chair_cannot_clear_themselves(self, world, personas, round_):
         call, apps = round_
@@ -207,7 +207,13 @@ class TestRanking:
             score_all(personas.chair, app, [4, 2, 5, 1, 3, 6])
         client = login(personas.rhf_admin)
         html = client.get(f"/vurdering/utlysning/{call.pk}/rangering/").content.decode()
-        assert "Alle kriterier vektet likt" in html and "Utvalgets vekter" in html
+        assert "Rangering med utvalgets vekter og med alle kriterier vektet likt" in html
+        assert "Rang, utvalgets vekter" in html and "Rang, likt vektet" in html and "Skår, likt vektet" in html
+        # Both rankings in one table: as many rows as applications, not twice as many.
+        table = html.split('class="ds-table ranking-table"')[1].split("</table>")[0]
+        assert table.count("<tr>") == 1 + len(apps)
+        by_equal = client.get(f"/vurdering/utlysning/{call.pk}/rangering/?sortering=likt")
+        assert [r.equal_rank for r in by_equal.context["rows"]] == sorted(r.equal_rank for r in by_equal.context["rows"])
         assert "Beslutningsstøtte" in html and "Ren rangering" in html
         response = client.get(f"/vurdering/utlysning/{call.pk}/rangering.xlsx")
         from openpyxl import load_workbook

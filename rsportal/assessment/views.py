@@ -326,7 +326,10 @@ def _ranking_rows(request, call, *, detailed=False):
 def ranking_page(request, pk: int):
     call = _call(request, pk)
     rows, criteria, hidden, access, _scores = _ranking_rows(request, call)
-    context = {"call": call, "rows_equal": sorted(rows, key=lambda r: (r.equal_rank or 10_000, r.application.title)), "rows_weighted": sorted(rows, key=lambda r: (r.weighted_rank or 10_000, r.application.title)), "criteria": criteria, "hidden": hidden}
+    # One table with both ranks and both scores; sorted by the committee's weights unless asked otherwise.
+    by_equal = request.GET.get("sortering") == "likt"
+    rank = (lambda r: r.equal_rank) if by_equal else (lambda r: r.weighted_rank)
+    context = {"call": call, "rows": sorted(rows, key=lambda r: (rank(r) or 10_000, r.application.title)), "by_equal": by_equal, "criteria": criteria, "hidden": hidden}
     # The optimiser weighs every candidate, so its proposal is only for those who see them all.
     if access.optimiser and (access.manages or access.member):
         context.update(_proposal(request, call, rows))
