@@ -166,7 +166,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rsportal"}}
 
 # The public pages (statistics, catalogue filters) are cached under a data version that every write
-# to what they show replaces (rsportal/catalogue/cache.py). That needs a cache all workers share: a
+# to what they show replaces (rsportal/core/datacache.py). That needs a cache all workers share: a
 # per-process memory cache could not be told of a change made in another worker.
 RSPORTAL_PUBLIC_PAGE_CACHE = envbool("RSPORTAL_PUBLIC_PAGE_CACHE", bool(CACHE_URL))
 

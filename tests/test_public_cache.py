@@ -1,4 +1,4 @@
-"""The public pages cached under a data version (rsportal/catalogue/cache.py): served from the
+"""The public pages cached under a data version (rsportal/core/datacache.py): served from the
 cache while nothing they show changes, computed afresh the moment a grant, a commitment, an owner,
 a classification or a decision changes."""
 
@@ -103,3 +103,20 @@ def test_without_a_shared_cache_every_request_computes(client, world, projects, 
     _first, computed = _get(client, "/statistikk/?ar=2027")
     _again, again = _get(client, "/statistikk/?ar=2027")
     assert again == computed
+
+
+def test_population_per_day_kept_until_the_registry_changes(world, cached):
+    import datetime
+
+    from rsportal.registry.models import PopulationFigure
+    from rsportal.registry.services import population_by_helsefellesskap, population_by_rhf
+
+    day = datetime.date(2031, 1, 1)
+    before = population_by_helsefellesskap(day)[world.hf.pk]
+    rhf_before = population_by_rhf(day)[world.rhf.pk]
+    with CaptureQueriesContext(connection) as queries:
+        assert population_by_helsefellesskap(day)[world.hf.pk] == before
+    assert len(queries) == 0
+    PopulationFigure.objects.create(municipality=world.tromso, date=datetime.date(2030, 1, 1), population=90_000)
+    assert population_by_helsefellesskap(day)[world.hf.pk] == before - 78745 + 90_000
+    assert population_by_rhf(day)[world.rhf.pk] == rhf_before - 78745 + 90_000

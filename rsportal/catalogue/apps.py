@@ -8,6 +8,7 @@ class CatalogueConfig(AppConfig):
     verbose_name = _("Prosjektkatalog og statistikk")
 
     def ready(self):
-        from . import cache
+        # The public pages read the data version (core.datacache); every write to what they show replaces it.
+        from rsportal.core import datacache
 
-        cache.connect()
+        datacache.connect()

@@ -11,7 +11,7 @@ from rsportal.applications.models import PatientGroup, Theme
 from rsportal.funding.models import Grant
 from rsportal.registry.models import Helsefellesskap, Municipality, RegionalHealthAuthority
 
-from . import cache as public_cache
+from rsportal.core import datacache as public_cache
 from . import statistics
 from .queries import CatalogueFilter, public_grants
 

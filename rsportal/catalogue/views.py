@@ -15,7 +15,7 @@ from django.views.decorators.http import require_safe
 
 from rsportal.privacy.domain import record_view
 
-from . import cache as public_cache
+from rsportal.core import datacache as public_cache
 from . import queries, tables
 from . import statistics as stats
 from .forms import CatalogueFilterForm, StatisticsForm

@@ -10,6 +10,8 @@ from django.db import models, transaction
 from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
 
+from rsportal.core import datacache
+
 from rsportal.registry.models import Body, HealthTrust, Helsefellesskap, Municipality, RegionalHealthAuthority
 
 
@@ -254,10 +256,8 @@ def search_fields(title: str, description: str) -> tuple[str, str]:
 
 
 def _public_data_changed() -> None:
-    """Bulk writes send no signals: tell the public pages' cache (catalogue.cache) directly."""
-    from rsportal.catalogue import cache  # the catalogue imports this module
-
-    cache.bump()
+    """Bulk writes send no signals: tell the public pages' cache (core.datacache) directly."""
+    datacache.bump()
 
 
 class GrantQuerySet(models.QuerySet):

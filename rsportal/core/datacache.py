@@ -1,5 +1,5 @@
-"""Caching of what the public pages show: the same for everyone, so worth computing once per
-change of the data rather than once per request.
+"""Caching of what is the same for everyone until the data changes (the public statistics and
+catalogue, the population per day): worth computing once per change rather than once per request.
 
 Everything is stored under a data version (a random token in the shared cache). Saving or
 deleting anything the public pages read (grants, commitments, their owners and
