@@ -225,6 +225,31 @@ class TestRanking:
         assert book["Poeng per medlem"].max_row == 4 + 4 * 2 * 6
 
 
+    def test_ranking_page_says_when_the_optimiser_stopped_at_the_time_limit(self, world, personas, round_, login, monkeypatch):
+        import dataclasses
+
+        from rsportal.assessment import queries as assessment_queries
+
+        call, apps = round_
+        forward_all(world, personas, call, apps)
+        for app in apps:
+            score_all(personas.member, app, [3, 3, 3, 3, 3, 3])
+            score_all(personas.chair, app, [4, 2, 5, 1, 3, 6])
+        client = login(personas.rhf_admin)
+        url = f"/vurdering/utlysning/{call.pk}/rangering/"
+        assert "Bevist best mulig etter reglene" in client.get(url).content.decode()
+        solved = assessment_queries.proposal
+
+        def stopped(candidates, rules):
+            return dataclasses.replace(solved(candidates, rules), optimal=False, mip_gap=2.5e-4, status="Time limit reached (gap 2.50e-04)", solve_seconds=20.0)
+
+        monkeypatch.setattr(assessment_queries, "proposal", stopped)
+        html = client.get(url).content.decode()
+        assert "Ikke bevist best mulig: optimereren stoppet ved tidsgrensen etter 20 sekunder." in html
+        assert "høyst 0,025 % under det beste mulige forslaget" in html
+        assert "Time limit reached" not in html  # the solver's own words never reach the committee
+
+
 class TestAgenda:
     def test_order_minimises_leaving_the_room(self):
         items = ["a", "b", "c", "d", "e"]

@@ -1,4 +1,5 @@
 import datetime
+import math
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -413,6 +414,8 @@ def _proposal(request, call, rows):
         "proposal_years": [
             (year, free, sum(dict(by_key[k].amounts_by_year).get(year, 0) for k in proposal.selected)) for year, free in sorted(rules.year_frames.items())
         ],
+        # The relative gap HiGHS proved when it stopped at the time limit, in per cent; None when it found nothing.
+        "proposal_gap_percent": None if math.isinf(proposal.mip_gap) else proposal.mip_gap * 100,
         "uncovered": uncovered,
         "patient_groups": PatientGroup.choices,
         "balance_weight": balance_weight,
