@@ -125,7 +125,8 @@ def my_applications(request):
     is never hidden behind the selector. The page's cost follows the year shown, not the history."""
     own = permissions.own_applications(request.user)
     years = sorted(
-        set(own.filter(submitted_at__isnull=False).annotate(sent=ExtractYear("submitted_at")).values_list("sent", flat=True)),
+        # One row per year, not per application: the page's cost must not follow the history.
+        own.filter(submitted_at__isnull=False).annotate(sent=ExtractYear("submitted_at")).order_by().values_list("sent", flat=True).distinct(),
         reverse=True,
     )
     this_year = timezone.localdate().year

@@ -19,7 +19,10 @@ from .models import Appropriation, Commitment, FrameEntry, Pot, PotYear
 def overview(request):
     """One year of the money (a selector, this year by default): the state's allocation per
     inhabitant, the appropriations and every pot's frame, commitments and reserves that year."""
-    years = sorted(set(Appropriation.objects.values_list("year", flat=True)) | set(PotYear.objects.values_list("year", flat=True)))
+    years = sorted(
+        set(Appropriation.objects.order_by().values_list("year", flat=True).distinct())
+        | set(PotYear.objects.order_by().values_list("year", flat=True).distinct())
+    )
     year = chosen_year(request.GET.get("ar"), years, timezone.localdate().year)
     appropriations = list(Appropriation.objects.filter(year=year).select_related("key", "rhf").prefetch_related("shares__rhf").order_by("name"))
     by_year = queries.allocations_per_inhabitant([year]) if appropriations else {}
