@@ -255,7 +255,8 @@ def generate(scale: float, seed: int) -> dict:
 
     # --- plan everything in memory first, so the frames can be sized from the commitments ---
     log("planning applications")
-    n_total = max(len(communities) * len(YEARS), int(round(PROJECTS_AT_SCALE_1 * scale)))
+    # Applications per year stay the same however many years of history there are (--history).
+    n_total = max(len(communities) * len(YEARS), int(round(PROJECTS_AT_SCALE_1 * scale * len(YEARS) / 10)))
     weight = {hf.pk: 0.4 / len(communities) + 0.6 * population.get(hf.pk, 0) / total_population for hf in communities}
     plans = []  # one dict per application
     for hf in communities:
@@ -479,7 +480,9 @@ def generate(scale: float, seed: int) -> dict:
             participant_municipalities = {m.pk for m in plan["owners"]}
             for seat in seats[committee[hf.pk].pk]:
                 status = None
-                if seat.municipality_id in participant_municipalities or (seat.trust_id and plan["with_trust"] and rng.random() < 0.10):
+                if seat.user_id == people["member"].pk:
+                    pass  # the measured member is never conflicted, so the ranking page computes the proposal
+                elif seat.municipality_id in participant_municipalities or (seat.trust_id and plan["with_trust"] and rng.random() < 0.10):
                     source = Conflict.Source.ORGANISATION
                     status = rng.choices([Conflict.Status.CONFIRMED, Conflict.Status.PENDING, Conflict.Status.DISMISSED], weights=[70, 15, 15])[0]
                 elif rng.random() < 0.02:
@@ -623,6 +626,7 @@ def generate(scale: float, seed: int) -> dict:
     ranking_call = max(bench_calls, key=lambda c: (sizes[c.pk], -c.pk))
     info = {
         "scale": scale,
+        "years": [YEARS[0], YEARS[-1]],
         "seed": seed,
         "seconds": round(time.monotonic() - started, 1),
         "password": BENCH_PASSWORD,
@@ -673,7 +677,11 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = about 10 000 applications; 0.1 for a quick run")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--info", help="write the bench facts (users, ids, counts) to this JSON file")
+    parser.add_argument(
+        "--history", type=int, default=1, help="decades of history ending in 2033: 1 = 2024-2033, 3 = 2004-2033 (three times the applications)"
+    )
     args = parser.parse_args()
+    YEARS[:] = list(range(2034 - 10 * args.history, 2034))
     info = generate(args.scale, args.seed)
     text = json.dumps(info, indent=2, ensure_ascii=False)
     if args.info:

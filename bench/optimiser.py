@@ -10,6 +10,7 @@ prioritised patient groups of which 2 have no project yet, ~5 % joint
 projects, and earlier rounds that are off-share by up to ±30 %.
 """
 
+import dataclasses
 import json
 import math
 import os
@@ -45,7 +46,13 @@ UNCOVERED = frozenset({"barn", "fodsel"})
 CAPS = {1: 1_500_000, 2: 2_000_000, 3: 2_500_000}
 
 
-def instance(n: int, seed: int, frame: int | None = None, balance_factor: float = 1.0):
+YEARS = (2027, 2028, 2029)
+
+
+def instance(n: int, seed: int, frame: int | None = None, balance_factor: float = 1.0, call_rules: bool = False):
+    """call_rules: the call's own rules as the ranking page passes them, i.e. a maximum number of
+    funded projects per helsefellesskap, and multi-year grants whose every year must fit that
+    year's free money in the pot (Rules.year_frames)."""
     rng = random.Random(seed * 100_003 + n)
     communities = [f"hf{i + 1:02d}" for i in range(len(POPULATION))]
     shares = {h: p / sum(POPULATION) for h, p in zip(communities, POPULATION)}
@@ -57,8 +64,13 @@ def instance(n: int, seed: int, frame: int | None = None, balance_factor: float 
         # The uncovered groups are rare on purpose: that is why they are uncovered.
         weights = [0.03, 0.03, 0.25, 0.25, 0.15, 0.15, 0.14]
         targeted = {g for g, w in zip(GROUPS, weights) if rng.random() < w}
+        by_year = ()
+        if call_rules:
+            length = 1 if pre else rng.choice([1, 2, 2, 3, 3, 3])
+            by_year = tuple((year, int(round(amount * rng.uniform(0.6, 1.2), -3)) if i else int(amount)) for i, year in enumerate(YEARS[:length]))
         candidates.append(
             Candidate(
+                amounts_by_year=by_year,
                 key=key,
                 title=f"Prosjekt {key}",
                 helsefellesskap=rng.choices(communities, weights=POPULATION)[0],
@@ -86,11 +98,16 @@ def instance(n: int, seed: int, frame: int | None = None, balance_factor: float 
         uncovered_groups=UNCOVERED,
         group_bonus=20.0,
     )
+    if call_rules:
+        # Binding for the large communities: about 80 % of an even share of the funded projects.
+        funded_guess = n * frame / asked
+        year_frames = {year: round(frame * factor) for year, factor in zip(YEARS, (1.0, 0.8, 0.6))}
+        rules = dataclasses.replace(rules, max_per_helsefellesskap=max(2, round(0.8 * funded_guess / len(communities))), year_frames=year_frames)
     return candidates, rules, asked
 
 
-def bench(n: int, frame: int | None, label: str, balance_factor: float = 1.0) -> dict:
-    candidates, rules, asked = instance(n, SEED, frame, balance_factor)
+def bench(n: int, frame: int | None, label: str, balance_factor: float = 1.0, call_rules: bool = False) -> dict:
+    candidates, rules, asked = instance(n, SEED, frame, balance_factor, call_rules)
     walls, solves, proposal = [], [], None
     for _ in range(RUNS):
         began = time.perf_counter()
@@ -151,7 +168,9 @@ def markdown(rows, meta) -> str:
         "",
         "Balance on (≈1 score point per MNOK of total deviation Σ|d|), group bonus 20 points for each of 2 "
         "uncovered groups. `25%` = frame is 25 % of the total asked; `46.3M` = the real 2026 frame; "
-        "`bal×10` = balance weight ten times stronger (stress case).",
+        "`bal×10` = balance weight ten times stronger (stress case); `rules` = with the call's rules as the ranking page "
+        "passes them: a maximum of funded projects per helsefellesskap (binding for the large ones) and multi-year grants "
+        "whose every year must fit that year's frame (100 %, 80 %, 60 % of the first year's).",
         "",
         "| frame | n | funded | median s | solver s | status | MIP gap | objective | plain ranking objective "
         "| score cost | balance penalty (plain → proposal) |",
@@ -183,6 +202,9 @@ def main() -> None:
     rows += [bench(n, 46_300_000, "46.3M") for n in SIZES]
     # Stress: balance ten times stronger, the variant that hit the time limit in the research benchmark.
     rows += [bench(n, None, "25% bal×10", balance_factor=10.0) for n in SIZES]
+    # The call's rules as the ranking page passes them: a maximum per helsefellesskap and every year's frame.
+    rows += [bench(n, None, "25% rules", call_rules=True) for n in SIZES]
+    rows += [bench(n, None, "25% rules bal×10", balance_factor=10.0, call_rules=True) for n in SIZES]
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "optimiser.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2, ensure_ascii=False) + "\n")

@@ -57,7 +57,8 @@ KEPT_INFO = BENCH / ".rsbench-info.json"  # the generator's facts of a database 
 # (key, label, path, user). {ranking_call} is filled from the generator's facts. "baseline" is the
 # page every other page's latency is divided by. user None = anonymous.
 PAGES = [
-    ("home", "Home page `/` (baseline)", "/", "secretariat"),
+    ("home", "Home page `/`, signed in (floor for signed-in pages)", "/", "secretariat"),
+    ("home_anon", "Home page `/`, anonymous (floor for public pages)", "/", None),
     ("api_rhf", "API `/api/v1/rhf`", "/api/v1/rhf", None),
     ("catalogue_search", "Catalogue search `/prosjekter/?q=digital`", "/prosjekter/?q=digital", None),
     ("catalogue", "Catalogue, no filter `/prosjekter/`", "/prosjekter/", None),
@@ -70,10 +71,18 @@ PAGES = [
     ("followup", "Follow-up overview `/oppfolging/`", "/oppfolging/", "secretariat"),
 ]
 BASELINE = "home"
+# Each page is compared with the front page as the same kind of visitor sees it: the signed-in
+# front page for signed-in pages, the anonymous one for public pages.
+FLOORS = {True: "home", False: "home_anon"}
+
+
+def floor_of(key: str, user: str | None) -> str:
+    return FLOORS[user is not None]
+
 # The mixed set for the throughput run, requested round robin: the pages many people use. The two
 # committee pages (ranking with the optimiser, call overview) are left out: a handful of members use
 # them a few times a year, and their latency is measured above.
-THROUGHPUT_PAGES = ["home", "api_rhf", "catalogue_search", "catalogue", "my_applications", "statistics", "helsefellesskap", "money", "followup"]
+THROUGHPUT_PAGES = ["home", "home_anon", "api_rhf", "catalogue_search", "catalogue", "my_applications", "statistics", "helsefellesskap", "money", "followup"]
 
 
 def log(message: str) -> None:
@@ -208,6 +217,41 @@ def latency(session: requests.Session, url: str, n: int, warmup: int) -> dict:
     }
 
 
+def latency_interleaved(targets: dict[str, tuple[requests.Session, str]], n: int, warmup: int) -> dict[str, dict]:
+    """Every page once per round, in a rotating order, for `n` rounds after `warmup` rounds: a
+    swing in the machine's load hits every page alike, so the ratios to the floors hold."""
+    keys = list(targets)
+    for _ in range(warmup):
+        for key in keys:
+            session, url = targets[key]
+            session.get(url, timeout=180)
+    times = {k: [] for k in keys}
+    sizes = {k: [] for k in keys}
+    statuses = {k: set() for k in keys}
+    for round_ in range(n):
+        shift = round_ % len(keys)
+        for key in keys[shift:] + keys[:shift]:
+            session, url = targets[key]
+            started = time.perf_counter()
+            response = session.get(url, timeout=180, allow_redirects=False)
+            body = response.content
+            times[key].append((time.perf_counter() - started) * 1000)
+            sizes[key].append(len(body))
+            statuses[key].add(response.status_code)
+    return {
+        key: {
+            "n": n,
+            "median_ms": round(statistics.median(times[key]), 1),
+            "p95_ms": round(percentile(times[key], 95), 1),
+            "min_ms": round(min(times[key]), 1),
+            "max_ms": round(max(times[key]), 1),
+            "bytes": int(statistics.median(sizes[key])),
+            "statuses": sorted(statuses[key]),
+        }
+        for key in keys
+    }
+
+
 def throughput(base: str, sessions: dict, pages: list[tuple[str, str, str | None]], clients: int, total: int, seconds: float) -> dict:
     lock = threading.Lock()
     state = {"issued": 0, "done": 0, "errors": 0, "error_kinds": {}}
@@ -283,11 +327,19 @@ def query_counts(pages: list[tuple[str, str, str | None]], usernames: dict) -> d
     for key, path, user in pages:
         client = clients[user]
         client.get(path)  # first request warms per-process caches (content types, sites, ...)
-        with CaptureQueriesContext(connection) as captured:
+        rows = [0]
+
+        def count_rows(execute, sql, params, many, context):
+            result = execute(sql, params, many, context)
+            rows[0] += max(context["cursor"].rowcount, 0)
+            return result
+
+        with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(count_rows):
             response = client.get(path)
         repeated = [q["sql"] for q in captured.captured_queries]
         counts[key] = {
             "queries": len(repeated),
+            "rows": rows[0],
             "status": response.status_code,
             "top_repeated": _top_repeated(repeated),
         }
@@ -340,6 +392,11 @@ def latest_result(scale: float) -> dict | None:
     return json.loads(files[-1].read_text(encoding="utf-8")) if files else None
 
 
+def latest_history(scale: float, history: int) -> dict | None:
+    files = sorted(RESULTS.glob(f"*-scale-{scale_label(scale)}-history-{history}.json"))
+    return json.loads(files[-1].read_text(encoding="utf-8")) if files else None
+
+
 def write_markdown() -> Path:
     small, large = latest_result(0.1), latest_result(1.0)
     main = large or small
@@ -374,23 +431,36 @@ def write_markdown() -> Path:
                 f"{result['dataset']['ranking_call_applications']} applications; applicant (Tromsø) in "
                 f"{result['dataset']['applicant_applications']} applications."
             )
+    history = latest_history(main["scale"], 3)
+    if history:
+        counts = history["dataset"]["counts"]
+        lines.append(
+            f"- history x3 at scale {main_label} ({history['date']}): {counts['applications']} applications, {counts['scores']} scores, "
+            f"{counts['grants']} grants over {history['dataset'].get('years', ['?', '?'])[0]}-{history['dataset'].get('years', ['?', '?'])[1]}; "
+            f"load average {history['machine']['load_average_before']} before, {history['machine']['load_average_after']} after."
+        )
+    interleaved = main["settings"].get("interleaved")
     lines += [
         "",
-        f"Latency: {main['settings']['requests']} sequential requests per page after {main['settings']['warmup']} warm-up requests, "
-        f"one client, at scale {main_label}. Ratio = median / median of the baseline (home page) in the same run. "
-        "Queries: SQL statements of one request (after one warm-up request), counted in-process with the test client.",
+        f"Latency: {main['settings']['requests']} requests per page after {main['settings']['warmup']} warm-up requests, one client, at scale {main_label}"
+        + (", the pages interleaved (every page once per round, rotating order), so load swings hit them alike." if interleaved else ", page after page.")
+        + " Ratio = median / median of the page's floor in the same run: the signed-in home page for signed-in pages, the anonymous one for public pages."
+        + f" Server cache: {main['settings'].get('cache', 'per-process memory')}. Queries and rows: SQL statements of one request and the rows they returned"
+        " (after one warm-up request, so a cached public page shows what a cache hit costs), counted in-process with the test client."
+        + (" History x3: the same scale with 30 years of history instead of 10 (three times the applications, scores and grants); growth = median at x3 / median at x1." if history else ""),
         "",
-        f"| page | median ms ({main_label}) | p95 ms ({main_label}) | ratio to baseline | median ms (0.1) | queries at 0.1 | queries at 1.0 | growth |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| page | median ms | p95 ms | ratio to floor | queries (0.1 → 1.0) | rows | growth with data | x3 history: median ms | x3 history: growth (raw / against the anonymous floor) | x3 history: queries, rows |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     keys = [key for key, *_ in PAGES]
     for key in keys:
         row_main = main["pages"].get(key)
         row_small = small["pages"].get(key) if small else None
         row_large = large["pages"].get(key) if large else None
+        row_history = history["pages"].get(key) if history else None
         label = (row_main or row_small or {}).get("label", key)
         if row_main and row_main.get("skipped"):
-            lines.append(f"| {label} | – | – | – | – | – | – | skipped: {row_main['skipped']} |")
+            lines.append(f"| {label} | – | – | – | – | – | skipped: {row_main['skipped']} | | | |")
             continue
         if not row_main:
             continue
@@ -405,10 +475,22 @@ def write_markdown() -> Path:
         else:
             growth = "constant"
         lat = row_main["latency"]
-        small_median = row_small["latency"]["median_ms"] if row_small and not row_small.get("skipped") and main is not small else ""
+        ratio = row_main.get("ratio_to_floor", row_main.get("ratio_to_baseline"))
+        flagged = f"**{ratio}**" if ratio is not None and ratio > 3 else f"{ratio}"
+        h_median = h_growth = h_queries = ""
+        if row_history and "latency" in row_history:
+            h_median = row_history["latency"]["median_ms"]
+            # Raw, and against the anonymous front page of each run (its cost does not depend on the
+            # data), which takes out most of the difference in the machine's load between the runs.
+            anon_main, anon_history = main["pages"].get("home_anon"), history["pages"].get("home_anon")
+            normalised = ""
+            if anon_main and anon_history and "latency" in anon_main and "latency" in anon_history:
+                normalised = f" / x{round((h_median / anon_history['latency']['median_ms']) / (lat['median_ms'] / anon_main['latency']['median_ms']), 2)}"
+            h_growth = f"x{round(h_median / lat['median_ms'], 2)}{normalised}"
+            h_queries = f"{row_history.get('queries', '')}, {row_history.get('rows', '')}"
         lines.append(
-            f"| {label} | {lat['median_ms']} | {lat['p95_ms']} | {row_main['ratio_to_baseline']} | {small_median} | "
-            f"{'' if q_small is None else q_small} | {'' if q_large is None else q_large} | {growth} |"
+            f"| {label} | {lat['median_ms']} | {lat['p95_ms']} | {flagged} | "
+            f"{'' if q_small is None else q_small} → {'' if q_large is None else q_large} | {row_main.get('rows', '')} | {growth} | {h_median} | {h_growth} | {h_queries} |"
         )
     lines.append("")
     for result in (small, large):
@@ -440,6 +522,18 @@ def write_markdown() -> Path:
 # --- main --------------------------------------------------------------------
 
 
+def _drop_cache_keys(url: str, prefix: str) -> None:
+    """This run's keys only: the Redis server may be shared with other work."""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url)
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
+    except Exception as exc:  # the measurements are written already; a leftover key is harmless
+        log(f"could not drop the cache keys: {exc}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=0.1)
@@ -453,6 +547,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--reuse", action="store_true", help="keep the database as it is (no drop, migrate or generate)")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
+    parser.add_argument("--history", type=int, default=1, help="decades of history (generate.py --history): 3 = 30 years, three times the applications")
+    parser.add_argument(
+        "--cache-url",
+        default="redis://127.0.0.1:6379/0",
+        help="shared cache of the server, as in production (RSPORTAL_CACHE_URL); empty for per-process memory caches",
+    )
     args = parser.parse_args()
     if urlparse(args.database_url).scheme not in ("postgres", "postgresql"):
         raise SystemExit("bench/run.py expects a PostgreSQL DATABASE_URL")
@@ -473,6 +573,9 @@ def main() -> None:
         "RSPORTAL_DATA_DIR": data_dir,
         "RSPORTAL_LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
+        "RSPORTAL_CACHE_URL": args.cache_url,
+        # A prefix of this run's own: keys of an earlier run (another database) must never be read.
+        "RSPORTAL_CACHE_KEY_PREFIX": f"rsbench-{secrets.token_hex(6)}",
     }
     os.environ.update(env)  # for the in-process query counts (django.setup() reads these)
     timings = {}
@@ -486,7 +589,11 @@ def main() -> None:
             subprocess.run(["createdb", *pg_args(args.database_url), db_name], check=True)
             timings["migrate"] = run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env)
             log(f"migrated in {timings['migrate']} s; generating at scale {args.scale}")
-            timings["generate"] = run([PYTHON, str(BENCH / "generate.py"), "--scale", str(args.scale), "--seed", str(args.seed), "--info", str(info_file)], env, stdout=subprocess.DEVNULL)
+            timings["generate"] = run(
+                [PYTHON, str(BENCH / "generate.py"), "--scale", str(args.scale), "--seed", str(args.seed), "--history", str(args.history), "--info", str(info_file)],
+                env,
+                stdout=subprocess.DEVNULL,
+            )
             log(f"generated in {timings['generate']} s")
             dataset = json.loads(info_file.read_text(encoding="utf-8"))
             if args.keep_db:
@@ -508,7 +615,8 @@ def main() -> None:
 
         results = {}
         load_before = [round(x, 2) for x in os.getloadavg()]
-        log(f"latency (load average before: {load_before})")
+        log(f"latency, pages interleaved (load average before: {load_before})")
+        targets = {}
         for key, label, path, user in pages:
             session = sessions.get(user) or requests.Session()
             probe = session.get(server.url + path, timeout=180, allow_redirects=False)
@@ -518,12 +626,16 @@ def main() -> None:
                 continue
             if probe.status_code != 200:
                 raise SystemExit(f"{path} as {user}: HTTP {probe.status_code} (expected 200)")
-            results[key] = {"label": label, "path": path, "user": user, "latency": latency(session, server.url + path, args.requests, args.warmup)}
-            log(f"  {key}: median {results[key]['latency']['median_ms']} ms, p95 {results[key]['latency']['p95_ms']} ms")
+            results[key] = {"label": label, "path": path, "user": user, "floor": floor_of(key, user)}
+            targets[key] = (session, server.url + path)
+        for key, measured in latency_interleaved(targets, args.requests, args.warmup).items():
+            results[key]["latency"] = measured
+            log(f"  {key}: median {measured['median_ms']} ms, p95 {measured['p95_ms']} ms")
         base = results[BASELINE]["latency"]["median_ms"]
         for row in results.values():
             if "latency" in row:
                 row["ratio_to_baseline"] = round(row["latency"]["median_ms"] / base, 1)
+                row["ratio_to_floor"] = round(row["latency"]["median_ms"] / results[row["floor"]]["latency"]["median_ms"], 1)
 
         log("query counts (in-process test client)")
         measured = [(k, p, u) for k, _l, p, u in pages if "latency" in results[k]]
@@ -540,11 +652,13 @@ def main() -> None:
         load_after = [round(x, 2) for x in os.getloadavg()]
 
         date = datetime.datetime.now().strftime("%Y-%m-%d")
-        file = RESULTS / f"{date}-scale-{scale_label(args.scale)}.json"
+        history = f"-history-{args.history}" if args.history != 1 else ""
+        file = RESULTS / f"{date}-scale-{scale_label(args.scale)}{history}.json"
         result = {
             "file": file.name,
             "date": datetime.datetime.now().isoformat(timespec="seconds"),
             "scale": args.scale,
+            "history": args.history,
             "seed": args.seed,
             "machine": {**machine(), "load_average_before": load_before, "load_average_after": load_after},
             "settings": {
@@ -553,6 +667,10 @@ def main() -> None:
                 "workers": args.workers,
                 "server": "gunicorn sync workers, RSPORTAL_DEBUG=false, whitenoise, PostgreSQL on loopback",
                 "baseline": BASELINE,
+                "floors": "signed-in pages: the signed-in home page; public pages: the anonymous home page",
+                "interleaved": True,
+                "cache": "shared (Redis)" if args.cache_url else "per-process memory",
+                "two_factor": False,
             },
             "timings_s": timings,
             "dataset": dataset,
@@ -565,6 +683,8 @@ def main() -> None:
     finally:
         if server is not None:
             server.stop()
+        if args.cache_url:
+            _drop_cache_keys(args.cache_url, env["RSPORTAL_CACHE_KEY_PREFIX"])
         if not args.keep_db and not args.reuse:
             from django.db import connections
 

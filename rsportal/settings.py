@@ -172,6 +172,11 @@ if CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rsportal"}}
 
+# The public pages (statistics, catalogue filters) are cached under a data version that every write
+# to what they show replaces (rsportal/core/datacache.py). That needs a cache all workers share: a
+# per-process memory cache could not be told of a change made in another worker.
+RSPORTAL_PUBLIC_PAGE_CACHE = envbool("RSPORTAL_PUBLIC_PAGE_CACHE", bool(CACHE_URL))
+
 # Long documents (the annual report PDF) are built by `rsportal build_documents` on a timer. When
 # debugging there is no timer, so the order builds the document in the request (rsportal/followup/documents.py).
 RSPORTAL_BUILD_DOCUMENTS_INLINE = envbool("RSPORTAL_BUILD_DOCUMENTS_INLINE", DEBUG)

@@ -386,3 +386,30 @@ class TestDesignedProjects:
     def test_cannot_start_own_application_in_a_designed_call(self, designed, personas, world):
         with pytest.raises(domain.ApplicationError):
             domain.start_application(personas.applicant, call=designed.call, title="X", type="project", helsefellesskap=world.hf)
+
+
+class TestMyApplicationsByYear:
+    """/soknader/ shows one year of sent applications (this year by default) and every draft."""
+
+    def _sent(self, draft, year):
+        Application.objects.filter(pk=draft.pk).update(status=Application.Status.SUBMITTED, submitted_at=timezone.make_aware(datetime.datetime(year, 3, 1)))
+
+    def test_defaults_to_this_year_and_keeps_drafts_visible(self, login, draft, personas):
+        client = login(personas.applicant)
+        page = client.get("/soknader/").content.decode()
+        assert "Digital hjemmeoppfølging" in page  # a draft is shown whatever the year
+        this_year = timezone.localdate().year
+        self._sent(draft, this_year - 2)
+        assert "Digital hjemmeoppfølging" not in client.get(f"/soknader/?ar={this_year}").content.decode()
+        # Nothing sent this year: the default is the latest year with applications.
+        default = client.get("/soknader/")
+        assert "Digital hjemmeoppfølging" in default.content.decode()
+        assert default.context["year"] == this_year - 2 and default.context["years"] == [this_year - 2]
+
+    def test_applied_sum_from_the_budget(self, login, draft, personas, world):
+        participant = draft.participants.get(municipality=world.tromso)
+        BudgetLine.objects.create(application=draft, participant=participant, year=2028, kind=BudgetLine.Kind.GRANT, amount=400_000, description="Lønn")
+        BudgetLine.objects.create(application=draft, participant=participant, year=2029, kind=BudgetLine.Kind.GRANT, amount=250_000, description="Lønn")
+        BudgetLine.objects.create(application=draft, participant=participant, year=2029, kind=BudgetLine.Kind.OWN_MONEY, amount=99_000, description="Egen")
+        response = login(personas.applicant).get("/soknader/?ar=nonsense")
+        assert [a.applied for a in response.context["applications"]] == [650_000]

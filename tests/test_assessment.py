@@ -138,7 +138,7 @@ class TestConflicts:
         domain.decide_conflict(personas.chair, conflict, conflicted=True)
         assert not Score.objects.filter(member=seat).exists()
         html = login(personas.member).get(f"/vurdering/utlysning/{call.pk}/rangering/").content.decode()
-        assert "Prosjekt 2" not in html.split("Utvalgets vekter")[1]
+        assert "Prosjekt 2" not in html.split("Rangering med utvalgets vekter")[1]
 
     def test_chair_cannot_clear_themselves(self, world, personas, round_):
         call, apps = round_
@@ -207,7 +207,13 @@ class TestRanking:
             score_all(personas.chair, app, [4, 2, 5, 1, 3, 6])
         client = login(personas.rhf_admin)
         html = client.get(f"/vurdering/utlysning/{call.pk}/rangering/").content.decode()
-        assert "Alle kriterier vektet likt" in html and "Utvalgets vekter" in html
+        assert "Rangering med utvalgets vekter og med alle kriterier vektet likt" in html
+        assert "Rang, utvalgets vekter" in html and "Rang, likt vektet" in html and "Skår, likt vektet" in html
+        # Both rankings in one table: as many rows as applications, not twice as many.
+        table = html.split('class="ds-table ranking-table"')[1].split("</table>")[0]
+        assert table.count("<tr>") == 1 + len(apps)
+        by_equal = client.get(f"/vurdering/utlysning/{call.pk}/rangering/?sortering=likt")
+        assert [r.equal_rank for r in by_equal.context["rows"]] == sorted(r.equal_rank for r in by_equal.context["rows"])
         assert "Beslutningsstøtte" in html and "Ren rangering" in html
         response = client.get(f"/vurdering/utlysning/{call.pk}/rangering.xlsx")
         from openpyxl import load_workbook
@@ -217,6 +223,31 @@ class TestRanking:
         # Title, source, note, blank line, header (row 5), four applications.
         assert book["Utvalgets vekter"]["B5"].value == "Søknad" and book["Utvalgets vekter"].max_row == 9
         assert book["Poeng per medlem"].max_row == 4 + 4 * 2 * 6
+
+
+    def test_ranking_page_says_when_the_optimiser_stopped_at_the_time_limit(self, world, personas, round_, login, monkeypatch):
+        import dataclasses
+
+        from rsportal.assessment import queries as assessment_queries
+
+        call, apps = round_
+        forward_all(world, personas, call, apps)
+        for app in apps:
+            score_all(personas.member, app, [3, 3, 3, 3, 3, 3])
+            score_all(personas.chair, app, [4, 2, 5, 1, 3, 6])
+        client = login(personas.rhf_admin)
+        url = f"/vurdering/utlysning/{call.pk}/rangering/"
+        assert "Bevist best mulig etter reglene" in client.get(url).content.decode()
+        solved = assessment_queries.proposal
+
+        def stopped(candidates, rules):
+            return dataclasses.replace(solved(candidates, rules), optimal=False, mip_gap=2.5e-4, status="Time limit reached (gap 2.50e-04)", solve_seconds=20.0)
+
+        monkeypatch.setattr(assessment_queries, "proposal", stopped)
+        html = client.get(url).content.decode()
+        assert "Ikke bevist best mulig: optimereren stoppet ved tidsgrensen etter 20 sekunder." in html
+        assert "høyst 0,025 % under det beste mulige forslaget" in html
+        assert "Time limit reached" not in html  # the solver's own words never reach the committee
 
 
 class TestAgenda:

@@ -99,6 +99,11 @@ def committee_call(world, personas):
     return call, add
 
 
+def test_my_applications(login, personas, committee_call):
+    _call, add = committee_call
+    assert_constant(login(personas.applicant), "/soknader/", lambda: add(19))
+
+
 @pytest.mark.parametrize("who", ["member", "chair", "observer", "rhf_admin"])
 def test_ranking_page(login, personas, committee_call, who):
     call, add = committee_call
@@ -266,3 +271,15 @@ def test_front_page(client, login, world, personas, grants, who):
     page = client if who == "anonymous" else login(personas.applicant)
     assert_constant(page, "/", add_rows)
     assert page.get("/").content.decode().count("Søknadsfrist: <strong>") == 6
+
+
+def test_money_overview_shows_one_year(login, world, personas):
+    for year in (2026, 2027):
+        funding.book_appropriation(personas.sysadmin, Appropriation.objects.create(year=year, name=f"RS {year}", amount=20 * M, rhf=world.rhf))
+    client = login(personas.rhf_admin)
+    chosen = client.get("/midler/?ar=2027")
+    page = chosen.content.decode()
+    assert "RS 2027" in page and "RS 2026" not in page
+    assert chosen.context["years"] == [2026, 2027]
+    assert [s.year for _pot, summaries in chosen.context["pots"] for s in summaries] == [2027]
+    assert client.get("/midler/?ar=abc").status_code == 200  # nonsense: the default year

@@ -5,6 +5,7 @@ import datetime
 from django.utils import timezone
 
 from rsportal.registry.models import Body, BodyMember, Helsefellesskap
+from rsportal.core.request_memo import memoized
 
 from .models import OrganisationRole
 
@@ -29,6 +30,7 @@ def active_roles(user):
     return OrganisationRole.objects.active_on(_today()).filter(user=user)
 
 
+@memoized
 def has_any_role(user) -> bool:
     """An outsider is a logged-in user with no role: they see nothing inside the portal."""
     return is_system_admin(user) or active_roles(user).exists() or active_seats(user).exists()

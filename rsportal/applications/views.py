@@ -1,7 +1,8 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q
+from django.db.models import OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, ExtractYear
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from rsportal.core.decorators import role_required
 from rsportal.core.present import present
+from rsportal.core.years import chosen_year
 from rsportal.assessment.visibility import published_decision, what_may_see
 from rsportal.privacy.domain import record_view
 from rsportal.registry.models import Helsefellesskap, Membership, Municipality
@@ -118,13 +120,44 @@ def join_request(request, pk: int, project_pk: int):
 
 @role_required
 def my_applications(request):
+    """The applications of the user's organisations sent in one year (a selector, this year by
+    default), and every draft or reopened application whatever its year: what still needs work
+    is never hidden behind the selector. The page's cost follows the year shown, not the history."""
+    own = permissions.own_applications(request.user)
+    years = sorted(
+        # One row per year, not per application: the page's cost must not follow the history.
+        own.filter(submitted_at__isnull=False).annotate(sent=ExtractYear("submitted_at")).order_by().values_list("sent", flat=True).distinct(),
+        reverse=True,
+    )
+    this_year = timezone.localdate().year
+    year = chosen_year(request.GET.get("ar"), years, this_year)
+    applied = (
+        BudgetLine.objects.filter(application=OuterRef("pk"), kind=BudgetLine.Kind.GRANT)
+        .order_by()
+        .values("application")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
     applications = (
-        permissions.own_applications(request.user)
+        own.filter(Q(submitted_at__year=year) | Q(status__in=[Application.Status.DRAFT, Application.Status.REVISION]))
         .select_related("call__pot", "helsefellesskap")
-        .prefetch_related(Prefetch("call__deadlines"), "participants__municipality", "participants__trust", "participants__district", "budget_lines", "decisions")
+        .annotate(applied=Coalesce(Subquery(applied), 0))
+        .prefetch_related(
+            Prefetch("participants", queryset=Participant.objects.select_related("municipality", "trust", "district")),
+            "decisions",
+        )
         .order_by("-updated_at")
     )
-    return render(request, "applications/my_applications.html", {"applications": applications, "is_applicant": permissions.is_applicant(request.user)})
+    return render(
+        request,
+        "applications/my_applications.html",
+        {
+            "applications": applications,
+            "is_applicant": permissions.is_applicant(request.user),
+            "year": year,
+            "years": sorted(set(years) | {year}, reverse=True),
+        },
+    )
 
 
 def _application(request, pk, *, edit=False):

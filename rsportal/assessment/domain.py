@@ -16,6 +16,7 @@ from rsportal.applications.models import Application, Call, Criterion, ProcessSt
 from rsportal import archive
 from rsportal.core.audit import notify, record
 from rsportal.core.models import AuditEvent
+from rsportal.core.request_memo import memoized
 from rsportal.core.formatting import kroner, local_stamp, person_name
 from rsportal.funding import domain as funding
 from rsportal.funding.models import Grant
@@ -113,12 +114,14 @@ def seat(user, body: Body | None) -> BodyMember | None:
     return account_permissions.active_seats(user).filter(body=body).first()
 
 
+@memoized
 def manages(user, call: Call) -> bool:
     """The secretariat side: the pot's managers (RHF admin, RHF or community secretariat)."""
     pot = call.pot
     return account_permissions.can_manage_money(user, rhf=pot.rhf, helsefellesskap=pot.helsefellesskap)
 
 
+@memoized
 def takes_part(user, call: Call) -> bool:
     """Anyone with a role in the call's process: managers and seats in its bodies."""
     if manages(user, call):

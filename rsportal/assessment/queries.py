@@ -15,6 +15,7 @@ from django.utils import translation
 from rsportal.accounts import permissions as account_permissions
 from rsportal.accounts.models import OrganisationRole
 from rsportal.applications.models import Application, Call, ProcessStep
+from rsportal.core import datacache
 from rsportal.registry.models import Body, BodyMember
 
 from . import domain, visibility
@@ -70,7 +71,14 @@ def detailed_scores(applications: list[Application]):
 
 
 def covered_patient_groups(call: Call) -> set[str]:
-    """Prioritised patient groups that already have a granted project from the call's pot."""
+    """Prioritised patient groups that already have a granted project from the call's pot.
+
+    Every granted application of the pot over all its years counts, so the answer is kept until a
+    decision or an application changes (core.datacache) rather than read again on every request."""
+    return datacache.get_or_build("covered-groups", (call.pot_id,), lambda: _covered_patient_groups(call))
+
+
+def _covered_patient_groups(call: Call) -> set[str]:
     covered: set[str] = set()
     for groups in Application.objects.filter(
         call__pot=call.pot, decisions__status=Decision.Status.ADOPTED, decisions__outcome__in=Decision.GRANTING

@@ -1,4 +1,5 @@
 import datetime
+import math
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -326,7 +327,10 @@ def _ranking_rows(request, call, *, detailed=False):
 def ranking_page(request, pk: int):
     call = _call(request, pk)
     rows, criteria, hidden, access, _scores = _ranking_rows(request, call)
-    context = {"call": call, "rows_equal": sorted(rows, key=lambda r: (r.equal_rank or 10_000, r.application.title)), "rows_weighted": sorted(rows, key=lambda r: (r.weighted_rank or 10_000, r.application.title)), "criteria": criteria, "hidden": hidden}
+    # One table with both ranks and both scores; sorted by the committee's weights unless asked otherwise.
+    by_equal = request.GET.get("sortering") == "likt"
+    rank = (lambda r: r.equal_rank) if by_equal else (lambda r: r.weighted_rank)
+    context = {"call": call, "rows": sorted(rows, key=lambda r: (rank(r) or 10_000, r.application.title)), "by_equal": by_equal, "criteria": criteria, "hidden": hidden}
     # The optimiser weighs every candidate, so its proposal is only for those who see them all.
     if access.optimiser and (access.manages or access.member):
         context.update(_proposal(request, call, rows))
@@ -410,6 +414,8 @@ def _proposal(request, call, rows):
         "proposal_years": [
             (year, free, sum(dict(by_key[k].amounts_by_year).get(year, 0) for k in proposal.selected)) for year, free in sorted(rules.year_frames.items())
         ],
+        # The relative gap HiGHS proved when it stopped at the time limit, in per cent; None when it found nothing.
+        "proposal_gap_percent": None if math.isinf(proposal.mip_gap) else proposal.mip_gap * 100,
         "uncovered": uncovered,
         "patient_groups": PatientGroup.choices,
         "balance_weight": balance_weight,

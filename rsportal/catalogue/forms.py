@@ -1,6 +1,8 @@
 """The GET forms of the catalogue and the statistics page. A value that is not one of
 the choices is dropped (with the form's error shown) instead of failing the page."""
 
+from dataclasses import dataclass
+
 from django import forms
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
@@ -9,10 +11,31 @@ from rsportal.applications.models import PatientGroup, Theme
 from rsportal.funding.models import Grant
 from rsportal.registry.models import Helsefellesskap, Municipality, RegionalHealthAuthority
 
+from rsportal.core import datacache as public_cache
 from . import statistics
 from .queries import CatalogueFilter, public_grants
 
 ALL = [("", _("Alle"))]
+
+
+@dataclass(frozen=True)
+class Community:
+    code: str
+    name: str
+    rhf_name: str
+
+
+def catalogue_choices() -> dict:
+    """The choices of the catalogue's filters, as plain values so they can be cached until the
+    data changes (catalogue.cache): regions, communities, years with money, owner municipalities."""
+    owns = Grant.municipalities.through.objects.filter(municipality=OuterRef("pk"), grant__in=public_grants())
+    owners = Municipality.objects.filter(Exists(owns)).order_by("name", "number").values_list("number", "name")
+    return {
+        "rhf": list(RegionalHealthAuthority.objects.order_by("name").values_list("code", "name")),
+        "communities": [Community(*row) for row in Helsefellesskap.objects.order_by("rhf__name", "name").values_list("code", "name", "rhf__name")],
+        "years": [(y, y) for y in statistics.committed_years()],
+        "municipalities": list(owners),
+    }
 
 
 class CatalogueFilterForm(forms.Form):
@@ -26,13 +49,12 @@ class CatalogueFilterForm(forms.Form):
 
     def __init__(self, data=None):
         super().__init__(data)
-        self.fields["rhf"].choices = ALL + [(r.code, r.name) for r in RegionalHealthAuthority.objects.order_by("name")]
-        self.communities = list(Helsefellesskap.objects.select_related("rhf").order_by("rhf__name", "name"))
+        choices = public_cache.get_or_build("catalogue-choices", (), catalogue_choices)
+        self.fields["rhf"].choices = ALL + choices["rhf"]
+        self.communities = choices["communities"]
         self.fields["helsefellesskap"].choices = ALL + [(hf.code, hf.name) for hf in self.communities]
-        self.fields["ar"].choices = ALL + [(y, y) for y in statistics.committed_years()]
-        owns = Grant.municipalities.through.objects.filter(municipality=OuterRef("pk"), grant__in=public_grants())
-        owners = Municipality.objects.filter(Exists(owns)).order_by("name", "number").only("number", "name")
-        self.fields["kommune"].choices = ALL + [(m.number, m.name) for m in owners]
+        self.fields["ar"].choices = ALL + choices["years"]
+        self.fields["kommune"].choices = ALL + choices["municipalities"]
 
     def filters(self) -> CatalogueFilter:
         self.is_valid()  # invalid fields are left out of cleaned_data, the rest still filter
@@ -51,7 +73,7 @@ class CatalogueFilterForm(forms.Form):
         """Helsefellesskap grouped by RHF, for an <optgroup> per region."""
         groups: dict[str, list] = {}
         for hf in self.communities:
-            groups.setdefault(hf.rhf.name, []).append(hf)
+            groups.setdefault(hf.rhf_name, []).append(hf)
         return list(groups.items())
 
 

@@ -89,12 +89,14 @@ def text_filter(query: str) -> Q:
     return condition
 
 
-def matching_ids(filters: CatalogueFilter) -> list[int]:
-    """Ids of the public grants that pass the filters, in catalogue order, in one query.
+def matching(filters: CatalogueFilter) -> QuerySet | list[int]:
+    """Ids of the public grants that pass the filters, in catalogue order.
 
+    Without a theme or patient-group filter this is a query, so a page of the catalogue is
+    counted and sliced in the database (a Paginator over it fetches 20 ids, not all of them).
     Search runs in the database on the stored search fields (see text_filter); the JSON
-    classification filters run in Python, so they behave identically on SQLite (which
-    has no JSON containment lookup) and PostgreSQL.
+    classification filters run in Python on the ids and lists alone, so they behave
+    identically on SQLite (which has no JSON containment lookup) and PostgreSQL.
     """
     grants = public_grants()
     if filters.rhf:
@@ -111,7 +113,7 @@ def matching_ids(filters: CatalogueFilter) -> list[int]:
         grants = grants.filter(text_filter(query))
     grants = grants.order_by("pot__rhf__name", "helsefellesskap__name", "title", "pk")
     if not (filters.theme or filters.patient_group):
-        return list(grants.values_list("pk", flat=True))
+        return grants.values_list("pk", flat=True)
     ids = []
     for pk, themes, groups in grants.values_list("pk", "themes", "patient_groups"):
         if filters.theme and filters.theme not in (themes or []):
@@ -120,6 +122,11 @@ def matching_ids(filters: CatalogueFilter) -> list[int]:
             continue
         ids.append(pk)
     return ids
+
+
+def matching_ids(filters: CatalogueFilter) -> list[int]:
+    """Every id of matching(), in one query."""
+    return list(matching(filters))
 
 
 @dataclass
@@ -265,20 +272,32 @@ def published_refusals(filters: CatalogueFilter) -> tuple[list[Refusal], int]:
         decisions = decisions.filter(application__helsefellesskap__code=filters.helsefellesskap)
     if filters.municipality:
         decisions = decisions.filter(Exists(Participant.objects.filter(application=OuterRef("application"), municipality__number=filters.municipality)))
-    decisions = decisions.select_related("application__call", "application__helsefellesskap").prefetch_related(
+    decisions = decisions.order_by("-concluded_at", "-pk")
+    query = filters.q.strip()
+    if query or filters.theme or filters.patient_group:
+        # The title search and the JSON filters run in Python (as matching() does), on the
+        # title and the two lists alone; the details are loaded for the shown rows only.
+        query_stems = stems(query) if query else []
+        chosen = []
+        for pk, title, themes, groups in decisions.values_list("pk", "application__title", "application__themes", "application__patient_groups"):
+            if query and not _text_matches(query, query_stems, title):
+                continue
+            if filters.theme and filters.theme not in (themes or []):
+                continue
+            if filters.patient_group and filters.patient_group not in (groups or []):
+                continue
+            chosen.append(pk)
+        count, shown = len(chosen), chosen[:REFUSALS_SHOWN]
+    else:
+        count, shown = decisions.count(), list(decisions.values_list("pk", flat=True)[:REFUSALS_SHOWN])
+    details = Decision.objects.filter(pk__in=shown).select_related("application__call", "application__helsefellesskap").prefetch_related(
         Prefetch("application__participants", queryset=Participant.objects.select_related("municipality", "trust", "district").order_by("trust__name", "municipality__name"))
     )
-    query = filters.q.strip()
-    query_stems = stems(query) if query else []
+    by_pk = {d.pk: d for d in details}
     rows = []
-    for decision in decisions.order_by("-concluded_at", "-pk"):
+    for pk in shown:
+        decision = by_pk[pk]
         application = decision.application
-        if query and not _text_matches(query, query_stems, application.title):
-            continue
-        if filters.theme and filters.theme not in (application.themes or []):
-            continue
-        if filters.patient_group and filters.patient_group not in (application.patient_groups or []):
-            continue
         rows.append(
             Refusal(
                 title=application.title,
@@ -289,7 +308,7 @@ def published_refusals(filters: CatalogueFilter) -> tuple[list[Refusal], int]:
                 helsefellesskap=application.helsefellesskap.name,
             )
         )
-    return rows[:REFUSALS_SHOWN], len(rows)
+    return rows, count
 
 
 @dataclass

@@ -6,12 +6,16 @@ from urllib.parse import urlencode
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from rsportal.privacy.domain import record_view
 
+from rsportal.core import datacache as public_cache
 from . import queries, tables
 from . import statistics as stats
 from .forms import CatalogueFilterForm, StatisticsForm
@@ -42,16 +46,21 @@ def _query_without(request, *names) -> str:
 
 @require_safe
 def project_list(request):
+    # The content depends on the query string alone (filters, page), so that is the key.
+    parts = tuple(sorted((k, tuple(v)) for k, v in request.GET.lists()))
+    content = public_cache.get_or_build("catalogue", parts, lambda: _project_list_content(request))
+    return render(request, "catalogue/project_list.html", {"content": mark_safe(content)})
+
+
+def _project_list_content(request) -> str:
     form = CatalogueFilterForm(request.GET)
     filters = form.filters()
-    ids = queries.matching_ids(filters)
-    page = Paginator(ids, queries.PAGE_SIZE).get_page(request.GET.get("side"))
+    page = Paginator(queries.matching(filters), queries.PAGE_SIZE).get_page(request.GET.get("side"))
     query = _query_without(request, "side")
     prefix = f"?{query}&" if query else "?"
     refusals, refusal_count = queries.published_refusals(filters)
-    return render(
-        request,
-        "catalogue/project_list.html",
+    return render_to_string(
+        "catalogue/_project_list.html",
         {
             "refusals": refusals,
             "refusal_count": refusal_count,
@@ -60,11 +69,12 @@ def project_list(request):
             "ignored": [str(form.fields[name].label) for name in form.errors],
             "page": page,
             "grants": queries.grants_for_ids(list(page.object_list)),
-            "count": len(ids),
+            "count": page.paginator.count,
             "links": page_links(page, query) if page.paginator.num_pages > 1 else [],
             "previous_href": f"{prefix}side={page.previous_page_number()}" if page.has_previous() else "",
             "next_href": f"{prefix}side={page.next_page_number()}" if page.has_next() else "",
         },
+        request,
     )
 
 
@@ -99,7 +109,19 @@ def _statistics(request):
 
 @require_safe
 def statistics(request):
-    form, years, year, region, exclude, result = _statistics(request)
+    form = StatisticsForm(request.GET)
+    year, region, exclude = form.values()
+    # Without a year the page shows a default that depends on today's year, so that is part of the key.
+    parts = (year or f"default-{timezone.localdate().year}", region.code if region else "", exclude or "")
+    content = public_cache.get_or_build("statistics", parts, lambda: _statistics_content(request, form, year, region, exclude))
+    return render(request, "catalogue/statistics.html", {"content": mark_safe(content)})
+
+
+def _statistics_content(request, form, year, region, exclude) -> str:
+    years = stats.committed_years(region)
+    if year is None:
+        year = stats.default_year(years)
+    result = tables.build(year, exclude=exclude, rhf=region)
     params = {"ar": year}
     if region:
         params["rhf"] = region.code
@@ -114,9 +136,8 @@ def statistics(request):
         table.csv_href = reverse("catalogue:statistics-export", args=[key, "csv"]) + "?" + query
         table.csv_machine_href = table.csv_href + "&" + urlencode({"format": MACHINE_READABLE})
         table.xlsx_href = reverse("catalogue:statistics-export", args=[key, "xlsx"]) + "?" + query
-    return render(
-        request,
-        "catalogue/statistics.html",
+    return render_to_string(
+        "catalogue/_statistics.html",
         {
             "form": form,
             "years": sorted(set(years) | {year}),
@@ -133,6 +154,7 @@ def statistics(request):
             "suggestion_href": suggestion_href,
             "without_href": "?" + urlencode({k: v for k, v in params.items() if k != "uten"}),
         },
+        request,
     )
 
 

@@ -10,6 +10,8 @@ from django.db import models, transaction
 from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
 
+from rsportal.core import datacache
+
 from rsportal.registry.models import Body, HealthTrust, Helsefellesskap, Municipality, RegionalHealthAuthority
 
 
@@ -253,6 +255,11 @@ def search_fields(title: str, description: str) -> tuple[str, str]:
     return text.lower(), (" " + " ".join(words) + " ") if words else ""
 
 
+def _public_data_changed() -> None:
+    """Bulk writes send no signals: tell the public pages' cache (core.datacache) directly."""
+    datacache.bump()
+
+
 class GrantQuerySet(models.QuerySet):
     """Keeps the stored search fields right for bulk writes too, which bypass Grant.save."""
 
@@ -260,6 +267,7 @@ class GrantQuerySet(models.QuerySet):
         objs = list(objs)
         for obj in objs:
             obj.refresh_search_fields()
+        _public_data_changed()
         return super().bulk_create(objs, *args, **kwargs)
 
     def bulk_update(self, objs, fields, *args, **kwargs):
@@ -268,9 +276,11 @@ class GrantQuerySet(models.QuerySet):
             for obj in objs:
                 obj.refresh_search_fields()
             fields = list(dict.fromkeys([*fields, *SEARCH_FIELDS]))
+        _public_data_changed()
         return super().bulk_update(objs, fields, *args, **kwargs)
 
     def update(self, **kwargs):
+        _public_data_changed()
         if not SEARCH_SOURCES & kwargs.keys():
             return super().update(**kwargs)
         # The new values may be expressions, so recompute from what was written.

@@ -137,10 +137,14 @@ class YearSummary:
         return self.frame - self.committed - self.reserved
 
 
-def year_summaries(pots) -> dict[int, list[YearSummary]]:
-    """Frame, committed, reserved and available per year for each pot, in three queries."""
+def year_summaries(pots, year: int | None = None) -> dict[int, list[YearSummary]]:
+    """Frame, committed, reserved and available per year for each pot (only `year` when
+    given), in three queries."""
     pot_ids = [pot.pk for pot in pots]
-    years = list(PotYear.objects.filter(pot_id__in=pot_ids).order_by("year"))
+    years = PotYear.objects.filter(pot_id__in=pot_ids).order_by("year")
+    if year is not None:
+        years = years.filter(year=year)
+    years = list(years)
     committed = dict(
         Commitment.objects.filter(pot_year__in=years, status__in=Commitment.ACTIVE)
         .values("pot_year_id")

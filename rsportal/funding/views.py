@@ -2,11 +2,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rsportal.accounts import permissions
 from rsportal.core.decorators import role_required
+from rsportal.core.years import chosen_year
 
 from . import domain, queries, research
 from .forms import CarryOverForm, ReserveForm
@@ -15,16 +17,24 @@ from .models import Appropriation, Commitment, FrameEntry, Pot, PotYear
 
 @role_required
 def overview(request):
-    appropriations = list(Appropriation.objects.select_related("key", "rhf").prefetch_related("shares__rhf").order_by("year", "name"))
-    years = sorted({a.year for a in appropriations})
-    by_year = queries.allocations_per_inhabitant(years)
-    per_inhabitant = [(year, by_year[year]) for year in years]
-    pots = list(Pot.objects.select_related("rhf", "helsefellesskap", "parent").order_by("rhf__name", "parent_id", "name"))
-    summaries = queries.year_summaries(pots)
+    """One year of the money (a selector, this year by default): the state's allocation per
+    inhabitant, the appropriations and every pot's frame, commitments and reserves that year."""
+    years = sorted(
+        set(Appropriation.objects.order_by().values_list("year", flat=True).distinct())
+        | set(PotYear.objects.order_by().values_list("year", flat=True).distinct())
+    )
+    year = chosen_year(request.GET.get("ar"), years, timezone.localdate().year)
+    appropriations = list(Appropriation.objects.filter(year=year).select_related("key", "rhf").prefetch_related("shares__rhf").order_by("name"))
+    by_year = queries.allocations_per_inhabitant([year]) if appropriations else {}
+    per_inhabitant = [(year, by_year[year])] if by_year else []
+    pots = list(Pot.objects.select_related("rhf", "helsefellesskap").order_by("rhf__name", "parent_id", "name"))
+    summaries = queries.year_summaries(pots, year=year)
     return render(
         request,
         "funding/overview.html",
         {
+            "year": year,
+            "years": sorted(set(years) | {year}),
             "appropriations": appropriations,
             "national": queries.national_years(appropriations),
             "per_inhabitant": per_inhabitant,

@@ -5,6 +5,8 @@ import datetime
 
 from django.db.models import Q
 
+from rsportal.core import datacache
+
 from .models import Helsefellesskap, Membership, Municipality, PopulationFigure
 
 
@@ -24,7 +26,12 @@ def population_by_rhf(day: datetime.date) -> dict[int, int]:
 
     The catchment is the union of the municipalities in the RHF's helsefellesskap
     on that day; a municipality in two communities of the same RHF counts once.
+    Kept per day until the registry changes (core.datacache).
     """
+    return datacache.get_or_build("population-rhf", (day,), lambda: _population_by_rhf(day))
+
+
+def _population_by_rhf(day: datetime.date) -> dict[int, int]:
     pairs = set(
         Membership.objects.valid_on(day).values_list("helsefellesskap__rhf_id", "municipality_id").distinct()
     )
@@ -67,6 +74,11 @@ def population_by_rhf_on(days) -> dict[datetime.date, dict[int, int]]:
 
 
 def population_by_helsefellesskap(day: datetime.date) -> dict[int, int]:
+    """Population of each helsefellesskap on `day`, kept per day until the registry changes (core.datacache)."""
+    return datacache.get_or_build("population-hf", (day,), lambda: _population_by_helsefellesskap(day))
+
+
+def _population_by_helsefellesskap(day: datetime.date) -> dict[int, int]:
     pairs = list(Membership.objects.valid_on(day).values_list("helsefellesskap_id", "municipality_id"))
     figures = latest_figures({m for _, m in pairs}, day)
     totals: dict[int, int] = {}

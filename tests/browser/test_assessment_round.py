@@ -41,6 +41,7 @@ MEMBER_SCORES = {B: [2, 4, 4, 3, 3, 5], C: [3, 4, 3, 3, 4, 4], D: [4, 3, 2, 4, 3
 # What those scores give (see rsportal/assessment/ranking.py): the weights reorder the top.
 EQUAL_ORDER = [B, D, A, C]  # 65.0, 60.0, 56.7, 54.2
 WEIGHTED_ORDER = [A, D, B, C]  # 69.0, 64.8, 54.0, 53.8
+RANKING_CAPTION = "Rangering med utvalgets vekter og med alle kriterier vektet likt"
 
 
 @pytest.fixture
@@ -279,17 +280,22 @@ def test_assessment_round_from_forwarded_applications_to_decision_letters(page, 
     assert sorted(rows, key=lambda t: rows[t].equal_rank) == EQUAL_ORDER
     assert sorted(rows, key=lambda t: rows[t].weighted_rank) == WEIGHTED_ORDER
     assert (rows[A].weighted, rows[B].equal) == (Decimal("69.0"), Decimal("65.0"))
-    for caption, order, attribute in (("Alle kriterier vektet likt", EQUAL_ORDER, "equal"), ("Utvalgets vekter", WEIGHTED_ORDER, "weighted")):
-        table = secretariat.get_by_role("table", name=caption)
+    # One table with both rankings, sorted by the committee's weights; a link sorts it by the equal weights.
+    for order in (WEIGHTED_ORDER, EQUAL_ORDER):
+        if order is EQUAL_ORDER:
+            secretariat.get_by_role("link", name="Sorter etter rangen med alle kriterier vektet likt").click()
+        table = secretariat.get_by_role("table", name=RANKING_CAPTION)
         body_rows = table.locator("tbody tr")
         expect(body_rows).to_have_count(4)
         for position, title in enumerate(order):
             cells = [normalise(t) for t in body_rows.nth(position).get_by_role("cell").all_inner_texts()]
-            assert cells[0] == str(position + 1) and cells[1].startswith(title), (caption, cells)
-            assert cells[2:8] == [_nb(v) for v in rows[title].values], (caption, cells)  # mean per criterion
-            assert cells[-1] == _nb(getattr(rows[title], attribute)), (caption, cells)
+            assert cells[1].startswith(title), cells
+            assert cells[2:8] == [_nb(v) for v in rows[title].values], cells  # mean per criterion
+            assert cells[0] == str(rows[title].weighted_rank) and cells[8] == _nb(rows[title].weighted), cells
+            assert cells[9] == str(rows[title].equal_rank) and cells[10] == _nb(rows[title].equal), cells
         expect(body_rows.filter(has_text=B)).to_contain_text("2 har gitt poeng")
         expect(body_rows.filter(has_text=A)).to_contain_text("1 har gitt poeng")
+    secretariat.get_by_role("link", name="Sorter etter utvalgets vekter").click()
     expect(secretariat.get_by_role("heading", name="Beslutningsstøtte: forslag til fordeling")).to_be_visible()
     facts = secretariat.locator("dl.facts")
     expect(facts.locator("dt", has_text=re.compile("^Forslag$"))).to_be_visible()
@@ -327,10 +333,9 @@ def test_assessment_round_from_forwarded_applications_to_decision_letters(page, 
     # The conflicted member's ranking leaves A out.
     member.goto(f"/vurdering/utlysning/{call.pk}/rangering/")
     expect(member.get_by_text("1 søknad vises ikke: du er inhabil, eller du har ikke gitt poeng selv ennå.")).to_be_visible()
-    for caption in ("Alle kriterier vektet likt", "Utvalgets vekter"):
-        table = member.get_by_role("table", name=caption)
-        expect(table.locator("tbody tr")).to_have_count(3)
-        expect(table).not_to_contain_text(A)
+    table = member.get_by_role("table", name=RANKING_CAPTION)
+    expect(table.locator("tbody tr")).to_have_count(3)
+    expect(table).not_to_contain_text(A)
     expect(member.locator("main")).not_to_contain_text(A)
     with member.expect_download() as download_info:
         member.get_by_role("link", name="Last ned tabellene (Excel)").click()
@@ -505,5 +510,5 @@ def test_ranking_page_is_accessible(page, world, personas, committee_round):
             domain.save_scores(who, apps[title], {c.pk: (v, "") for c, v in zip(criteria, values)})
     sign_in(page, personas.rhf_admin)
     page.goto(f"/vurdering/utlysning/{call.pk}/rangering/")
-    expect(page.get_by_role("table", name="Utvalgets vekter").locator("tbody tr")).to_have_count(4)
+    expect(page.get_by_role("table", name=RANKING_CAPTION).locator("tbody tr")).to_have_count(4)
     assert_accessible(page, "ranking page")
