@@ -95,9 +95,9 @@ class NationalYear:
         return None if self.national is None else self.national - self.booked
 
 
-def national_years(appropriations) -> list[NationalYear]:
-    """The registry's national figures per year beside what is booked, from the already loaded
-    `appropriations` (with their shares and the shares' RHFs), in two queries."""
+def national_years(appropriations, year: int) -> list[NationalYear]:
+    """The registry's national figure for `year` beside what is booked, from the already loaded
+    `appropriations` of that year (with their shares and the shares' RHFs), in two queries."""
     from rsportal.registry.models import NationalGrant
 
     rhfs = list(RegionalHealthAuthority.objects.order_by("name"))
@@ -109,7 +109,7 @@ def national_years(appropriations) -> list[NationalYear]:
         for share in appropriation.shares.all():
             by_rhf[share.rhf_id] = by_rhf.get(share.rhf_id, 0) + share.amount
     result = []
-    for figure in NationalGrant.objects.order_by("year"):
+    for figure in NationalGrant.objects.filter(year=year):
         by_rhf = booked.get(figure.year, {})
         result.append(
             NationalYear(

@@ -36,7 +36,7 @@ def overview(request):
             "year": year,
             "years": sorted(set(years) | {year}),
             "appropriations": appropriations,
-            "national": queries.national_years(appropriations),
+            "national": queries.national_years(appropriations, year),
             "per_inhabitant": per_inhabitant,
             "pots": [(pot, summaries[pot.pk]) for pot in pots],
             "classifies": queries.money_scope(request.user).classifies,
