@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 
 from rsportal.privacy.domain import record_view
 
-from . import queries, tables
+from . import equality, queries, tables
 from . import statistics as stats
 from .forms import CatalogueFilterForm, StatisticsForm
 
@@ -167,3 +167,15 @@ def statistics_workbook(request):
     response = HttpResponse(tables.to_xlsx(list(result.tables.values()), source=tables.source(year, region), notes=tables.about(result)), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{_filename("alle", year, region, "xlsx")}"'
     return response
+
+
+@require_safe
+def application_equality(request):
+    """Equality at every stage: the applications per owner side and municipality size."""
+    form = StatisticsForm(request.GET)
+    _year, region, _exclude = form.values()
+    return render(
+        request,
+        "catalogue/equality.html",
+        {"form": form, "region": region, "regions": form.regions, "result": equality.application_equality(region)},
+    )
