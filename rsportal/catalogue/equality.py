@@ -290,3 +290,70 @@ def application_equality(rhf: RegionalHealthAuthority | None = None, day: dateti
             )
         )
     return ApplicationEquality(sides, total, sizes)
+
+
+# --- After the money ends: are the projects in ordinary operation, and who pays? ---
+
+
+@dataclass
+class OperationRow:
+    code: str
+    label: str
+    answered: int = 0
+    yes: int = 0
+    partly: int = 0
+    no: int = 0
+
+    @property
+    def share_yes(self) -> Decimal | None:
+        return percent(self.yes, self.answered)
+
+    @property
+    def share_partly(self) -> Decimal | None:
+        return percent(self.partly, self.answered)
+
+
+@dataclass
+class Operation:
+    rows: list[OperationRow]
+    total: OperationRow
+    unanswered: int  # past the deadline without answers: the figures may change
+
+
+def after_project(rhf: RegionalHealthAuthority | None = None, day: datetime.date | None = None) -> Operation:
+    """The owners' answers one year after the project ended, per who pays for the operation,
+    over the projects of the open catalogue; two queries."""
+    from rsportal.followup.models import AfterProject
+
+    from .queries import public_grants
+
+    day = day or timezone.localdate()
+    rows = AfterProject.objects.filter(grant__in=public_grants().values("pk"))
+    if rhf is not None:
+        rows = rows.filter(grant__pot__rhf=rhf)
+    counts = {
+        row["payer"]: row
+        for row in rows.filter(answered_at__isnull=False)
+        .order_by()
+        .values("payer")
+        .annotate(
+            answered=Count("pk"),
+            yes=Count("pk", filter=Q(in_operation=AfterProject.InOperation.YES)),
+            partly=Count("pk", filter=Q(in_operation=AfterProject.InOperation.PARTLY)),
+            no=Count("pk", filter=Q(in_operation=AfterProject.InOperation.NO)),
+        )
+    }
+    result = []
+    for code, label in AfterProject.Payer.choices:
+        row = counts.get(code, {})
+        result.append(OperationRow(code, str(label), row.get("answered", 0), row.get("yes", 0), row.get("partly", 0), row.get("no", 0)))
+    total = OperationRow(
+        "total",
+        str(_("Alle prosjekter som har svart")),
+        sum(r.answered for r in result),
+        sum(r.yes for r in result),
+        sum(r.partly for r in result),
+        sum(r.no for r in result),
+    )
+    unanswered = rows.filter(answered_at__isnull=True, due_date__lt=day).count()
+    return Operation(result, total, unanswered)

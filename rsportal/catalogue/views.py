@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from rsportal.followup import continuation
+from rsportal.followup.models import AfterProject
 from rsportal.privacy.domain import record_view
 
 from . import equality, queries, tables
@@ -84,6 +86,8 @@ def project_detail(request, pk: int):
             "participants": queries.public_participants(grant, decision),
             "updates": queries.public_updates(grant),
             "similar": queries.similar_projects(grant),
+            "after_project": AfterProject.objects.filter(grant=grant, answered_at__isnull=False).first(),
+            "chain": continuation.chain(grant, within=queries.public_grants()),
         },
     )
 
@@ -132,6 +136,7 @@ def statistics(request):
             "suggestion": suggestion,
             "suggestion_href": suggestion_href,
             "without_href": "?" + urlencode({k: v for k, v in params.items() if k != "uten"}),
+            "operation": equality.after_project(region),
         },
     )
 
