@@ -427,6 +427,10 @@ MATRIX: dict[str, Row] = {
     # --- follow-up: the grant's owners report; the pot's managers follow up and pay
     "followup:overview": Row(lambda c: "/oppfolging/", {"GET": role_page()}),
     "followup:grant": Row(lambda c: f"/oppfolging/tilskudd/{c.grant.pk}/", {"GET": only(these(200, ("applicant", *MANAGERS)))}),
+    "followup:after-project": Row(
+        lambda c: f"/oppfolging/tilskudd/{c.grant.pk}/etter-prosjektet/",
+        {"GET": only(these(200, ("applicant", *MANAGERS))), "POST": only({"applicant": 400})},
+    ),
     "followup:report-new": Row(
         lambda c: f"/oppfolging/tilskudd/{c.grant.pk}/rapport/",
         {"GET": only({"applicant": 200}), "POST": only({"applicant": 400})},
