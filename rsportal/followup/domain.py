@@ -111,7 +111,7 @@ def answer_after_project(actor, grant: Grant, *, in_operation: str, payer: str, 
     from an older version of the answers is refused, so nobody overwrites a colleague."""
     if not may_report(actor, grant):
         raise PermissionDenied(_("Bare søkere for kommunene og helseforetakene som eier prosjektet kan svare."))
-    row = AfterProject.objects.select_for_update().filter(grant=grant).first()
+    row = AfterProject.objects.select_for_update().filter(grant=grant).order_by("pk").first()
     if row is None:
         raise FollowupError(_("Prosjektet har ingen tilsagn ennå, så det er ingenting å svare på."))
     if row.version != version:
