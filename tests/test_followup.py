@@ -160,10 +160,10 @@ class TestMoney:
 class TestReminders:
     def test_reminder_before_and_notice_after_the_deadline(self, personas, grant):
         before = timezone.make_aware(datetime.datetime(2026, 1, 25, 8))
-        assert domain.send_reminders(before) == {"reminders": 1, "overdue": 0}
-        assert domain.send_reminders(before) == {"reminders": 0, "overdue": 0}
+        assert domain.send_reminders(before) == {"reminders": 1, "overdue": 0, "after_project": 0}
+        assert domain.send_reminders(before) == {"reminders": 0, "overdue": 0, "after_project": 0}
         after = timezone.make_aware(datetime.datetime(2026, 2, 10, 8))
-        assert domain.send_reminders(after) == {"reminders": 0, "overdue": 1}
+        assert domain.send_reminders(after) == {"reminders": 0, "overdue": 1, "after_project": 0}
         assert Notification.objects.filter(recipient=personas.applicant.email).count() == 2
 
     def test_notifications_are_sent_by_the_command(self, personas, grant):

@@ -427,6 +427,10 @@ MATRIX: dict[str, Row] = {
     # --- follow-up: the grant's owners report; the pot's managers follow up and pay
     "followup:overview": Row(lambda c: "/oppfolging/", {"GET": role_page()}),
     "followup:grant": Row(lambda c: f"/oppfolging/tilskudd/{c.grant.pk}/", {"GET": only(these(200, ("applicant", *MANAGERS)))}),
+    "followup:after-project": Row(
+        lambda c: f"/oppfolging/tilskudd/{c.grant.pk}/etter-prosjektet/",
+        {"GET": only(these(200, ("applicant", *MANAGERS))), "POST": only({"applicant": 400})},
+    ),
     "followup:report-new": Row(
         lambda c: f"/oppfolging/tilskudd/{c.grant.pk}/rapport/",
         {"GET": only({"applicant": 200}), "POST": only({"applicant": 400})},
@@ -645,6 +649,7 @@ MATRIX: dict[str, Row] = {
     "catalogue:statistics": Row(lambda c: "/statistikk/", {"GET": everyone(200)}, hidden=PUBLIC_SECRETS),
     "catalogue:statistics-export": Row(lambda c: "/statistikk/storrelse.csv", {"GET": everyone(200)}, hidden=PUBLIC_SECRETS),
     "catalogue:statistics-workbook": Row(lambda c: "/statistikk/alle.xlsx", {"GET": everyone(200)}, hidden=PUBLIC_SECRETS),
+    "catalogue:application-equality": Row(lambda c: "/statistikk/likeverd/", {"GET": everyone(200)}, hidden=PUBLIC_SECRETS),
     # --- the open API: public for everyone
     "api:api-root": Row(lambda c: "/api/v1/", {"GET": everyone(404)}),
     "api:openapi-json": Row(lambda c: "/api/v1/openapi.json", {"GET": everyone(200)}),
@@ -668,6 +673,7 @@ MATRIX: dict[str, Row] = {
     "api:size_bands": Row(lambda c: "/api/v1/statistics/size-bands", {"GET": everyone(200)}),
     "api:coverage": Row(lambda c: "/api/v1/statistics/coverage", {"GET": everyone(200)}),
     "api:equality": Row(lambda c: "/api/v1/statistics/equality", {"GET": everyone(200)}),
+    "api:application_equality": Row(lambda c: "/api/v1/statistics/applications", {"GET": everyone(200)}, hidden=PUBLIC_SECRETS),
     # --- notifications, calendar and the thread on an application (issue 14)
     "notices:list": Row(lambda c: "/varsler/", {"GET": signed_in(200)}),
     "notices:mark-read": Row(lambda c: "/varsler/lest/", {"GET": POST_ONLY, "POST": signed_in(302)}),  # one's own only

@@ -1,12 +1,13 @@
 import datetime
 
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from rsportal.core.forms import KronerField
 from rsportal.registry.models import CityDistrict, HealthTrust, Helsefellesskap, Municipality
 
-from .models import Application, Attachment, BenefitRow, BudgetLine, JoinRequest, PatientGroup, Theme
+from .models import Application, ApplicationType, Attachment, BenefitRow, BudgetLine, JoinRequest, PatientGroup, Theme
 
 TEXT = forms.Textarea(attrs={"rows": 4})
 
@@ -40,9 +41,10 @@ class BasicsForm(SectionForm):
 
     class Meta:
         model = Application
-        fields = ["title", "type", "project_owners", "start_date", "end_date", "agreement_date"]
+        fields = ["title", "type", "continues", "project_owners", "start_date", "end_date", "agreement_date"]
         widgets = {"project_owners": forms.Textarea(attrs={"rows": 2})}
         help_texts = {
+            "continues": _("For en videreføring: tilskuddet prosjektet fikk før. Listen viser tilskuddene til eierne i søknaden."),
             "project_owners": _("Hvem eier prosjektet? Skriv om eierskapet er avtalt formelt (intensjonsavtale) eller muntlig."),
             "agreement_date": _("Avtalen om felles søknad må lastes opp som PDF under Vedlegg."),
         }
@@ -51,9 +53,14 @@ class BasicsForm(SectionForm):
         super().__init__(*args, **kwargs)
         self.fields["title"].required = True
         self.fields["type"].choices = self.instance.call.type_choices()
+        self.fields["continues"].queryset = earlier_grants(self.instance)
+        self.fields["continues"].empty_label = _("Ingen (ikke en videreføring)")
+        self.fields["continues"].label_from_instance = lambda grant: grant.title
 
     def clean(self):
         data = super().clean()
+        if data.get("type") == ApplicationType.CONTINUATION and not data.get("continues") and self.fields["continues"].queryset.exists():
+            self.add_error("continues", _("Velg tilskuddet som videreføres."))
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", _("Avslutning kan ikke være før oppstart."))
@@ -61,6 +68,23 @@ class BasicsForm(SectionForm):
         if agreement and agreement > datetime.date.today():
             self.add_error("agreement_date", _("Avtalen kan ikke være signert fram i tid."))
         return data
+
+
+def earlier_grants(application):
+    """The grants an application may continue: those owned by its owners (or, before any
+    owner is chosen, by its participants), newest first."""
+    from rsportal.funding.models import Grant
+
+    participants = application.participants.all() if application.pk else []
+    owners = [p for p in participants if p.is_owner] or list(participants)
+    municipalities = {p.municipality_id for p in owners if p.municipality_id}
+    trusts = {p.trust_id for p in owners if p.trust_id}
+    if application.continues_id:
+        chosen = Grant.objects.filter(pk=application.continues_id)
+    else:
+        chosen = Grant.objects.none()
+    owned = Grant.objects.filter(models.Q(municipalities__in=municipalities) | models.Q(trusts__in=trusts))
+    return Grant.objects.filter(models.Q(pk__in=owned.values("pk")) | models.Q(pk__in=chosen.values("pk"))).order_by("-created_at", "title")
 
 
 class DescriptionForm(SectionForm):

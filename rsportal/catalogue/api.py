@@ -18,6 +18,7 @@ from rsportal.api.errors import PLAIN_TEXT, responses
 from rsportal.applications.models import PatientGroup, Theme
 from rsportal.registry.models import RegionalHealthAuthority
 
+from . import equality as application_figures
 from . import queries
 from . import statistics as stats
 
@@ -225,6 +226,37 @@ class EqualityOut(Schema):
     inter_municipal_share: Decimal | None = Field(description="Per cent of projects with two or more municipalities")
     municipality_size: list[ParticipationRowOut]
     population_date: datetime.date | None = Field(description="Newest population figure used for the size bands")
+
+
+class ApplicationSideOut(Schema):
+    code: str = Field(description="municipality, trust, both (the owners' side), none, or total")
+    label: str
+    applications: int = Field(description="Submitted applications, not withdrawn")
+    decided: int = Field(description="With an adopted decision")
+    granted: int = Field(description="Decided with a grant (full, partial or pre-project)")
+    success_rate: Decimal | None = Field(description="Per cent of decided applications that were granted")
+    applied: int = Field(description="Kroner applied for, all years")
+    granted_amount: int = Field(description="Kroner committed to the granted applications, not released")
+    paid: int = Field(description="Kroner recorded as paid out")
+    median_days: int | None = Field(description="Median days from submission to decision")
+
+
+class ApplicationSizeOut(Schema):
+    code: str
+    label: str
+    municipalities: int = Field(description="Municipalities of this size in the regions counted")
+    applying: int = Field(description="Of those, taking part in at least one counted application")
+    share_applying: Decimal | None
+    applications: int = Field(description="Applications with a municipality of this size taking part")
+    decided: int
+    granted: int
+    success_rate: Decimal | None
+
+
+class ApplicationEqualityOut(Schema):
+    sides: list[ApplicationSideOut]
+    total: ApplicationSideOut
+    municipality_size: list[ApplicationSizeOut]
 
 
 class StatsFilters(Schema):
@@ -478,4 +510,27 @@ def equality(request, filters: Query[StatsFilters]):
             for r in participation.rows
         ],
         "population_date": participation.population_date,
+    }
+
+
+@router.get(
+    "/statistics/applications",
+    response=responses(ApplicationEqualityOut, not_found=True),
+    summary="Equality at every stage: applications by side and municipality size",
+    description="Submitted applications (not withdrawn) by the owners' side (municipalities only, trusts only, both): "
+    "how many applied, were decided and granted, the success rate, kroner applied for, granted (active commitments) "
+    "and paid, and the median days from submission to decision; and by municipality size (latest population), the "
+    "share of municipalities taking part in at least one application and their success rate. An application counts "
+    "in the size group of every municipality taking part. Only counts and sums: no application is named.",
+)
+def application_equality(request, filters: Query[StatsFilters]):
+    result = application_figures.application_equality(_region(filters.rhf))
+
+    def side(row):
+        return {**row.__dict__, "success_rate": row.success_rate}
+
+    return {
+        "sides": [side(row) for row in result.sides],
+        "total": side(result.total),
+        "municipality_size": [{**row.__dict__, "share_applying": row.share_applying, "success_rate": row.success_rate} for row in result.sizes],
     }

@@ -13,10 +13,12 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from rsportal.followup import continuation
+from rsportal.followup.models import AfterProject
 from rsportal.privacy.domain import record_view
 
 from rsportal.core import datacache as public_cache
-from . import queries, tables
+from . import equality, queries, tables
 from . import statistics as stats
 from .forms import CatalogueFilterForm, StatisticsForm
 
@@ -94,6 +96,8 @@ def project_detail(request, pk: int):
             "participants": queries.public_participants(grant, decision),
             "updates": queries.public_updates(grant),
             "similar": queries.similar_projects(grant),
+            "after_project": AfterProject.objects.filter(grant=grant, answered_at__isnull=False).first(),
+            "chain": continuation.chain(grant, within=queries.public_grants()),
         },
     )
 
@@ -153,6 +157,7 @@ def _statistics_content(request, form, year, region, exclude) -> str:
             "suggestion": suggestion,
             "suggestion_href": suggestion_href,
             "without_href": "?" + urlencode({k: v for k, v in params.items() if k != "uten"}),
+            "operation": equality.after_project(region),
         },
         request,
     )
@@ -189,3 +194,15 @@ def statistics_workbook(request):
     response = HttpResponse(tables.to_xlsx(list(result.tables.values()), source=tables.source(year, region), notes=tables.about(result)), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{_filename("alle", year, region, "xlsx")}"'
     return response
+
+
+@require_safe
+def application_equality(request):
+    """Equality at every stage: the applications per owner side and municipality size."""
+    form = StatisticsForm(request.GET)
+    _year, region, _exclude = form.values()
+    return render(
+        request,
+        "catalogue/equality.html",
+        {"form": form, "region": region, "regions": form.regions, "result": equality.application_equality(region)},
+    )

@@ -85,6 +85,7 @@ def connect() -> None:
     from rsportal.applications.models import Application, Call, Participant
     from rsportal.assessment.models import Decision
     from rsportal.core.models import AuditEvent
+    from rsportal.followup.models import AfterProject
     from rsportal.funding.models import Commitment, Grant, Pot, PotYear
     from rsportal.registry import models as registry
 
@@ -97,6 +98,7 @@ def connect() -> None:
         Application,
         Participant,
         Call,
+        AfterProject,  # the statistics' "in ordinary operation" figures
         registry.RegionalHealthAuthority,
         registry.County,
         registry.Municipality,
@@ -104,6 +106,7 @@ def connect() -> None:
         registry.HealthTrust,
         registry.Helsefellesskap,
         registry.Membership,
+        registry.CityDistrict,
     ]
     for model in watched:
         post_save.connect(_changed, sender=model, dispatch_uid=f"public-cache-save-{model._meta.label}")

@@ -29,7 +29,7 @@ from rsportal.applications.permissions import applicant_scopes, own_applications
 from rsportal.assessment.models import Conflict, Decision, FormalCheck, Meeting, Score
 from rsportal.assessment.queries import prioritisations_for
 from rsportal.core.formatting import kroner, long_date
-from rsportal.followup.models import ReportDue
+from rsportal.followup.models import AfterProject, ReportDue
 from rsportal.followup.queries import own_grants
 from rsportal.funding.models import Appropriation, Commitment, Grant, PotYear, Reserve
 from rsportal.payments import queries as payment_queries
@@ -164,6 +164,14 @@ def applicant(user) -> list[Section]:
     reports.sort(key=lambda i: i.deadline)
     municipalities, trusts = applicant_scopes(user)
     owned = Grant.objects.filter(Q(municipalities__in=municipalities) | Q(trusts__in=trusts)).values("pk")
+    # The three questions one year after the project: listed from a month before the deadline.
+    today = timezone.localdate()
+    after = AfterProject.objects.filter(grant__in=owned, answered_at__isnull=True, due_date__lte=today + datetime.timedelta(days=30)).select_related("grant")
+    reports += [
+        Item(a.grant.title, reverse("followup:after-project", args=[a.grant_id]), a.due_date, _("Forsinket") if a.due_date < today else _("Etter prosjektet: tre spørsmål"), a.due_date < today)
+        for a in after
+    ]
+    reports.sort(key=lambda i: i.deadline)
     transfers = _overdue_transfers(Q(grant_id__in=owned))
     next_deadline = _next_deadline(_calls_open_to(user))
     questions = _waiting_questions(own_applications(user).order_by(), from_applicants=False)

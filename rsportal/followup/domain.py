@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,11 +16,11 @@ from rsportal.accounts.models import OrganisationRole
 from rsportal.core import uploads
 from rsportal import archive
 from rsportal.core.audit import notify, record
-from rsportal.core.formatting import kroner
+from rsportal.core.formatting import kroner, long_date
 from rsportal.funding.models import Commitment, Grant, Pot
 from rsportal.registry.models import Body, BodyMember
 
-from .models import OwnContribution, Payment, Report, ReportDue, ReportingRule, Spending
+from .models import AfterProject, OwnContribution, Payment, Report, ReportDue, ReportingRule, Spending
 
 
 class FollowupError(Exception):
@@ -75,12 +76,63 @@ def planned_deadlines(grant: Grant) -> list[tuple[str, datetime.date, datetime.d
 @transaction.atomic
 def plan_reports(grant: Grant) -> list[ReportDue]:
     """Create the grant's report deadlines (idempotent). Part of booking a grant, so no actor check."""
+    plan_after_project(grant)
     created = []
     for kind, due, start, end in planned_deadlines(grant):
         row, was_created = ReportDue.objects.get_or_create(grant=grant, due_date=due, kind=kind, defaults={"period_start": start, "period_end": end})
         if was_created:
             created.append(row)
     return created
+
+
+def after_project_due(grant: Grant) -> datetime.date | None:
+    """One year after the last year with money ends: 31 December the year after."""
+    years = grant_years(grant)
+    return datetime.date(years[-1] + 1, 12, 31) if years else None
+
+
+@transaction.atomic
+def plan_after_project(grant: Grant) -> AfterProject | None:
+    """Create or move the deadline for the questions after the project (idempotent). Moved
+    while unanswered when the grant's years change; an answer is never thrown away."""
+    due = after_project_due(grant)
+    if due is None:
+        return None
+    row, created = AfterProject.objects.get_or_create(grant=grant, defaults={"due_date": due})
+    if not created and not row.answered and row.due_date != due:
+        AfterProject.objects.filter(pk=row.pk).update(due_date=due, reminded_at=None)
+        row.due_date = due
+    return row
+
+
+@transaction.atomic
+def answer_after_project(actor, grant: Grant, *, in_operation: str, payer: str, payer_note: str, spread: str, version: int) -> AfterProject:
+    """The owners' answers one year after the project ended. May be corrected later; a save
+    from an older version of the answers is refused, so nobody overwrites a colleague."""
+    if not may_report(actor, grant):
+        raise PermissionDenied(_("Bare søkere for kommunene og helseforetakene som eier prosjektet kan svare."))
+    row = AfterProject.objects.select_for_update().filter(grant=grant).order_by("pk").first()
+    if row is None:
+        raise FollowupError(_("Prosjektet har ingen tilsagn ennå, så det er ingenting å svare på."))
+    if row.version != version:
+        raise FollowupError(_("Noen andre har lagret svarene i mellomtiden. Se svarene deres og lagre på nytt."))
+    if in_operation not in AfterProject.InOperation.values or payer not in AfterProject.Payer.values:
+        raise FollowupError(_("Velg et svar på om tiltaket er i drift og hvem som betaler."))
+    row.in_operation, row.payer, row.payer_note, row.spread = in_operation, payer, payer_note.strip(), spread.strip()
+    first = row.answered_at is None
+    row.answered_at, row.answered_by = timezone.now(), actor
+    row.version += 1
+    row.save()
+    record(
+        actor,
+        "followup.after_project_answered" if first else "followup.after_project_corrected",
+        row,
+        _("Status etter prosjektslutt for %(t)s: i drift: %(o)s, betales av: %(p)s") % {"t": grant.title, "o": row.get_in_operation_display(), "p": row.get_payer_display()},
+        grant=grant.pk,
+        in_operation=in_operation,
+        payer=payer,
+    )
+    return row
 
 
 def reporters(grant: Grant):
@@ -197,6 +249,21 @@ def send_reminders(now: datetime.datetime | None = None) -> dict[str, int]:
                 notify(recipients, _("Påminnelse: rapport for %(t)s") % {"t": due.grant.title}, _("Fristen er %(date)s. Rapporten leveres i RS-portalen.") % {"date": due.due_date.strftime("%d.%m.%Y")}, category="deadline")
                 ReportDue.objects.filter(pk=due.pk).update(reminded_at=now)
                 counts["reminders"] += 1
+    # The questions after the project: one reminder a month before the deadline (or at once if
+    # it is already past), never more; the to-do list keeps showing it until it is answered.
+    counts["after_project"] = 0
+    soon = today + datetime.timedelta(days=30)
+    for row in AfterProject.objects.filter(answered_at__isnull=True, reminded_at__isnull=True, due_date__lte=soon).select_related("grant"):
+        with transaction.atomic():
+            notify(
+                list(reporters(row.grant)),
+                _("Hvordan gikk det med %(t)s etter prosjektet?") % {"t": row.grant.title},
+                _("Svar på tre spørsmål om drift, finansiering og spredning innen %(date)s i RS-portalen.") % {"date": long_date(row.due_date)},
+                category="deadline",
+                link=reverse("followup:after-project", args=[row.grant_id]),
+            )
+            AfterProject.objects.filter(pk=row.pk).update(reminded_at=now)
+            counts["after_project"] += 1
     return counts
 
 

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rsportal.core.forms import KronerField
 
-from .models import DelayReason, Report
+from .models import AfterProject, DelayReason, Report
 
 
 class ReportForm(forms.ModelForm):
@@ -101,3 +101,21 @@ class PaymentForm(forms.Form):
 class ReleaseForm(forms.Form):
     commitment = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(label=_("Begrunnelse"), max_length=300)
+
+
+class AfterProjectForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    class Meta:
+        model = AfterProject
+        fields = ["in_operation", "payer", "payer_note", "spread"]
+        widgets = {"spread": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # An answer is required; the empty choice asks for one instead of showing dashes.
+        for name in ("in_operation", "payer"):
+            self.fields[name].required = True
+            self.fields[name].choices = [("", _("Velg"))] + [c for c in self.fields[name].choices if c[0]]
+        self.fields["in_operation"].error_messages["required"] = _("Svar på om tiltaket er i ordinær drift.")
+        self.fields["payer"].error_messages["required"] = _("Velg hvem som betaler for driften.")

@@ -208,3 +208,45 @@ class DocumentJob(models.Model):
     @property
     def filename(self) -> str:
         return f"arsmelding-rs-{self.rhf.code}-{self.year}.pdf"
+
+
+class AfterProject(models.Model):
+    """One year after a project's money ends, the owners answer three questions: is it in
+    ordinary operation, who pays for it, and what was spread to others. The evaluation found
+    projects ending without anyone paying for their operation; these answers make that
+    visible in the catalogue and the statistics."""
+
+    class InOperation(models.TextChoices):
+        YES = "yes", _("Ja")
+        PARTLY = "partly", _("Delvis")
+        NO = "no", _("Nei")
+
+    class Payer(models.TextChoices):
+        MUNICIPALITY = "municipality", _("Kommunen(e)")
+        TRUST = "trust", _("Helseforetaket")
+        BOTH = "both", _("Kommune og helseforetak sammen")
+        OTHER = "other", _("Annen finansiering")
+        NOBODY = "nobody", _("Ingen")
+
+    grant = models.OneToOneField(Grant, on_delete=models.CASCADE, related_name="after_project")
+    due_date = models.DateField(_("frist"))
+    in_operation = models.CharField(_("er tiltaket i ordinær drift"), max_length=10, choices=InOperation.choices, blank=True)
+    payer = models.CharField(_("hvem betaler for driften"), max_length=20, choices=Payer.choices, blank=True)
+    payer_note = models.CharField(_("utdyping om finansieringen"), max_length=300, blank=True)
+    spread = models.TextField(_("hva er spredt til andre"), blank=True, help_text=_("Til andre kommuner, helseforetak eller helsefellesskap: hva, og til hvem."))
+    answered_at = models.DateTimeField(_("besvart"), null=True, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["due_date", "grant"]
+        verbose_name = _("status etter prosjektslutt")
+        verbose_name_plural = _("status etter prosjektslutt")
+
+    def __str__(self) -> str:
+        return f"{self.grant}: {self.due_date}"
+
+    @property
+    def answered(self) -> bool:
+        return self.answered_at is not None

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("tilskudd/<int:pk>/", views.grant_detail, name="grant"),
     path("tilskudd/<int:pk>/rapport/", views.report_new, name="report-new"),
+    path("tilskudd/<int:pk>/etter-prosjektet/", views.after_project, name="after-project"),
     path("tilskudd/<int:pk>/utbetaling/", views.payment_add, name="payment-add"),
     path("tilskudd/<int:pk>/frigjor/", views.commitment_release, name="release"),
     path("rapport/<int:pk>/", views.report_detail, name="report"),

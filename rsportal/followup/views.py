@@ -20,9 +20,9 @@ from rsportal.funding.models import Commitment, Grant, Pot
 from rsportal.funding.queries import money_scope
 from rsportal.registry.models import RegionalHealthAuthority
 
-from . import documents, domain, exports, money, queries
-from .forms import ContributionForm, PaymentForm, ReleaseForm, ReportForm, SpendingForm
-from .models import DocumentJob, Report, ReportDue, Spending
+from . import continuation, documents, domain, exports, money, queries
+from .forms import AfterProjectForm, ContributionForm, PaymentForm, ReleaseForm, ReportForm, SpendingForm
+from .models import AfterProject, DocumentJob, Report, ReportDue, Spending
 
 
 def _grant(request, pk) -> Grant:
@@ -78,6 +78,8 @@ def _grant_page(request, grant, *, payment_form=None, payment_error: str = "", r
             "dues": dues,
             "manages": manages,
             "may_report": domain.may_report(request.user, grant),
+            "after_project": AfterProject.objects.filter(grant=grant).first(),
+            "chain": continuation.chain(grant),
             "payment_form": payment_form or PaymentForm(initial={"paid_on": timezone.localdate(), "year": timezone.localdate().year}),
             "payment_error": payment_error,
             "release_error": release_error,
@@ -339,3 +341,42 @@ def project_list(request, code: str):
     response = HttpResponse(exports.project_list_workbook(rhf, timezone.localdate()), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="prosjektliste-rs-{rhf.code}-{timezone.localdate():%Y-%m-%d}.xlsx"'
     return response
+
+
+@role_required
+@require_http_methods(["GET", "POST"])
+def after_project(request, pk: int):
+    """The three questions one year after the project ended: the owners answer (and may
+    correct), the secretariat reads."""
+    grant = _grant(request, pk)
+    row = AfterProject.objects.filter(grant=grant).first()
+    if row is None:
+        raise Http404(_("Prosjektet har ingen tilsagn ennå, så det er ingenting å svare på."))
+    may_answer = domain.may_report(request.user, grant)
+    status = 200
+    error = ""
+    form = AfterProjectForm(instance=row, initial={"version": row.version})
+    if request.method == "POST":
+        if not may_answer:
+            raise PermissionDenied(_("Bare søkere for kommunene og helseforetakene som eier prosjektet kan svare."))
+        form = AfterProjectForm(request.POST, instance=AfterProject.objects.get(pk=row.pk))
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                domain.answer_after_project(
+                    request.user, grant, in_operation=data["in_operation"], payer=data["payer"],
+                    payer_note=data["payer_note"], spread=data["spread"], version=data["version"],
+                )
+            except domain.FollowupError as exc:
+                error = str(exc)
+                row.refresh_from_db()
+            else:
+                messages.success(request, _("Svarene er lagret. Takk!"))
+                return redirect("followup:grant", pk=grant.pk)
+        status = 400
+    return render(
+        request,
+        "followup/after_project.html",
+        {"grant": grant, "row": row, "form": form, "may_answer": may_answer, "error": error, "chain": continuation.chain(grant), "link_name": "followup:grant"},
+        status=status,
+    )

@@ -4,8 +4,10 @@ from rsportal.followup.domain import send_reminders
 
 
 class Command(BaseCommand):
-    help = "Queue e-mail reminders for reports due soon and notices for late reports. Run daily (cron/systemd timer)."
+    help = "Queue e-mail reminders for reports due soon, notices for late reports and the questions after a project. Run daily (cron/systemd timer)."
 
     def handle(self, *args, **options):
         counts = send_reminders()
-        self.stdout.write(f"reminders: {counts['reminders']}, overdue notices: {counts['overdue']}")
+        self.stdout.write(
+            f"reminders: {counts['reminders']}, overdue notices: {counts['overdue']}, after-project questions: {counts['after_project']}"
+        )
