@@ -202,3 +202,18 @@ class TestFieldCounts:
         BudgetLine.objects.create(application=draft, year=2028, kind="grant", amount=LIMIT + 1, description="Prosjektleder")
         full = client.get(f"/soknader/{draft.pk}/").context
         assert sum(len(s["form"].fields) for s in full["sections"]) == counts[variants.FULL]["sections"]
+
+
+def test_the_call_page_tells_applicants_about_the_light_form(client, light_call):
+    Call.objects.filter(pk=light_call.pk).update(light_form_types=["pre_project"])
+    html = client.get(f"/soknader/utlysninger/{light_call.pk}/").content.decode()
+    assert "Søknader på inntil 300\u00a0000\u00a0kr og søknadstypene forprosjekt får et kortere skjema" in html
+
+
+def test_a_full_form_budget_line_stays_what_it_was_when_the_application_turns_light(login, light_call, draft, personas):  # noqa: F811
+    # The page showed the full form; meanwhile the application came under the amount.
+    own = draft.participants.get(municipality__isnull=False)
+    data = {"variant": "full", "year": "2028", "kind": "own_time", "participant": str(own.pk), "amount": "100 000", "hours": "200", "description": "Sykepleiere"}
+    assert login(personas.applicant).post(f"/soknader/{draft.pk}/budsjett/", data).status_code == 302
+    line = draft.budget_lines.get()
+    assert (line.kind, line.participant_id, line.hours) == ("own_time", own.pk, 200)

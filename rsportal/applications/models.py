@@ -128,6 +128,9 @@ class Call(models.Model):
         allowed = self.allowed_types or [t.value for t in ApplicationType]
         return [(t.value, t.label) for t in ApplicationType if t.value in allowed]
 
+    def light_form_type_labels(self) -> list[str]:
+        return [str(t.label) for t in ApplicationType if t.value in (self.light_form_types or [])]
+
     def pre_project_cap(self, municipality_count: int) -> int | None:
         caps = [c for c in self.pre_project_caps.all() if c.min_municipalities <= municipality_count]
         return max(caps, key=lambda c: c.min_municipalities).max_amount if caps else None

@@ -302,7 +302,12 @@ def participant_remove(request, pk: int, item: int):
 @role_required
 def budget_add(request, pk: int):
     application = _application(request, pk, edit=True)
-    form = variants.budget_form(variants.for_application(application), application, request.POST, auto_id="budget_%s")
+    # The form the page showed: a full-form line posted just as a co-author made the application
+    # light must not turn an own contribution into applied grant.
+    variant = request.POST.get("variant")
+    if variant not in (variants.FULL, variants.LIGHT):
+        variant = variants.for_application(application)
+    form = variants.budget_form(variant, application, request.POST, auto_id="budget_%s")
     return _add_row(request, application, form, "budget_form", lambda f: domain.add_budget_line(request.user, application, f), _("Budsjettlinjen er lagt til."), "budsjett")
 
 
