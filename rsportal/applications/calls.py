@@ -45,6 +45,8 @@ CALL_FIELDS = [
     "max_forwarded_per_helsefellesskap",
     "max_project_years",
     "pre_project_max_years",
+    "light_form_max_amount",
+    "light_form_types",
     "research_deducted",
     "reporting_rules",
     "requires_agreement",

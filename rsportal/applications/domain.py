@@ -21,7 +21,7 @@ from rsportal.core.audit import notify, record
 from rsportal.core.formatting import kroner
 from rsportal.registry.models import Body, BodyMember
 
-from . import casenumbers, lifecycle, permissions, uploads
+from . import casenumbers, lifecycle, permissions, uploads, variants
 from .forms import SECTIONS
 from .lifecycle import ApplicationError
 from .models import (
@@ -255,8 +255,12 @@ class Problem:
 
 
 def submission_problems(application: Application, now: datetime.datetime | None = None) -> list[Problem]:
-    """Everything that stops a submission, in Norwegian, with the section to fix it in."""
+    """Everything that stops a submission, in Norwegian, with the section to fix it in. The light
+    form (see variants) requires only what it asks for."""
     call = application.call
+    variant = variants.for_application(application)
+    full = variant == variants.FULL
+    asked = {field for _form, fields in variants.sections(variant).values() for field in fields}
     problems: list[Problem] = []
 
     def need(section, condition, message):
@@ -293,9 +297,11 @@ def submission_problems(application: Application, now: datetime.datetime | None 
         ("involvement_unions", _("involvering av tillitsvalgte")),
         ("involvement_safety", _("involvering av vernetjenesten")),
     ):
+        if field not in asked:
+            continue
         section = next(name for name, form in SECTIONS.items() if field in form.Meta.fields)
         need(section, getattr(application, field).strip(), _("Beskriv %(what)s.") % {"what": label})
-    if application.is_digital:
+    if full and application.is_digital:
         for field in ("digital_regional_path", "digital_ehealth_strategy", "digital_normen", "digital_governance"):
             need("pasienter-digitalt", getattr(application, field).strip(), _("Svar på alle spørsmålene om digitale tiltak."))
             if not getattr(application, field).strip():
@@ -303,21 +309,24 @@ def submission_problems(application: Application, now: datetime.datetime | None 
     lines = list(application.budget_lines.all())
     applied = sum(line.amount for line in lines if line.kind == BudgetLine.Kind.GRANT)
     need("budsjett", applied > 0, _("Budsjettet må vise hvor mye det søkes om, per år."))
-    own = [line for line in lines if line.kind != BudgetLine.Kind.GRANT and line.participant_id]
-    need("budsjett", any(line.participant.municipality_id for line in own), _("Tallfest hva kommunen(e) bidrar med (tid, kompetanse eller penger)."))
-    need("budsjett", any(line.participant.trust_id for line in own), _("Tallfest hva helseforetaket bidrar med (tid, kompetanse eller penger)."))
+    if full:
+        own = [line for line in lines if line.kind != BudgetLine.Kind.GRANT and line.participant_id]
+        need("budsjett", any(line.participant.municipality_id for line in own), _("Tallfest hva kommunen(e) bidrar med (tid, kompetanse eller penger)."))
+        need("budsjett", any(line.participant.trust_id for line in own), _("Tallfest hva helseforetaket bidrar med (tid, kompetanse eller penger)."))
     for message in budget_year_problems(application, lines):
         problems.append(Problem("budsjett", message))
     if application.type == ApplicationType.PRE_PROJECT and applied:
         cap = call.pre_project_cap(len(municipalities))
         if cap is not None:
             need("budsjett", applied <= cap, _("Et forprosjekt med %(n)s kommune(r) kan få høyst %(cap)s, men det søkes om %(applied)s.") % {"n": len(municipalities), "cap": kroner(cap), "applied": kroner(applied)})
-    if call.research_deducted:
-        need("finansiering", application.research_share <= applied, _("Forskningsandelen kan ikke være større enn beløpet det søkes om."))
-    need("budsjett", application.attachments.filter(kind="budget").exists(), _("Last opp budsjettet som vedlegg."))
-    need("nyttetabell", application.benefits.exists(), _("Fyll ut minst én rad i nyttetabellen."))
+    if full:
+        if call.research_deducted:
+            need("finansiering", application.research_share <= applied, _("Forskningsandelen kan ikke være større enn beløpet det søkes om."))
+        need("budsjett", application.attachments.filter(kind="budget").exists(), _("Last opp budsjettet som vedlegg."))
+        need("nyttetabell", application.benefits.exists(), _("Fyll ut minst én rad i nyttetabellen."))
     if call.requires_agreement:
-        need("prosjektet", application.agreement_date, _("Oppgi datoen for signert avtale om felles søknad."))
+        if full:
+            need("prosjektet", application.agreement_date, _("Oppgi datoen for signert avtale om felles søknad."))
         need("vedlegg", application.attachments.filter(kind="agreement").exists(), _("Last opp den signerte avtalen om felles søknad (PDF)."))
     return problems
 
@@ -398,8 +407,10 @@ def fingerprint(application: Application) -> str:
 
 
 def snapshot(application: Application) -> dict:
-    """Everything the committee reads, frozen as plain data."""
-    fields = [f for form in SECTIONS.values() for f in form.Meta.fields]
+    """Everything the committee reads, frozen as plain data: what the application's form variant
+    asks for (see variants), and which variant that was."""
+    variant = variants.for_application(application)
+    fields = [f for _form, names in variants.sections(variant).values() for f in names]
     data = model_to_dict(application, fields=fields)
     for key, value in data.items():
         if isinstance(value, datetime.date):
@@ -426,8 +437,9 @@ def snapshot(application: Application) -> dict:
             "freed_resources": r.freed_resources,
             "time_horizon": r.time_horizon,
         }
-        for r in application.benefits.all()
+        for r in (application.benefits.all() if "nyttetabell" in variants.parts(variant) else [])
     ]
+    data["form_variant"] = variant
     data["attachments"] = [{"kind": a.get_kind_display(), "name": a.original_name, "token": a.token} for a in application.attachments.all()]
     return data
 

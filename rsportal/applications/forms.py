@@ -25,8 +25,14 @@ class SectionForm(forms.ModelForm):
 
     title_text = ""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, only=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if only is not None:
+            # A variant's form (see variants): the other fields are neither shown nor saved,
+            # so what was typed in them in the other variant is kept.
+            for name in list(self.fields):
+                if name not in only:
+                    del self.fields[name]
         for field in self.fields.values():
             field.required = False
             if isinstance(field.widget, forms.Textarea):
@@ -211,8 +217,15 @@ class BudgetLineForm(forms.ModelForm):
         model = BudgetLine
         fields = ["year", "kind", "participant", "amount", "hours", "description"]
 
-    def __init__(self, application, *args, **kwargs):
+    def __init__(self, application, *args, light=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if light:
+            # The light form asks only what is applied for each year (see variants).
+            self.instance.kind = BudgetLine.Kind.GRANT
+            for name in ("kind", "participant", "hours", "description"):
+                del self.fields[name]
+            self.fields["year"].widget.attrs["inputmode"] = "numeric"
+            return
         self.fields["participant"].queryset = application.participants.select_related("municipality", "trust", "district")
         self.fields["participant"].label_from_instance = lambda p: str(p.organisation)
         self.fields["participant"].help_text = _("Hvem bidrar? Ikke nødvendig for søkt tilskudd.")

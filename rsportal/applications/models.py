@@ -85,6 +85,17 @@ class Call(models.Model):
         default=True,
         help_text=_("Tittel, deltakere, utfall og vedtaksdato. Evalueringen ber om åpenhet om hva som ikke fikk tilskudd, ikke bare om det som fikk."),
     )
+    # Proportionate forms (see applications.variants): small grants and the chosen types get the light form.
+    light_form_max_amount = models.PositiveBigIntegerField(
+        _("lett søknadsskjema for søknader på inntil (kr)"),
+        null=True,
+        blank=True,
+        help_text=_("Søknader som samlet søker om høyst dette beløpet, får det lette skjemaet og den lette rapporten. Tomt: ingen beløpsgrense."),
+    )
+    light_form_types = models.JSONField(
+        _("lett søknadsskjema for søknadstypene"), default=list, blank=True,
+        help_text=_("Disse søknadstypene får alltid det lette skjemaet, uansett beløp."),
+    )
     contact = models.CharField(_("kontakt for spørsmål"), max_length=200, blank=True)
     decision_dates = models.TextField(
         _("vedtaksdatoer som vises søkerne"), blank=True, help_text=_("Ett punkt per linje, for eksempel «Vedtak i Tildelingsutvalget 12. juni»."))
@@ -116,6 +127,9 @@ class Call(models.Model):
     def type_choices(self):
         allowed = self.allowed_types or [t.value for t in ApplicationType]
         return [(t.value, t.label) for t in ApplicationType if t.value in allowed]
+
+    def light_form_type_labels(self) -> list[str]:
+        return [str(t.label) for t in ApplicationType if t.value in (self.light_form_types or [])]
 
     def pre_project_cap(self, municipality_count: int) -> int | None:
         caps = [c for c in self.pre_project_caps.all() if c.min_municipalities <= municipality_count]

@@ -7,6 +7,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from rsportal.core.forms import KronerField
+
 from . import calls
 from .models import ApplicationType, Call, ProcessStep
 
@@ -22,6 +24,13 @@ class CallForm(forms.ModelForm):
         required=False,
         help_text=_("Kryss ikke av noen for å tillate alle typene."),
     )
+    light_form_types = forms.MultipleChoiceField(
+        label=_("Lett søknadsskjema for søknadstypene"),
+        choices=ApplicationType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Disse søknadstypene får alltid det lette skjemaet og den lette rapporten, uansett beløp."),
+    )
 
     class Meta:
         model = Call
@@ -34,6 +43,7 @@ class CallForm(forms.ModelForm):
             "reporting_rules": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {"frame_year": _("Rammen gjelder år (første år med tilskudd)")}
+        field_classes = {"light_form_max_amount": KronerField}
 
     def __init__(self, *args, pots, **kwargs):
         super().__init__(*args, **kwargs)

@@ -17,8 +17,8 @@ from rsportal.assessment.visibility import published_decision, what_may_see
 from rsportal.privacy.domain import record_view
 from rsportal.registry.models import Helsefellesskap, Membership, Municipality
 
-from . import domain, lifecycle, permissions, progress
-from .forms import SECTIONS, AttachmentForm, BenefitRowForm, BudgetLineForm, JoinRequestForm, ParticipantForm, ReopenForm, StartForm
+from . import domain, lifecycle, permissions, progress, variants
+from .forms import AttachmentForm, BenefitRowForm, JoinRequestForm, ReopenForm, StartForm
 from .models import Application, Attachment, BenefitRow, BudgetLine, Call, Participant
 from .similar import find_similar
 
@@ -173,32 +173,40 @@ def _application(request, pk, *, edit=False):
     return application
 
 
-def _section_nav(application, problems) -> list[dict]:
+_PART_TITLES = {"deltakere": _("Deltakere"), "budsjett": _("Budsjett"), "nyttetabell": _("Nyttetabell"), "vedlegg": _("Vedlegg")}
+
+
+def _section_nav(application, problems, variant=None) -> list[dict]:
     """The form's parts for its navigation, each "done" when submission_problems has nothing
     left for it. The parts without a problem rule of their own count as done."""
+    variant = variant or variants.for_application(application)
     missing = {}
     for problem in problems:
         missing[problem.section] = missing.get(problem.section, 0) + 1
-    parts = [(key, form_class.title_text) for key, form_class in SECTIONS.items()]
-    parts += [("deltakere", _("Deltakere")), ("budsjett", _("Budsjett")), ("nyttetabell", _("Nyttetabell")), ("vedlegg", _("Vedlegg"))]
+    parts = [(key, form_class.title_text) for key, (form_class, _fields) in variants.sections(variant).items()]
+    parts += [(key, _PART_TITLES[key]) for key in variants.parts(variant)]
     return [{"key": key, "title": title, "missing": missing.get(key, 0)} for key, title in parts]
 
 
 def _edit_context(request, application, **overrides):
     versions = {v.section: v for v in application.section_versions.select_related("saved_by")}
+    variant = variants.for_application(application)
     sections = []
-    for key, form_class in SECTIONS.items():
-        form = overrides.pop(f"form_{key}", None) or form_class(instance=application, prefix=key)
+    for key in variants.sections(variant):
+        form = overrides.pop(f"form_{key}", None) or variants.section_form(variant, key, instance=application, prefix=key)
         version = versions.get(key)
         sections.append({"key": key, "form": form, "version": version.version if version else 0, "saved": version})
     participants = list(application.participants.all())
     for participant in participants:
         participant.removable = lifecycle.allowed(application, lifecycle.REMOVE_PARTICIPANT, request.user, participant=participant)
-    participant_form = ParticipantForm(auto_id="participant_%s")
+    participant_form = variants.participant_form(variant, auto_id="participant_%s")
     if not lifecycle.allowed(application, lifecycle.ADD_PARTICIPANT, request.user, is_owner=True):
         del participant_form.fields["is_owner"]  # only a project owner's applicants add another owner
     context = {
         "application": application,
+        "variant": variant,
+        "light": variant == variants.LIGHT,
+        "parts": variants.parts(variant),
         "sections": sections,
         "participants": participants,
         "budget_lines": application.budget_lines.select_related("participant__municipality", "participant__trust"),
@@ -206,13 +214,13 @@ def _edit_context(request, application, **overrides):
         "benefits": application.benefits.all(),
         "attachments": application.attachments.all(),
         "participant_form": participant_form,
-        "budget_form": BudgetLineForm(application, auto_id="budget_%s"),
+        "budget_form": variants.budget_form(variant, application, auto_id="budget_%s"),
         "benefit_form": BenefitRowForm(auto_id="benefit_%s"),
         "attachment_form": AttachmentForm(auto_id="attachment_%s"),
         "problems": domain.submission_problems(application),
         "editable": permissions.can_edit(request.user, application),
     }
-    context["section_nav"] = _section_nav(application, context["problems"])
+    context["section_nav"] = _section_nav(application, context["problems"], variant)
     context.update(overrides)
     return context
 
@@ -230,9 +238,15 @@ def application_edit(request, pk: int):
 def section_save(request, pk: int, section: str):
     """Saves one section. HTMX autosave gets a status fragment; a plain form post is redirected."""
     application = _application(request, pk, edit=True)
-    if section not in SECTIONS:
+    # The section is saved with the fields of the variant the page was shown in: if a co-author
+    # has moved the application to the other variant since, nothing typed is lost, and no field
+    # the page did not show is emptied.
+    variant = request.POST.get("variant")
+    if variant not in (variants.FULL, variants.LIGHT):
+        variant = variants.for_application(application)
+    if section not in variants.sections(variant):
         raise Http404
-    form = SECTIONS[section](request.POST, instance=Application.objects.get(pk=application.pk), prefix=section)
+    form = variants.section_form(variant, section, request.POST, instance=Application.objects.get(pk=application.pk), prefix=section)
     htmx = request.headers.get("HX-Request") == "true"
     try:
         expected = int(request.POST.get("version", "0"))
@@ -247,7 +261,7 @@ def section_save(request, pk: int, section: str):
     try:
         version = domain.save_section(request.user, application, section, form, expected)
     except domain.SectionConflict as exc:
-        current = SECTIONS[section](instance=Application.objects.get(pk=application.pk), prefix=f"{section}-current")
+        current = variants.section_form(variant, section, instance=Application.objects.get(pk=application.pk), prefix=f"{section}-current")
         context.update({"conflict": str(exc), "current": current, "current_version": domain.section_version(application, section).version})
         if htmx:
             return render(request, "applications/_save_status.html", context)
@@ -303,7 +317,7 @@ def _remove_row(request, pk, model, item, remove, anchor, success=""):
 @role_required
 def participant_add(request, pk: int):
     application = _application(request, pk, edit=True)
-    form = ParticipantForm(request.POST, auto_id="participant_%s")
+    form = variants.participant_form(variants.for_application(application), request.POST, auto_id="participant_%s")
     return _add_row(request, application, form, "participant_form", lambda f: domain.add_participant(request.user, application, **f.cleaned_data), _("Deltakeren er lagt til."), "deltakere")
 
 
@@ -321,7 +335,12 @@ def participant_remove(request, pk: int, item: int):
 @role_required
 def budget_add(request, pk: int):
     application = _application(request, pk, edit=True)
-    form = BudgetLineForm(application, request.POST, auto_id="budget_%s")
+    # The form the page showed: a full-form line posted just as a co-author made the application
+    # light must not turn an own contribution into applied grant.
+    variant = request.POST.get("variant")
+    if variant not in (variants.FULL, variants.LIGHT):
+        variant = variants.for_application(application)
+    form = variants.budget_form(variant, application, request.POST, auto_id="budget_%s")
     return _add_row(request, application, form, "budget_form", lambda f: domain.add_budget_line(request.user, application, f), _("Budsjettlinjen er lagt til."), "budsjett")
 
 
@@ -451,11 +470,12 @@ def _detail_page(request, application, *, number: int | None = None, reopen_form
 
 
 def _readable(data: dict) -> list[tuple[str, list[tuple[str, object]]]]:
-    """The frozen fields with their Norwegian labels, section by section."""
+    """The frozen fields with their Norwegian labels, section by section, as the form variant
+    the version was submitted in asked for them."""
     result = []
-    for form_class in SECTIONS.values():
+    for form_class, fields in variants.sections(variants.of_data(data)).values():
         rows = []
-        for name in form_class.Meta.fields:
+        for name in fields:
             field = Application._meta.get_field(name)
             rows.append((field.verbose_name, present(data.get(name), field)))
         result.append((form_class.title_text, rows))

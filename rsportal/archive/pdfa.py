@@ -37,13 +37,14 @@ def _rows(model, data: dict, names) -> list[tuple[str, str]]:
 
 def application_context(version, entry) -> dict:
     """The submitted version as frozen: every section's answers with their labels."""
-    from rsportal.applications.forms import SECTIONS
+    from rsportal.applications import variants
     from rsportal.applications.models import Application
 
     data = version.data
     sections = []
-    for form in SECTIONS.values():
-        sections.append((str(form.title_text), _rows(Application, data, form.Meta.fields)))
+    # Only what the form variant the version was submitted in asked for (see applications.variants).
+    for form, fields in variants.sections(variants.of_data(data)).values():
+        sections.append((str(form.title_text), _rows(Application, data, fields)))
     return {
         "entry": entry,
         "version": version,
@@ -56,9 +57,12 @@ def application_context(version, entry) -> dict:
 
 
 def report_context(report, entry) -> dict:
+    from rsportal.applications import variants
     from rsportal.followup.models import Report
 
     names = ["progress", "progress_text", "owner", "agreements", "user_involvement", "involvement_per_guideline", "delay_reasons", "delay_text", "effects", "lessons", "spreading", "public_update"]
+    if variants.for_grant(report.grant) == variants.LIGHT:
+        names = [name for name in names if name in variants.LIGHT_REPORT_FIELDS]  # the light report asked only these
     values = {name: getattr(report, name) for name in names}
     return {
         "entry": entry,

@@ -42,7 +42,8 @@ class ReportForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("progress") == Report.Progress.DELAYED and not data.get("delay_reasons"):
+        # The light report (applications.variants) does not ask why: there is no field to fault.
+        if data.get("progress") == Report.Progress.DELAYED and "delay_reasons" in self.fields and not data.get("delay_reasons"):
             self.add_error("delay_reasons", _("Kryss av for hvorfor prosjektet er forsinket."))
         milestones = []
         for line in (data.get("milestones_text") or "").splitlines():

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from rsportal.accounts import permissions as account_permissions
+from rsportal.applications import variants
 from rsportal.core import uploads
 from rsportal.core.decorators import role_required
 from rsportal.core.formatting import kroner
@@ -21,7 +22,7 @@ from rsportal.funding.queries import money_scope
 from rsportal.registry.models import RegionalHealthAuthority
 
 from . import continuation, documents, domain, exports, money, queries
-from .forms import AfterProjectForm, ContributionForm, PaymentForm, ReleaseForm, ReportForm, SpendingForm
+from .forms import AfterProjectForm, ContributionForm, PaymentForm, ReleaseForm, SpendingForm
 from .models import AfterProject, DocumentJob, Report, ReportDue, Spending
 
 
@@ -138,15 +139,18 @@ def report_new(request, pk: int):
     if not domain.may_report(request.user, grant):
         raise PermissionDenied(_("Bare søkere for eierne av prosjektet kan rapportere."))
     years = [y for y in domain.grant_years(grant) if y <= timezone.localdate().year] or domain.grant_years(grant)[:1]
+    # A small grant from a light application reports on the light form: fewer questions and no
+    # table of own contributions (the light application did not ask for them).
+    light = variants.for_grant(grant) == variants.LIGHT
     if request.method == "POST":
-        form = ReportForm(request.POST)
+        form = variants.report_form(variants.LIGHT if light else variants.FULL, request.POST)
         spending = SpendingFormSet(request.POST, request.FILES, prefix="spending")
-        contributions = ContributionFormSet(request.POST, prefix="contribution")
-        if form.is_valid() and spending.is_valid() and contributions.is_valid():
+        contributions = None if light else ContributionFormSet(request.POST, prefix="contribution")
+        if form.is_valid() and spending.is_valid() and (light or contributions.is_valid()):
             spent = {f.cleaned_data["year"]: (f.cleaned_data.get("amount"), f.cleaned_data.get("accounts")) for f in spending if f.cleaned_data.get("year") in years}
             rows = [
                 {"party": c.cleaned_data["party"], "side": c.cleaned_data["side"], "hours": c.cleaned_data.get("hours") or 0, "amount": c.cleaned_data.get("amount") or 0}
-                for c in contributions
+                for c in (contributions or [])
                 if c.cleaned_data.get("party")
             ]
             try:
@@ -157,15 +161,15 @@ def report_new(request, pk: int):
                 messages.success(request, _("Rapporten er levert. Takk!"))
                 return redirect("followup:report", pk=report.pk)
     else:
-        form = ReportForm(initial=_prefill(grant))
+        form = variants.report_form(variants.LIGHT if light else variants.FULL, initial=_prefill(grant))
         spending = SpendingFormSet(prefix="spending", initial=[{"year": y} for y in years])
-        contributions = ContributionFormSet(prefix="contribution", initial=_contribution_initial(grant))
+        contributions = None if light else ContributionFormSet(prefix="contribution", initial=_contribution_initial(grant))
     for f, year in zip(spending, years):
         f.year_label = year
     return render(
         request,
         "followup/report_form.html",
-        {"grant": grant, "form": form, "spending": spending, "contributions": contributions, "committed": money.committed_by_year(grant)},
+        {"grant": grant, "form": form, "light": light, "spending": spending, "contributions": contributions, "committed": money.committed_by_year(grant)},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -174,7 +178,7 @@ def report_new(request, pk: int):
 def report_detail(request, pk: int):
     report = get_object_or_404(Report.objects.select_related("grant__pot__rhf", "grant__pot__helsefellesskap", "submitted_by"), pk=pk)
     _grant(request, report.grant_id)
-    return render(request, "followup/report.html", {"report": report, "grant": report.grant})
+    return render(request, "followup/report.html", {"report": report, "grant": report.grant, "light": variants.for_grant(report.grant) == variants.LIGHT})
 
 
 @role_required

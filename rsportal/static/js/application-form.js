@@ -12,7 +12,7 @@
   function snapshot(form) {
     var data = {};
     new FormData(form).forEach(function (value, name) {
-      if (name !== "csrfmiddlewaretoken" && name !== "version" && typeof value === "string") {
+      if (name !== "csrfmiddlewaretoken" && name !== "version" && name !== "variant" && typeof value === "string") {
         data[name] = data[name] === undefined ? value : [].concat(data[name], value);
       }
     });
