@@ -59,13 +59,14 @@ class BasicsForm(SectionForm):
         super().__init__(*args, **kwargs)
         self.fields["title"].required = True
         self.fields["type"].choices = self.instance.call.type_choices()
-        self.fields["continues"].queryset = earlier_grants(self.instance)
-        self.fields["continues"].empty_label = _("Ingen (ikke en videreføring)")
-        self.fields["continues"].label_from_instance = lambda grant: grant.title
+        if "continues" in self.fields:  # a variant may leave it out (applications/variants.py)
+            self.fields["continues"].queryset = earlier_grants(self.instance)
+            self.fields["continues"].empty_label = _("Ingen (ikke en videreføring)")
+            self.fields["continues"].label_from_instance = lambda grant: grant.title
 
     def clean(self):
         data = super().clean()
-        if data.get("type") == ApplicationType.CONTINUATION and not data.get("continues") and self.fields["continues"].queryset.exists():
+        if data.get("type") == ApplicationType.CONTINUATION and "continues" in self.fields and not data.get("continues") and self.fields["continues"].queryset.exists():
             self.add_error("continues", _("Velg tilskuddet som videreføres."))
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:

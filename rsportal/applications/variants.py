@@ -22,7 +22,7 @@ LABELS = {FULL: _("Fullt skjema"), LIGHT: _("Lett skjema")}
 
 # The light application form: the sections it shows and the fields of each, in form order.
 LIGHT_SECTIONS = {
-    "prosjektet": ["title", "type", "start_date", "end_date"],
+    "prosjektet": ["title", "type", "continues", "start_date", "end_date"],
     "beskrivelse": ["goal", "activities"],
     "nytte": ["expected_benefit"],
     "finansiering": ["grant_use"],
