@@ -112,8 +112,8 @@ def _arm(point: str) -> None:
             _pause(point)
         return event
 
-    def notify(recipients, subject, body):
-        queued = real_notify(recipients, subject, body)
+    def notify(recipients, subject, body, **options):
+        queued = real_notify(recipients, subject, body, **options)
         if point == "before-commit":
             _pause(point)
         elif point == "after-commit":
