@@ -174,6 +174,21 @@ def test_front_page_queries_do_not_grow_with_the_items(login, world, personas, c
     assert sum(s.count for r in client.get("/").context["todo"] for s in r.sections) > first
 
 
+def test_a_long_section_shows_the_first_items_and_counts_the_rest(login, world, personas, call):
+    """The front page fetches at most SHOWN items per long section, whatever the backlog."""
+    from rsportal.core import todo
+
+    for i in range(todo.SHOWN + 3):
+        grant = Grant.objects.create(pot=funding.root_pot(world.rhf), title=f"Prosjekt {i}", helsefellesskap=world.hf)
+        day = timezone.localdate()
+        ReportDue.objects.create(grant=grant, due_date=day - datetime.timedelta(days=3 + i), period_start=day, period_end=day)
+    response = login(personas.secretariat).get("/")
+    overdue = sections(response, "secretariat")["reports_overdue"]
+    assert (overdue.count, len(overdue.items), overdue.more) == (todo.SHOWN + 3, todo.SHOWN, 3)
+    assert overdue.items[0].title == f"Prosjekt {todo.SHOWN + 2}"  # the oldest deadline first
+    assert "og 3 til" in response.content.decode() and 'href="/oppfolging/"' in response.content.decode()
+
+
 def test_demo_personas_see_their_waiting_work(client, db):
     """Loaded once: each demo persona's front page lists the work the demo leaves them."""
     from django.contrib.auth import get_user_model

@@ -37,6 +37,10 @@ from rsportal.payments.models import PaymentRequest
 from rsportal.registry.models import Body, BodyMember, Helsefellesskap, Membership
 
 DECISIONS_SHOWN_DAYS = 60
+# A section lists at most this many items and counts the rest in SQL: the front page's cost must
+# follow what it shows, not how many old cases a region has, and a list longer than this is read
+# on its own page anyway (the section links there).
+SHOWN = 10
 
 
 @dataclass
@@ -63,10 +67,16 @@ class Section:
     title: str
     items: list[Item]
     empty: str  # what is next, shown when there is nothing to do
+    total: int | None = None  # when only the first SHOWN items were fetched
+    more_url: str = ""  # where the whole list is
 
     @property
     def count(self) -> int:
-        return len(self.items)
+        return len(self.items) if self.total is None else self.total
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.items)
 
 
 @dataclass
@@ -227,16 +237,16 @@ def secretariat(user) -> list[Section]:
     for the grants it manages and its meetings coming up."""
     bodies, rhfs, communities, in_calls = _secretariat_scope(user)
     today = timezone.localdate()
-    to_check = list(
+    unchecked = (
         Application.objects.filter(in_calls, status=Application.Status.SUBMITTED, formal_check__isnull=True)
         .exclude(call__status=Call.Status.DRAFT)
         .filter(Q(call__steps__step=ProcessStep.Step.FORMAL_CHECK))
         # Where the communities prioritise first, only what they have forwarded (domain.candidates).
         .filter(Q(forwarding__isnull=False) | ~Q(call_id__in=_prioritised_calls()))
         .distinct()
-        .order_by("submitted_at")
-        .values_list("pk", "title", "submitted_at", "case_number")
     )
+    to_check = list(unchecked.order_by("submitted_at").values_list("pk", "title", "submitted_at", "case_number")[:SHOWN])
+    checks_total = unchecked.count()  # always asked: the page's queries stay the same however long the list
     checks = [Item(title, reverse("assessment:formal-check", args=[pk]), None, _("Sendt inn %(date)s") % {"date": long_date(_date(at))}) for pk, title, at, _c in to_check]
     call_ids = Call.objects.filter(Q(pot__rhf_id__in=rhfs) | Q(pot__helsefellesskap_id__in=communities) | Q(steps__body_id__in=bodies)).values("pk")
 
@@ -263,21 +273,23 @@ def secretariat(user) -> list[Section]:
         if waiting.get((call.pk, hf.pk))
     ]
 
-    overdue = list(
+    late = (
         ReportDue.objects.filter(due_date__lt=today, report__isnull=True, received_elsewhere="")
         .filter(Q(grant__pot__rhf_id__in=rhfs) | Q(grant__pot__helsefellesskap_id__in=communities) | Q(grant__helsefellesskap_id__in=communities))
-        .select_related("grant")
         .distinct()
-        .order_by("due_date")
     )
+    overdue = list(late.select_related("grant").order_by("due_date")[:SHOWN])
+    overdue_total = late.count()
     reports = [Item(d.grant.title, reverse("followup:grant", args=[d.grant_id]), d.due_date, _("Forsinket"), True) for d in overdue]
 
     managed = Q(grant__pot__rhf_id__in=rhfs) | Q(grant__pot__helsefellesskap_id__in=communities) | Q(grant__helsefellesskap_id__in=communities)
+    # Those the person asked for or typed in are left out: someone else must approve them.
+    open_requests = PaymentRequest.objects.filter(managed, status=PaymentRequest.Status.SUBMITTED).exclude(requested_by=user).exclude(registered_by=user)
     requests = [
         Item(r.grant.title, reverse("payments:request", args=[r.pk]), None, _("%(amount)s for %(year)s, sendt inn %(date)s") % {"amount": kroner(r.amount), "year": r.year, "date": long_date(r.submitted_at)})
-        # Those the person asked for or typed in are left out: someone else must approve them.
-        for r in PaymentRequest.objects.filter(managed, status=PaymentRequest.Status.SUBMITTED).exclude(requested_by=user).exclude(registered_by=user).select_related("grant").order_by("submitted_at", "pk")
+        for r in open_requests.select_related("grant").order_by("submitted_at", "pk")[:SHOWN]
     ]
+    requests_total = open_requests.count()
     transfers = _overdue_transfers(Q(grant_id__in=Grant.objects.filter(Q(pot__rhf_id__in=rhfs) | Q(pot__helsefellesskap_id__in=communities) | Q(helsefellesskap_id__in=communities)).values("pk")))
 
     meetings = [
@@ -290,11 +302,11 @@ def secretariat(user) -> list[Section]:
     mine = mine.filter(Q(submitted_at__isnull=False) | Q(status=Application.Status.SUBMITTED) | Q(pk__in=DraftReview.objects.values("application_id")))
     questions = _waiting_questions(mine, from_applicants=True)
     return [
-        Section("formal_check", _("Søknader til formell kontroll"), checks, _next_text(_("Ingen søknader venter på formell kontroll."), next_deadline)),
+        Section("formal_check", _("Søknader til formell kontroll"), checks, _next_text(_("Ingen søknader venter på formell kontroll."), next_deadline), checks_total),
         Section("questions", _("Spørsmål fra søkerne"), questions, _("Ingen spørsmål fra søkerne venter på svar.")),
         Section("prioritise", _("Prioriteringer å gjøre"), prioritise, _("Ingen søknader venter på prioritering i helsefellesskapet.")),
-        Section("reports_overdue", _("Rapporter over fristen"), reports, _("Ingen rapporter er over fristen.")),
-        Section("payment_requests", _("Utbetalingsanmodninger å behandle"), requests, _("Ingen utbetalingsanmodninger venter på behandling.")),
+        Section("reports_overdue", _("Rapporter over fristen"), reports, _("Ingen rapporter er over fristen."), overdue_total, reverse("followup:overview")),
+        Section("payment_requests", _("Utbetalingsanmodninger å behandle"), requests, _("Ingen utbetalingsanmodninger venter på behandling."), requests_total, reverse("payments:list")),
         Section("transfers_overdue", _("Overføringer til partnere over fristen"), transfers, _("Ingen partnere venter på penger over fristen.")),
         Section("meetings", _("Møter framover"), meetings, _("Ingen møter er satt opp. Møter settes opp fra utlysningens side under Behandling.")),
     ]
