@@ -59,7 +59,7 @@ def test_secretariat_copies_last_years_call_and_publishes_it(page, log_in, live_
 
     submit(page, page.get_by_role("link", name="Endre utlysningen"))
     page.get_by_label(re.compile("^Ramme \\(kr\\)")).fill("400000")
-    page.get_by_role("checkbox", name="Forprosjekt", exact=True).check()
+    page.get_by_role("group", name=re.compile("^Tillatte søknadstyper")).get_by_role("checkbox", name="Forprosjekt", exact=True).check()
     page.get_by_label(re.compile("^Vedtaksdatoer")).fill(f"Vedtak i Tildelingsutvalget 12. juni {year + 1}")
     check(page, "edit")
     submit(page, page.get_by_role("button", name="Lagre"))
