@@ -223,3 +223,12 @@ def test_secretariat_todo_lists_ideas_looking_for_partners_until_one_is_suggeste
     assert [i.title for i in section.items] == [TYPED["title"]] and section.items[0].url == f"/prosjektideer/{idea.pk}/"
     domain.suggest_partner(personas.secretariat, idea, municipality=world.harstad)
     assert ideas_section().count == 0
+
+
+def test_converted_idea_links_its_owners_to_the_draft_and_names_it_to_the_secretariat(client, login, personas, idea, call):
+    application = domain.convert_to_application(personas.applicant, idea, call=call, type="project")
+    login(personas.applicant)
+    assert f'href="/soknader/{application.pk}/"' in client.get(f"/prosjektideer/{idea.pk}/").content.decode()
+    login(personas.secretariat)
+    text = client.get(f"/prosjektideer/{idea.pk}/").content.decode()
+    assert f'href="/soknader/{application.pk}/"' not in text and "Lokal utlysning" in text

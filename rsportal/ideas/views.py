@@ -36,7 +36,7 @@ def idea_list(request):
 
 
 def _idea(request, pk) -> Idea:
-    idea = get_object_or_404(Idea.objects.select_related("helsefellesskap__rhf", "municipality", "trust", "application", "created_by"), pk=pk)
+    idea = get_object_or_404(Idea.objects.select_related("helsefellesskap__rhf", "municipality", "trust", "application__call", "created_by"), pk=pk)
     if not domain.can_view(request.user, idea):
         raise PermissionDenied(_("Du har ikke tilgang til denne prosjektidéen."))
     return idea
@@ -98,6 +98,7 @@ def _detail(request, idea, *, partner_form=None, status=200):
         "partners": idea.partners.select_related("municipality", "trust"),
         "similar": similar,
         "may_edit": domain.can_edit(request.user, idea),
+        "owns": domain.owns(request.user, idea),
         "manages": manages,
         "partner_form": partner_form or (PartnerForm() if manages else None),
     }
