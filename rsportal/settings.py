@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "rsportal.privacy",
     "rsportal.archive",
     "rsportal.calendar",
+    "rsportal.ideas",
 ]
 
 MIDDLEWARE = [

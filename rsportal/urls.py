@@ -35,6 +35,7 @@ urlpatterns = [
     path("min-side/", include("rsportal.accounts.mypage_urls")),
     path("varsler/", include("rsportal.core.notice_urls")),
     path("kalender/", include("rsportal.calendar.urls")),
+    path("prosjektideer/", include("rsportal.ideas.urls")),
     path("", include("rsportal.catalogue.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -196,3 +196,12 @@ def test_a_community_secretariat_opens_every_decision_letter_its_pages_link_to(a
     for url in letters:
         response = client.get(url)
         assert response.status_code == 200 and response["Content-Type"] == "application/pdf", url
+
+
+def test_finnmark_has_ideas_before_applications_with_a_connected_partner(as_user):
+    html = page(as_user("sekretariat.finnmark"), "/prosjektideer/")
+    assert "Felles ambulant jordmortjeneste i Vest-Finnmark" in html and "Digitale hjemmebesøk for eldre etter utskrivning" in html
+    assert "Hammerfest" in html and "koblet" in html
+    assert "Felles ambulant jordmortjeneste" not in page(as_user("sekretariat.tromsofoten"), "/prosjektideer/")
+    # The idea still looking for partners is on the secretariat's to-do list.
+    assert "Digitale hjemmebesøk for eldre etter utskrivning" in page(as_user("sekretariat.finnmark"), "/")

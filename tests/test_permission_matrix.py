@@ -706,6 +706,20 @@ MATRIX: dict[str, Row] = {
     "applications:thread-withdraw": Row(  # no invitation to withdraw: the authors are told so
         lambda c: f"/soknader/{c.draft.pk}/samtale/trekk-invitasjonen/", {"GET": POST_ONLY, "POST": only({"applicant": 302})}
     ),
+    # --- project ideas (issue 14): the owner's applicants write and convert, the secretariat of the
+    # idea's helsefellesskap reads and suggests partners. Empty forms are 400 for those let through;
+    # connecting the one suggested partner is a real effect on an object no other row reads.
+    "ideas:list": Row(lambda c: "/prosjektideer/", {"GET": role_page(200)}),
+    "ideas:new": Row(
+        lambda c: "/prosjektideer/ny/", {"GET": only(these(200, ("applicant", "other_applicant"))), "POST": only(these(400, ("applicant", "other_applicant")))}
+    ),
+    "ideas:detail": Row(lambda c: f"/prosjektideer/{c.idea.pk}/", {"GET": only(these(200, ("applicant", *MANAGERS)))}),
+    "ideas:edit": Row(lambda c: f"/prosjektideer/{c.idea.pk}/endre/", {"GET": only({"applicant": 200}), "POST": only({"applicant": 400})}),
+    "ideas:partner-add": Row(lambda c: f"/prosjektideer/{c.idea.pk}/partnere/", {"GET": POST_ONLY, "POST": only(these(400, MANAGERS))}),
+    "ideas:partner-connect": Row(
+        lambda c: f"/prosjektideer/{c.idea.pk}/partnere/{c.idea_link.pk}/koble/", {"GET": POST_ONLY, "POST": only(these(302, MANAGERS))}
+    ),
+    "ideas:convert": Row(lambda c: f"/prosjektideer/{c.idea.pk}/gjor-om-til-soknad/", {"GET": only({"applicant": 200}), "POST": only({"applicant": 400})}),
 }
 
 # Second looks at URLs that already have a row, with an object whose rules differ. Keyed by the
@@ -919,6 +933,15 @@ def ctx(world, personas, settings, tmp_path):
         pot_year=root.years.get(year=year + 2), kind=Commitment.Kind.ALLOCATION, amount=1_000, status=Commitment.Status.CONDITIONAL, description="Betinget"
     )
 
+    # A project idea from Tromsø in the pot's helsefellesskap, with Harstad suggested as partner.
+    from rsportal.ideas import domain as ideas
+
+    idea = ideas.register_idea(
+        personas.applicant, helsefellesskap=world.hf, title="Idé om felles legevakt", problem="Lange reiser", approach="Felles vakt",
+        contact_name="Tove", contact_email="tove@example.invalid",
+    )
+    idea_link = ideas.suggest_partner(personas.secretariat, idea, municipality=world.harstad)
+
     key = domain.create_distribution_key(personas.rhf_admin, rhf=world.rhf, name="Folketall", shares={world.hf: 2, world.other_hf: 1})
     thread.post(personas.applicant, assessed, THREAD_QUESTION)
     thread.post(personas.secretariat, assessed, INTERNAL_NOTE, kind="internal")
@@ -964,6 +987,8 @@ def ctx(world, personas, settings, tmp_path):
         secretariat_seat=BodyMember.objects.get(body=world.secretariat_body, user=personas.secretariat),
         applicant_role=OrganisationRole.objects.get(user=personas.applicant),
         representation=representation,
+        idea=idea,
+        idea_link=idea_link,
         district=register_district(personas.secretariat, municipality=world.tromso, name="Bydel Sentrum"),
     )
 

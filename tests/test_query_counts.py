@@ -283,3 +283,26 @@ def test_money_overview_shows_one_year(login, world, personas):
     assert chosen.context["years"] == [2026, 2027]
     assert [s.year for _pot, summaries in chosen.context["pots"] for s in summaries] == [2027]
     assert client.get("/midler/?ar=abc").status_code == 200  # nonsense: the default year
+
+
+# --- project ideas ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["applicant", "secretariat"])
+def test_idea_list(login, world, personas, who):
+    """The applicant's organisations' ideas and the secretariat's helsefellesskap's, each with its partners."""
+    from rsportal.ideas.models import Idea, PartnerLink
+
+    def add(n):
+        for i in range(n):
+            idea = Idea.objects.create(
+                helsefellesskap=world.hf, municipality=world.tromso, created_by=personas.applicant, title=f"Idé {i}", problem="-", approach="-",
+                contact_name="Tove", contact_email="tove@example.invalid",
+            )
+            PartnerLink.objects.create(idea=idea, municipality=world.harstad, suggested_by=personas.secretariat)
+            PartnerLink.objects.create(idea=idea, trust=world.trust, suggested_by=personas.secretariat, status=PartnerLink.Status.CONNECTED)
+
+    add(1)
+    page = login(getattr(personas, who))
+    assert_constant(page, "/prosjektideer/", lambda: add(19))
+    assert len(page.get("/prosjektideer/").context["ideas"]) == 20

@@ -98,7 +98,7 @@ def test_notification_list_marks_read_and_settings_page_saves_choices(client, lo
 
     settings_page = client.get("/varsler/innstillinger/").content.decode()
     assert "Vedtak" in settings_page and "kan ikke slås av" in settings_page
-    data = {"new_call": "off", "deadline": "digest", "status": "immediate", "question": "immediate", "interests": [_hf_id()]}
+    data = {"new_call": "off", "deadline": "digest", "status": "immediate", "question": "immediate", "ideas": "immediate", "interests": [_hf_id()]}
     assert client.post("/varsler/innstillinger/", data).status_code == 302
     assert dict(NotificationPreference.objects.filter(user=personas.applicant).values_list("category", "mode"))["deadline"] == "digest"
     assert CallInterest.objects.filter(user=personas.applicant, helsefellesskap_id=_hf_id()).exists()

@@ -37,6 +37,7 @@ DEADLINE = "deadline"
 STATUS = "status"
 QUESTION = "question"
 DECISION = "decision"
+IDEAS = "ideas"
 REQUIRED = "required"
 DIGEST = "digest"  # the digest e-mail itself (a Notification category, never a Notice)
 
@@ -47,6 +48,7 @@ CATEGORIES = {
         Category(DEADLINE, gettext_lazy("Påminnelser om frister"), gettext_lazy("Søknadsfrister for utkast du skriver på, og frister for rapporter.")),
         Category(STATUS, gettext_lazy("Endringer i saksgangen"), gettext_lazy("Formell kontroll, videresending og innleverte rapporter.")),
         Category(QUESTION, gettext_lazy("Spørsmål og svar"), gettext_lazy("Nye meldinger i samtalen om en søknad, og invitasjoner til å lese et utkast.")),
+        Category(IDEAS, gettext_lazy("Prosjektidéer og partnere"), gettext_lazy("Nye idéer i helsefellesskapet ditt, og forslag om samarbeid med andre kommuner og helseforetak.")),
         Category(
             DECISION,
             gettext_lazy("Vedtak"),

@@ -301,6 +301,13 @@ def secretariat(user) -> list[Section]:
     mine = Application.objects.filter(Q(helsefellesskap_id__in=communities) | Q(call__pot__rhf_id__in=rhfs) | Q(call__pot__helsefellesskap_id__in=communities))
     mine = mine.filter(Q(submitted_at__isnull=False) | Q(status=Application.Status.SUBMITTED) | Q(pk__in=DraftReview.objects.values("application_id")))
     questions = _waiting_questions(mine, from_applicants=True)
+    from rsportal.ideas.models import Idea
+
+    lonely = Idea.objects.filter(helsefellesskap_id__in=communities, looking_for_partners=True, application__isnull=True, partners__isnull=True)
+    ideas = [
+        Item(idea.title, reverse("ideas:detail", args=[idea.pk]), None, _("Fra %(org)s, registrert %(date)s") % {"org": idea.organisation, "date": long_date(_date(idea.created_at))})
+        for idea in lonely.select_related("municipality", "trust").order_by("created_at")
+    ]
     return [
         Section("formal_check", _("Søknader til formell kontroll"), checks, _next_text(_("Ingen søknader venter på formell kontroll."), next_deadline), checks_total),
         Section("questions", _("Spørsmål fra søkerne"), questions, _("Ingen spørsmål fra søkerne venter på svar.")),
@@ -309,6 +316,7 @@ def secretariat(user) -> list[Section]:
         Section("payment_requests", _("Utbetalingsanmodninger å behandle"), requests, _("Ingen utbetalingsanmodninger venter på behandling."), requests_total, reverse("payments:list")),
         Section("transfers_overdue", _("Overføringer til partnere over fristen"), transfers, _("Ingen partnere venter på penger over fristen.")),
         Section("meetings", _("Møter framover"), meetings, _("Ingen møter er satt opp. Møter settes opp fra utlysningens side under Behandling.")),
+        Section("ideas", _("Prosjektidéer som søker partnere"), ideas, _("Ingen idéer venter på forslag om partnere.")),
     ]
 
 

@@ -491,6 +491,7 @@ def load_demo() -> dict:
     from rsportal.archive import recording as archive
 
     from . import agder
+    from . import ideas as demo_ideas
     from . import round as demo_round
 
     # The archive's PDF/A documents are made afterwards by `archive_process` (make demo runs it).
@@ -499,4 +500,5 @@ def load_demo() -> dict:
         calls = load_calls(money)
         built = demo_round.build(people, money, calls)
         agder.load(people["admin"])  # Helsefellesskapet Agder's own process beside Helse Nord's
+        demo_ideas.load(people)  # ideas before applications, with partners suggested and connected
     return {"registry": counts, "people": len(people), "grants": len(money["grants"]) + 1, "calls": 4 + len(built["calls"]), "applications": built["applications"]}
