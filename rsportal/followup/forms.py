@@ -100,8 +100,24 @@ class PaymentForm(forms.Form):
 
 
 class ReleaseForm(forms.Form):
+    """Release a commitment's unpaid part, or (action "move") carry `amount` of it to next year."""
+
+    RELEASE, MOVE = "release", "move"
     commitment = forms.IntegerField(widget=forms.HiddenInput)
+    action = forms.ChoiceField(choices=[(RELEASE, _("Frigjør")), (MOVE, _("Flytt til neste år"))], required=False)
+    amount = KronerField(label=_("Beløp som flyttes"), min_value=1, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
     reason = forms.CharField(label=_("Begrunnelse"), max_length=300)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == self.MOVE and data.get("amount") is None and "amount" not in self.errors:
+            self.add_error("amount", _("Oppgi hvor mye som flyttes til neste år."))
+        return data
+
+    @property
+    def moving(self) -> bool:
+        return self.data.get("action") == self.MOVE
 
 
 class AfterProjectForm(forms.ModelForm):

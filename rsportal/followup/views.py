@@ -61,12 +61,17 @@ def _grant_page(request, grant, *, payment_form=None, payment_error: str = "", r
     reports = grant.reports.select_related("submitted_by").prefetch_related("spending", "contributions")
     dues = grant.reports_due.select_related("report").order_by("due_date")
     manages = domain.manages(request.user, grant)
-    release_for = None
+    release_for = move_for = None
     if release_form is not None:
         try:
-            release_for = int(release_form.data.get("commitment", ""))
+            typed_for = int(release_form.data.get("commitment", ""))
         except (TypeError, ValueError):
-            release_for = None
+            typed_for = None
+        # The release and the move are two forms per commitment: the typed values go back to the one sent.
+        if release_form.moving:
+            move_for = typed_for
+        else:
+            release_for = typed_for
     return render(
         request,
         "followup/grant.html",
@@ -85,8 +90,14 @@ def _grant_page(request, grant, *, payment_form=None, payment_error: str = "", r
             "payment_error": payment_error,
             "release_error": release_error,
             "release_for": release_for,
-            "release_reason": release_form.data.get("reason", "") if release_form is not None else "",
-            "release_field_errors": " ".join(release_form.errors.get("reason", [])) if release_form is not None else "",
+            "release_reason": release_form.data.get("reason", "") if release_for is not None else "",
+            "release_field_errors": " ".join(release_form.errors.get("reason", [])) if release_for is not None else "",
+            "move_for": move_for,
+            "move_reason": release_form.data.get("reason", "") if move_for is not None else "",
+            "move_amount": release_form.data.get("amount", "") if move_for is not None else "",
+            "move_reason_errors": " ".join(release_form.errors.get("reason", [])) if move_for is not None else "",
+            "move_amount_errors": " ".join(release_form.errors.get("amount", [])) if move_for is not None else "",
+            "pot_version": grant.pot.version,
             "commitments": _commitments(grant) if manages else [],
             "today": timezone.localdate(),
         },
@@ -224,12 +235,30 @@ def payment_add(request, pk: int):
 @require_POST
 @role_required
 def commitment_release(request, pk: int):
-    """Re-allocation: a project that does not start gives its money back to the pot."""
+    """Re-allocation: a project that does not start gives its money back to the pot; or, with
+    action "move", a delayed project keeps unpaid money for next year."""
     grant = _grant(request, pk)
     form = ReleaseForm(request.POST)
     if not form.is_valid():
-        return _grant_page(request, grant, release_form=form, release_error=_("Oppgi hvorfor tilsagnet frigjøres."))
+        if form.moving:
+            error = _("Oppgi beløpet som flyttes og hvorfor.")
+        else:
+            error = _("Oppgi hvorfor tilsagnet frigjøres.")
+        return _grant_page(request, grant, release_form=form, release_error=error)
     commitment = get_object_or_404(Commitment, pk=form.cleaned_data["commitment"], grant=grant)
+    if form.moving:
+        try:
+            carried = funding.carry_over_commitment(
+                request.user, commitment, form.cleaned_data["amount"], form.cleaned_data["reason"], expected_version=form.cleaned_data["version"]
+            )
+        except funding.FundingError as exc:
+            return _grant_page(request, grant, release_form=form, release_error=str(exc))
+        messages.success(
+            request,
+            _("%(amount)s av tilsagnet er flyttet fra %(year)s til %(next)s.")
+            % {"amount": kroner(carried.amount), "year": carried.pot_year.year - 1, "next": carried.pot_year.year},
+        )
+        return redirect("followup:grant", pk=grant.pk)
     try:
         released = funding.release_commitment(request.user, commitment, form.cleaned_data["reason"])
     except funding.FundingError as exc:

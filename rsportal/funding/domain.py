@@ -427,6 +427,72 @@ def release_commitment(actor, commitment: Commitment, reason: str) -> Commitment
 
 
 @transaction.atomic
+def carry_over_commitment(actor, commitment: Commitment, amount: int, reason: str, expected_version: int | None = None) -> Commitment:
+    """A delayed project keeps unpaid money of year Y for year Y+1.
+
+    The moved part of Y's commitment is split off as released (as release_commitment does with
+    the unpaid part), the pot's frame moves from Y to Y+1 by the same amount (as carry_over),
+    and the grant gets a firm commitment for Y+1. The pot's free money in both years is thus
+    unchanged: the money follows the project, it is not freed for others. Paid money never
+    moves, for the same reason it is never released. Returns the new commitment for Y+1.
+    """
+    pot = commitment.pot_year.pot
+    _require_manager(actor, pot)
+    _lock(pot, expected_version=expected_version)
+    if commitment.grant_id:
+        # The grant's row lock keeps payments (record_payment) out while we read what is unpaid.
+        Grant.objects.select_for_update(of=("self",)).filter(pk=commitment.grant_id).first()
+    commitment = Commitment.objects.select_related("pot_year__pot", "grant").get(pk=commitment.pk)
+    if commitment.kind == Commitment.Kind.TRANSFER:
+        raise FundingError(_("En overføring til en annen pott kan ikke flyttes som et tilsagn."))
+    if commitment.kind != Commitment.Kind.GRANT:
+        raise FundingError(_("Bare tilsagn til et prosjekt kan flyttes til neste år."))
+    if commitment.status == Commitment.Status.RELEASED:
+        raise FundingError(_("Tilsagnet er frigjort og kan ikke flyttes."))
+    if not reason.strip():
+        raise FundingError(_("Oppgi hvorfor tilsagnet flyttes til neste år."))
+    _require_positive(amount)
+    year = commitment.pot_year.year
+    free = releasable(commitment)
+    if amount > free:
+        raise FundingError(
+            _("Bare det som ikke er utbetalt, kan flyttes: %(free)s av tilsagnet for %(year)s, men %(amount)s ble forsøkt flyttet.")
+            % {"free": kroner(free), "year": year, "amount": kroner(amount)}
+        )
+    note = (_("Flyttet til %(next)s: %(reason)s") % {"next": year + 1, "reason": reason.strip()})[:300]
+    if amount < commitment.amount:
+        commitment.amount -= amount
+        commitment.save(update_fields=["amount"])
+        moved = Commitment.objects.create(
+            pot_year=commitment.pot_year, kind=commitment.kind, grant=commitment.grant, description=commitment.description,
+            amount=amount, status=Commitment.Status.RELEASED, release_reason=note,
+        )
+    else:
+        commitment.status = Commitment.Status.RELEASED
+        commitment.release_reason = note
+        commitment.save(update_fields=["status", "release_reason"])
+        moved = commitment
+    frame_note = _("Tilsagn til %(title)s flyttet fra %(year)s") % {"title": commitment.grant.title, "year": year}
+    _add_frame(actor, pot, year, -amount, FrameEntry.Kind.CARRY_OVER_OUT, frame_note)
+    target = _add_frame(actor, pot, year + 1, amount, FrameEntry.Kind.CARRY_OVER_IN, frame_note)
+    carried = Commitment.objects.create(
+        pot_year=target, kind=Commitment.Kind.GRANT, grant=commitment.grant, description=commitment.description,
+        amount=amount, status=Commitment.Status.FIRM,
+    )
+    record(
+        actor,
+        "commitment.carried_over",
+        carried,
+        _("%(amount)s av tilsagnet til %(title)s flyttet fra %(year)s til %(next)s i %(pot)s: %(reason)s")
+        % {"amount": kroner(amount), "title": commitment.grant.title, "year": year, "next": year + 1, "pot": pot.name, "reason": reason.strip()},
+        source=commitment.pk,
+        released=moved.pk,
+        amount=amount,
+    )
+    return carried
+
+
+@transaction.atomic
 def carry_over(
     actor, *, pot: Pot, from_year: int, amount: int, note: str = "", expected_version: int | None = None
 ) -> tuple[PotYear, PotYear]:
