@@ -204,6 +204,7 @@ def test_demo_personas_see_their_waiting_work(client, db):
 
     secretariat = sections(page("sekretariat.nord"), "secretariat")
     assert secretariat["formal_check"].count == 1
+    assert [i.title for i in secretariat["payment_requests"].items] == ["Det digitale sykehuset"]  # Alta's second request
     assert secretariat["meetings"].count >= 1
     local = sections(page("sekretariat.tromsofoten"), "secretariat")
     assert [i.state for i in local["prioritise"].items] == ["2 søknader er ikke sendt videre"]

@@ -492,6 +492,7 @@ def load_demo() -> dict:
 
     from . import agder
     from . import ideas as demo_ideas
+    from . import payments as demo_payments
     from . import round as demo_round
 
     # The archive's PDF/A documents are made afterwards by `archive_process` (make demo runs it).
@@ -501,4 +502,5 @@ def load_demo() -> dict:
         built = demo_round.build(people, money, calls)
         agder.load(people["admin"])  # Helsefellesskapet Agder's own process beside Helse Nord's
         demo_ideas.load(people)  # ideas before applications, with partners suggested and connected
+        demo_payments.load(people)  # Alta's payment requests: one paid in the summer, one waiting
     return {"registry": counts, "people": len(people), "grants": len(money["grants"]) + 1, "calls": 4 + len(built["calls"]), "applications": built["applications"]}
