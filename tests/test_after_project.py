@@ -107,6 +107,16 @@ class TestAfterProject:
         assert AfterProject.objects.get(grant=second).due_date == datetime.date(2028, 12, 31)
         assert AfterProject.objects.get(grant=third).due_date == datetime.date(2029, 12, 31)
 
+    def test_the_questions_are_in_the_owners_calendar_until_answered(self, login, personas, chain):
+        from rsportal.calendar import events
+
+        first = chain[0]
+        titles = [e.title for e in events.personal(personas.applicant, since=datetime.date(2026, 1, 1))]
+        assert "Etter prosjektet, tre spørsmål: Trygg hjemkomst" in titles
+        login(personas.applicant).post(f"/oppfolging/tilskudd/{first.pk}/etter-prosjektet/", answers())
+        titles = [e.title for e in events.personal(personas.applicant, since=datetime.date(2026, 1, 1))]
+        assert "Etter prosjektet, tre spørsmål: Trygg hjemkomst" not in titles
+
     def test_owner_answers_and_it_shows_in_catalogue_and_statistics(self, client, login, personas, chain):
         first = chain[0]
         response = login(personas.applicant).post(f"/oppfolging/tilskudd/{first.pk}/etter-prosjektet/", answers())

@@ -22,7 +22,7 @@ from rsportal.accounts.models import OrganisationRole
 from rsportal.applications.models import Application, Call, Deadline
 from rsportal.assessment.models import Decision, Meeting
 from rsportal.core.models import AuditEvent
-from rsportal.followup.models import ReportDue
+from rsportal.followup.models import AfterProject, ReportDue
 from rsportal.registry.models import Body
 
 KINDS = {
@@ -54,6 +54,12 @@ class Event:
     @property
     def kind_label(self) -> str:
         return str(KINDS[self.kind])
+
+    @property
+    def summary(self) -> str:
+        """The title in a calendar program, where no kind is shown beside it: deadlines and
+        meetings are named by their kind first (the pages show the kind on their own)."""
+        return f"{self.kind_label}: {self.title}" if self.kind in ("deadline", "meeting") else self.title
 
 
 def _year_range(year: int):
@@ -115,14 +121,14 @@ def _order(event: Event):
 
 
 def _deadline_event(deadline: Deadline) -> Event:
-    title = _("Søknadsfrist: %(call)s") % {"call": deadline.call.title}
+    title = deadline.call.title
     if deadline.label:
         title += f" ({deadline.label})"
     return Event(f"deadline-{deadline.pk}", "deadline", title, deadline.at, reverse("applications:call-detail", args=[deadline.call_id]))
 
 
 def _meeting_event(meeting: Meeting) -> Event:
-    title = _("Møte i %(body)s") % {"body": meeting.body.name}
+    title = meeting.body.name
     if meeting.label:
         title += f" ({meeting.label})"
     return Event(f"meeting-{meeting.pk}", "meeting", title, meeting.starts_at, description=meeting.location)
@@ -150,6 +156,18 @@ def personal(user, *, since: datetime.date | None = None) -> list[Event]:
                     _("%(kind)s: %(title)s") % {"kind": due.get_kind_display(), "title": due.grant.title},
                     due.due_date,
                     reverse("followup:grant", args=[due.grant_id]),
+                )
+            )
+        # The three questions a year after the project ends (followup.AfterProject), while unanswered.
+        after = AfterProject.objects.filter(Q(grant__municipalities__in=municipalities) | Q(grant__trusts__in=trusts), answered_at__isnull=True, due_date__gte=since)
+        for row in after.select_related("grant").distinct():
+            events.append(
+                Event(
+                    f"after-project-{row.pk}",
+                    "report",
+                    _("Etter prosjektet, tre spørsmål: %(title)s") % {"title": row.grant.title},
+                    row.due_date,
+                    reverse("followup:after-project", args=[row.grant_id]),
                 )
             )
     seats = account_permissions.active_seats(user)

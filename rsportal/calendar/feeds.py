@@ -77,7 +77,7 @@ def ics(user, now=None) -> bytes:
         item = icalendar.Event()
         item.add("uid", f"{event.uid}@{DOMAIN}")
         item.add("dtstamp", stamp)
-        item.add("summary", event.title)
+        item.add("summary", event.summary)
         item.add("categories", [event.kind_label])
         if event.all_day:
             item.add("dtstart", event.start)  # a date: written with VALUE=DATE

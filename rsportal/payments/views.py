@@ -14,7 +14,7 @@ from rsportal.core import workbooks as wb
 from rsportal.core.decorators import role_required
 from rsportal.core.formatting import long_date
 from rsportal.followup import domain as followup
-from rsportal.funding.models import Grant, Pot
+from rsportal.funding.models import Grant, Pot, PotYear
 from rsportal.funding.queries import money_scope
 
 from . import domain, queries
@@ -336,7 +336,8 @@ def figures(request):
         year = None
     rows = queries.figures(rhf_ids, year)
     pots = Pot.objects.filter(rhf_id__in=rhf_ids).select_related("payment_plan").order_by("rhf__code", "name")
-    return render(request, "payments/figures.html", {"rows": rows, "year": year, "pots": pots})
+    years = PotYear.objects.filter(pot__rhf_id__in=rhf_ids).order_by("-year").values_list("year", flat=True).distinct()
+    return render(request, "payments/figures.html", {"rows": rows, "year": year, "years": list(years), "pots": pots})
 
 
 @role_required
