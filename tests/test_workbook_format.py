@@ -161,13 +161,13 @@ def test_ranking_workbook(world, personas, round_, login):  # noqa: F811
     page = client.get(f"/vurdering/utlysning/{call.pk}/rangering/").content.decode()
     book = book_of(client.get(f"/vurdering/utlysning/{call.pk}/rangering.xlsx"))
 
-    # The sheets are the page's two tables, under the page's captions, and the scores behind them.
+    # The page's one table holds both rankings; the workbook gives each its own sheet, and the scores behind them.
     assert book.sheetnames == ["Utvalgets vekter", "Alle kriterier vektet likt", "Poeng per medlem"]
+    assert {"Rang, utvalgets vekter", "Søknad", "Skår, utvalgets vekter", "Rang, likt vektet", "Skår, likt vektet"} <= set(page_headers(page))
     criteria = list(call.criteria.all())
     for name in book.sheetnames[:2]:
         table = Table(book[name], "Rang")
         assert_layout(table, f"«{call.title}»")
-        assert {"Rang", "Søknad", "Skår"} <= set(page_headers(page))
         assert table.header[:2] == ["Rang", "Søknad"] and table.header[-1] == "Skår"
         assert table.header[2] == "Saksnr." and table.header[5:-1] == [f"K{n}: {c.name} ({c.scale_min}–{c.scale_max}, ×{floatformat(c.weight, '-2')})" for n, c in enumerate(criteria, 1)]
         assert not any(re.search(r"×\d+\.\d", h) for h in table.header)  # "×1,5", as on the page
