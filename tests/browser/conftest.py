@@ -36,12 +36,12 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 def pytest_collection_modifyitems(config, items):
     """The browser tests drive the pages, which are the same whatever the database; CI runs the
     suite once per database, and the browser half (a flushed database per test) is the slowest
-    part of it. They run on SQLite, and on PostgreSQL only when RSPORTAL_BROWSER_ON_POSTGRES=1;
+    part of it. They run on SQLite, and on PostgreSQL only when RSPORTAL_PAGES_ON_POSTGRES=1;
     what differs between the databases (row locks, concurrent saves) has its own tests that run
     on PostgreSQL (the postgres_only marker)."""
     url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres") and os.environ.get("RSPORTAL_BROWSER_ON_POSTGRES") != "1":
-        skip = pytest.mark.skip(reason="browser tests run on SQLite in CI (RSPORTAL_BROWSER_ON_POSTGRES=1 runs them here)")
+    if url.startswith("postgres") and os.environ.get("RSPORTAL_PAGES_ON_POSTGRES") != "1":
+        skip = pytest.mark.skip(reason="browser tests run on SQLite in CI (RSPORTAL_PAGES_ON_POSTGRES=1 runs them here)")
         for item in items:
             if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
                 item.add_marker(skip)
