@@ -1,9 +1,13 @@
 """Who may see and edit calls and applications."""
 
+import datetime
+
 from django.db.models import Q
+from django.utils import timezone
 
 from rsportal.accounts import permissions
 from rsportal.accounts.models import OrganisationRole
+from rsportal.registry.models import Helsefellesskap, Membership
 
 from .models import Application
 
@@ -14,6 +18,18 @@ def applicant_scopes(user) -> tuple[set[int], set[int]]:
     municipalities = {r.municipality_id for r in roles if r.municipality_id}
     trusts = {r.trust_id for r in roles if r.trust_id}
     return municipalities, trusts
+
+
+def communities_for(user, day: datetime.date | None = None):
+    """The helsefellesskap the user's organisations belong to on `day` (today by default): those
+    with a membership of one of the user's municipalities valid that day, and those whose trust
+    is one of the user's trusts. A municipality that has left a community no longer takes its
+    applicants there; a user with no organisation gets none."""
+    municipalities, trusts = applicant_scopes(user)
+    if not municipalities and not trusts:
+        return Helsefellesskap.objects.none()
+    members = Membership.objects.valid_on(day or timezone.localdate()).filter(municipality_id__in=municipalities).values("helsefellesskap_id")
+    return Helsefellesskap.objects.filter(Q(pk__in=members) | Q(trust_id__in=trusts))
 
 
 def is_applicant(user) -> bool:

@@ -15,7 +15,7 @@ from rsportal.core.present import present
 from rsportal.core.years import chosen_year
 from rsportal.assessment.visibility import published_decision, what_may_see
 from rsportal.privacy.domain import record_view
-from rsportal.registry.models import Helsefellesskap, Membership, Municipality
+from rsportal.registry.models import Municipality
 
 from . import domain, lifecycle, permissions, progress, variants
 from .forms import AttachmentForm, BenefitRowForm, JoinRequestForm, ReopenForm, StartForm
@@ -66,13 +66,10 @@ def call_detail(request, pk: int):
 def _communities_for(call, user):
     """The call's helsefellesskap that one of the user's organisations belongs to today
     (domain.start_application checks the same, this only keeps the choice list honest)."""
-    municipalities, trusts = permissions.applicant_scopes(user)
-    communities = Helsefellesskap.objects.filter(rhf=call.pot.rhf)
+    communities = permissions.communities_for(user).filter(rhf=call.pot.rhf)
     if call.pot.helsefellesskap_id:
         communities = communities.filter(pk=call.pot.helsefellesskap_id)
-    today = timezone.localdate()
-    members = Membership.objects.valid_on(today).filter(municipality_id__in=municipalities).values("helsefellesskap_id")
-    return communities.filter(Q(pk__in=members) | Q(trust_id__in=trusts))
+    return communities
 
 
 def _own_municipalities(user):

@@ -14,7 +14,7 @@ applicants the secretariat."""
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Value, Window
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -25,16 +25,15 @@ from rsportal.accounts import permissions as account_permissions
 from rsportal.accounts.models import OrganisationRole
 from rsportal.applications import lifecycle
 from rsportal.applications.models import Application, Call, Deadline, DraftReview, Message, ProcessStep
-from rsportal.applications.permissions import applicant_scopes, own_applications
+from rsportal.applications.permissions import applicant_scopes, communities_for, own_applications
 from rsportal.assessment.models import Conflict, Decision, FormalCheck, Meeting, Score
 from rsportal.assessment.queries import prioritisations_for
 from rsportal.core.formatting import kroner, long_date
 from rsportal.followup.models import AfterProject, ReportDue
-from rsportal.followup.queries import own_grants
 from rsportal.funding.models import Appropriation, Commitment, Grant, PotYear, Reserve
 from rsportal.payments import queries as payment_queries
 from rsportal.payments.models import PaymentRequest
-from rsportal.registry.models import Body, BodyMember, Helsefellesskap, Membership
+from rsportal.registry.models import Body, BodyMember
 
 DECISIONS_SHOWN_DAYS = 60
 # A section lists at most this many items and counts the rest in SQL: the front page's cost must
@@ -98,17 +97,28 @@ def _date(value) -> datetime.date | None:
     return value
 
 
-def _waiting_questions(applications, *, from_applicants: bool) -> list[Item]:
+def _head(queryset) -> tuple[list, int]:
+    """The first SHOWN rows of `queryset` and how many it has in all, in one query: the count is
+    a window over the whole result, taken before the limit. The queryset must not be DISTINCT
+    (the window would count the duplicates): narrow it with `pk__in` rather than with joins."""
+    rows = list(queryset.annotate(rows_in_all=Window(Count("pk")))[:SHOWN])
+    return rows, (rows[0].rows_in_all if rows else 0)
+
+
+def _waiting_questions(applications, *, from_applicants: bool) -> tuple[list[Item], int]:
     """Applications whose last message in the thread came from the applicants (for the
-    secretariat) or from the secretariat (for the applicants). One query."""
+    secretariat) or from the secretariat (for the applicants): the first SHOWN, oldest
+    question first, and how many in all. One query."""
     last = Message.objects.filter(application=OuterRef("pk"), kind=Message.Kind.SHARED).order_by("-created_at", "-pk")
-    rows = (
-        applications.annotate(last_from=Subquery(last.values("from_applicants")[:1]), last_at=Subquery(last.values("created_at")[:1]))
+    rows, total = _head(
+        Application.objects.filter(pk__in=applications.values("pk"))
+        .annotate(last_from=Subquery(last.values("from_applicants")[:1]), last_at=Subquery(last.values("created_at")[:1]))
         .filter(last_from=from_applicants)
-        .order_by("last_at")
-        .values_list("pk", "title", "last_at")
+        .order_by("last_at", "pk")
+        .only("pk", "title")
     )
-    return [Item(title, reverse("applications:thread", args=[pk]), None, _("Skrevet %(date)s") % {"date": long_date(at)}) for pk, title, at in rows]
+    items = [Item(a.title, reverse("applications:thread", args=[a.pk]), None, _("Skrevet %(date)s") % {"date": long_date(a.last_at)}) for a in rows]
+    return items, total
 
 
 def _next_deadline(call_ids) -> datetime.date | None:
@@ -123,10 +133,7 @@ def _next_deadline(call_ids) -> datetime.date | None:
 def _calls_open_to(user):
     """Ids of the calls the applicant's organisations may apply to: their helsefellesskap's own
     calls and their RHF's regional ones (the same rule the call page uses to offer "start")."""
-
-    municipalities, trusts = applicant_scopes(user)
-    members = Membership.objects.valid_on(timezone.localdate()).filter(municipality_id__in=municipalities).values("helsefellesskap_id")
-    communities = Helsefellesskap.objects.filter(Q(pk__in=members) | Q(trust_id__in=trusts))
+    communities = communities_for(user)
     return Call.objects.filter(
         Q(pot__helsefellesskap__in=communities) | Q(pot__helsefellesskap__isnull=True, pot__rhf__in=communities.values("rhf_id"))
     ).values("pk")
@@ -143,58 +150,80 @@ def _next_text(prefix: str, day: datetime.date | None) -> str:
 
 def applicant(user) -> list[Section]:
     """Drafts with the call's deadline, applications awaiting a decision, decisions of the
-    last 60 days (with the letter) and reports due or overdue."""
+    last 60 days (with the letter) and reports due or overdue. Each list is read from what is
+    still open (or decided lately), the first SHOWN items with the count: the applicant's
+    decided applications and delivered reports of past years are never fetched."""
     now = timezone.now()
-    applications = list(
-        own_applications(user)
-        .select_related("call")
-        .prefetch_related("decisions", Prefetch("call__deadlines", queryset=Deadline.objects.filter(at__gte=now).order_by("at"), to_attr="future_deadlines"))
-        .order_by("-updated_at")
-    )
-    drafts, waiting, decided = [], [], []
     since = now - datetime.timedelta(days=DECISIONS_SHOWN_DAYS)
-    for application in applications:
-        state = lifecycle.state(application)
-        if state in lifecycle.EDITABLE:
-            upcoming = application.call.future_deadlines
-            deadline = _date(upcoming[0].at) if upcoming else None
-            drafts.append(Item(application.title, reverse("applications:edit", args=[application.pk]), deadline, str(lifecycle.LABELS[state])))
-        elif state in (lifecycle.SUBMITTED, lifecycle.IN_VOTE):
-            waiting.append(Item(application.title, reverse("applications:detail", args=[application.pk]), None, lifecycle.label(application)))
-        elif state in (lifecycle.GRANTED, lifecycle.NOT_GRANTED):
-            adopted = next(d for d in application.decisions.all() if d.status == Decision.Status.ADOPTED)
-            if adopted.concluded_at and adopted.concluded_at >= since:
-                decided.append(Item(application.title, reverse("assessment:letter-pdf", args=[adopted.pk]), None, f"{lifecycle.label(application)} {long_date(adopted.concluded_at)}"))
-    drafts.sort(key=lambda i: (i.deadline is None, i.deadline or datetime.date.max))
-    reports = [
-        Item(g.title, reverse("followup:report-new", args=[g.pk]), g.next_due.due_date, _("Forsinket") if g.late else str(g.next_due.get_kind_display()), g.late)
-        for g in own_grants(user)
-        if g.next_due is not None
+    mine = own_applications(user).values("pk")
+    # The states of `lifecycle`: an adopted decision closes the application whatever its stored status.
+    undecided = Application.objects.filter(pk__in=mine).filter(~Exists(Decision.objects.filter(application=OuterRef("pk"), status=Decision.Status.ADOPTED)))
+    next_at = Deadline.objects.filter(call=OuterRef("call_id"), at__gte=now).order_by("at").values("at")[:1]
+    rows, drafts_total = _head(
+        undecided.filter(status__in=lifecycle.EDITABLE)
+        .annotate(next_at=Subquery(next_at))
+        .order_by(F("next_at").asc(nulls_last=True), "-updated_at", "pk")
+        .only("pk", "title", "status")
+    )
+    drafts = [Item(a.title, reverse("applications:edit", args=[a.pk]), _date(a.next_at), str(lifecycle.LABELS[a.status])) for a in rows]
+    rows, waiting_total = _head(undecided.filter(status=Application.Status.SUBMITTED).order_by("-updated_at", "pk").only("pk", "title"))
+    # A vote in progress is the deciding body's business: the applicant sees "submitted" (lifecycle.label).
+    waiting = [Item(a.title, reverse("applications:detail", args=[a.pk]), None, str(lifecycle.LABELS[lifecycle.SUBMITTED])) for a in rows]
+    rows, decided_total = _head(
+        Decision.objects.filter(application__in=mine, status=Decision.Status.ADOPTED, concluded_at__gte=since)
+        .select_related("application")
+        .order_by("-concluded_at", "pk")
+        .only("pk", "outcome", "concluded_at", "application__title")
+    )
+    decided = [
+        Item(d.application.title, reverse("assessment:letter-pdf", args=[d.pk]), None, f"{lifecycle.LABELS[lifecycle.GRANTED if d.outcome in Decision.GRANTING else lifecycle.NOT_GRANTED]} {long_date(d.concluded_at)}")
+        for d in rows
     ]
-    reports.sort(key=lambda i: i.deadline)
+
     municipalities, trusts = applicant_scopes(user)
     owned = Grant.objects.filter(Q(municipalities__in=municipalities) | Q(trusts__in=trusts)).values("pk")
-    # The three questions one year after the project: listed from a month before the deadline.
     today = timezone.localdate()
-    after = AfterProject.objects.filter(grant__in=owned, answered_at__isnull=True, due_date__lte=today + datetime.timedelta(days=30)).select_related("grant")
+    # Per grant the first report not delivered (followup.queries.own_grants' `next_due`), in SQL.
+    undelivered = ReportDue.objects.filter(report__isnull=True, received_elsewhere="")
+    earlier = undelivered.filter(grant=OuterRef("grant_id")).filter(Q(due_date__lt=OuterRef("due_date")) | Q(due_date=OuterRef("due_date"), pk__lt=OuterRef("pk")))
+    rows, dues_total = _head(
+        undelivered.filter(grant_id__in=owned).filter(~Exists(earlier)).select_related("grant").order_by("due_date", "pk").only("pk", "kind", "due_date", "grant__title")
+    )
+    reports = [
+        Item(d.grant.title, reverse("followup:report-new", args=[d.grant_id]), d.due_date, _("Forsinket") if d.due_date < today else str(d.get_kind_display()), d.due_date < today)
+        for d in rows
+    ]
+    # The three questions one year after the project: listed from a month before the deadline.
+    after = AfterProject.objects.filter(grant__in=owned, answered_at__isnull=True, due_date__lte=today + datetime.timedelta(days=30))
+    rows, after_total = _head(after.select_related("grant").order_by("due_date", "pk").only("pk", "due_date", "grant__title"))
     reports += [
         Item(a.grant.title, reverse("followup:after-project", args=[a.grant_id]), a.due_date, _("Forsinket") if a.due_date < today else _("Etter prosjektet: tre spørsmål"), a.due_date < today)
-        for a in after
+        for a in rows
     ]
-    reports.sort(key=lambda i: i.deadline)
+    reports = sorted(reports, key=lambda i: i.deadline)[:SHOWN]
     transfers = _overdue_transfers(Q(grant_id__in=owned))
     next_deadline = _next_deadline(_calls_open_to(user))
-    questions = _waiting_questions(own_applications(user).order_by(), from_applicants=False)
+    questions, questions_total = _waiting_questions(own_applications(user), from_applicants=False)
+    everything = reverse("applications:mine")
     return [
-        Section("drafts", _("Utkast"), drafts, _next_text(_("Du har ingen utkast."), next_deadline)),
-        Section("questions", _("Svar og spørsmål fra sekretariatet"), questions, _("Ingen meldinger fra sekretariatet venter på svar. Spørsmål stiller du under «Spørsmål og svar» på søknaden.")),
-        Section("waiting", _("Sendt inn, venter på vedtak"), waiting, _("Ingen søknader venter på vedtak.")),
-        Section("decisions", _("Vedtak de siste 60 dagene"), decided, _("Ingen nye vedtak. Vedtaket kommer som brev her når organet har behandlet søknaden.")),
+        Section("drafts", _("Utkast"), drafts, _next_text(_("Du har ingen utkast."), next_deadline), drafts_total, everything),
+        Section(
+            "questions",
+            _("Svar og spørsmål fra sekretariatet"),
+            questions,
+            _("Ingen meldinger fra sekretariatet venter på svar. Spørsmål stiller du under «Spørsmål og svar» på søknaden."),
+            questions_total,
+            everything,
+        ),
+        Section("waiting", _("Sendt inn, venter på vedtak"), waiting, _("Ingen søknader venter på vedtak."), waiting_total, everything),
+        Section("decisions", _("Vedtak de siste 60 dagene"), decided, _("Ingen nye vedtak. Vedtaket kommer som brev her når organet har behandlet søknaden."), decided_total, everything),
         Section(
             "reports",
             _("Rapporter som skal leveres"),
             reports,
             _("Ingen rapporter venter. Prosjekter med tilskudd får rapportfrister når tilsagnet er gitt."),
+            dues_total + after_total,
+            reverse("followup:overview"),
         ),
         Section("transfers_overdue", _("Overføringer til partnere over fristen"), transfers, _("Ingen partnere venter på penger over fristen.")),
     ]
@@ -300,23 +329,24 @@ def secretariat(user) -> list[Section]:
     # The receiving communities' applications, and those of the pots it manages: once sent in, or while the authors invite a reading.
     mine = Application.objects.filter(Q(helsefellesskap_id__in=communities) | Q(call__pot__rhf_id__in=rhfs) | Q(call__pot__helsefellesskap_id__in=communities))
     mine = mine.filter(Q(submitted_at__isnull=False) | Q(status=Application.Status.SUBMITTED) | Q(pk__in=DraftReview.objects.values("application_id")))
-    questions = _waiting_questions(mine, from_applicants=True)
+    questions, questions_total = _waiting_questions(mine, from_applicants=True)
     from rsportal.ideas.models import Idea
 
     lonely = Idea.objects.filter(helsefellesskap_id__in=communities, looking_for_partners=True, application__isnull=True, partners__isnull=True)
+    rows, ideas_total = _head(Idea.objects.filter(pk__in=lonely.values("pk")).select_related("municipality", "trust").order_by("created_at", "pk"))
     ideas = [
         Item(idea.title, reverse("ideas:detail", args=[idea.pk]), None, _("Fra %(org)s, registrert %(date)s") % {"org": idea.organisation, "date": long_date(_date(idea.created_at))})
-        for idea in lonely.select_related("municipality", "trust").order_by("created_at")
+        for idea in rows
     ]
     return [
         Section("formal_check", _("Søknader til formell kontroll"), checks, _next_text(_("Ingen søknader venter på formell kontroll."), next_deadline), checks_total),
-        Section("questions", _("Spørsmål fra søkerne"), questions, _("Ingen spørsmål fra søkerne venter på svar.")),
+        Section("questions", _("Spørsmål fra søkerne"), questions, _("Ingen spørsmål fra søkerne venter på svar."), questions_total),
         Section("prioritise", _("Prioriteringer å gjøre"), prioritise, _("Ingen søknader venter på prioritering i helsefellesskapet.")),
         Section("reports_overdue", _("Rapporter over fristen"), reports, _("Ingen rapporter er over fristen."), overdue_total, reverse("followup:overview")),
         Section("payment_requests", _("Utbetalingsanmodninger å behandle"), requests, _("Ingen utbetalingsanmodninger venter på behandling."), requests_total, reverse("payments:list")),
         Section("transfers_overdue", _("Overføringer til partnere over fristen"), transfers, _("Ingen partnere venter på penger over fristen.")),
         Section("meetings", _("Møter framover"), meetings, _("Ingen møter er satt opp. Møter settes opp fra utlysningens side under Behandling.")),
-        Section("ideas", _("Prosjektidéer som søker partnere"), ideas, _("Ingen idéer venter på forslag om partnere.")),
+        Section("ideas", _("Prosjektidéer som søker partnere"), ideas, _("Ingen idéer venter på forslag om partnere."), ideas_total, reverse("ideas:list")),
     ]
 
 
@@ -385,12 +415,18 @@ def committee(user) -> list[Section]:
     """Applications to score, possible conflicts to declare, conflicts to decide (leader and
     deputy) and the next meeting of the member's bodies."""
     seats = {s.body_id: s for s in account_permissions.active_seats(user).exclude(body__kind=Body.Kind.SECRETARIAT).select_related("user", "body")}
-    calls = Call.objects.exclude(status=Call.Status.DRAFT).filter(steps__body_id__in=seats).distinct()
-    call_ids = list(calls.values_list("pk", flat=True))
-    scoring = {call: body for call, body in _scoring_bodies(call_ids).items() if body in seats}
-    criteria = dict(Call.objects.filter(pk__in=scoring).annotate(n=Count("criteria")).values_list("pk", "n"))
+    # The calls the member's bodies score (`assessment.domain.scoring_body`: the scoring step's
+    # body, else the deciding body's), as a condition on the applications: only the calls of
+    # applications still to be assessed are read, not every call the bodies ever had a part in.
+    step = ProcessStep.objects.filter(call=OuterRef("call_id"), body__isnull=False)
+    scored_by_a_seat = Exists(step.filter(step=ProcessStep.Step.SCORING, body_id__in=seats)) | (
+        ~Exists(step.filter(step=ProcessStep.Step.SCORING)) & Exists(step.filter(step=ProcessStep.Step.DECISION, body_id__in=seats))
+    )
     candidates = list(
-        Application.objects.filter(call_id__in=scoring, status=Application.Status.SUBMITTED)
+        Application.objects.filter(scored_by_a_seat, status=Application.Status.SUBMITTED)
+        .exclude(call__status=Call.Status.DRAFT)
+        # Decided: nothing is left to score or declare (the state is lifecycle's: an adopted decision closes it).
+        .filter(~Exists(Decision.objects.filter(application=OuterRef("pk"), status=Decision.Status.ADOPTED)))
         .filter(Q(forwarding__isnull=False) | ~Q(call_id__in=_prioritised_calls()))
         # Scored after the formal check where the call has one, never when it was found ineligible.
         .filter((Q(formal_check__isnull=False) & ~Q(formal_check__outcome=FormalCheck.Outcome.REJECTED)) | ~Q(call_id__in=ProcessStep.objects.filter(step=ProcessStep.Step.FORMAL_CHECK).values("call_id")))
@@ -398,6 +434,10 @@ def committee(user) -> list[Section]:
         .prefetch_related("conflicts", "participants")
         .order_by("call_id", "pk")
     )
+    call_ids = {a.call_id for a in candidates}
+    scoring = {call: body for call, body in _scoring_bodies(call_ids).items() if body in seats} if call_ids else {}
+    candidates = [a for a in candidates if a.call_id in scoring]
+    criteria = dict(Call.objects.filter(pk__in=scoring).annotate(n=Count("criteria")).values_list("pk", "n")) if scoring else {}
     mine = dict(
         Score.objects.filter(application__in=[a.pk for a in candidates], member__in=[s.pk for s in seats.values()])
         .values("application_id", "member_id")
@@ -459,16 +499,24 @@ def rhf_admin(user) -> list[Section]:
         Item(str(a), reverse("money:appropriation-detail", args=[a.pk]), None, kroner(a.amount))
         for a in Appropriation.objects.filter(expected=True).filter(Q(rhf_id__in=rhf_ids) | Q(shares__rhf_id__in=rhf_ids)).distinct().order_by("year", "name")
     ]
+    # One item per year with conditional commitments, the earliest first; the years are counted in the same query.
+    per_year = list(
+        Commitment.objects.filter(status=Commitment.Status.CONDITIONAL, pot_year__pot__rhf_id__in=rhf_ids)
+        .values("pot_year__year")
+        .annotate(n=Count("pk"), total=Sum("amount"), years=Window(Count("pot_year__year")))
+        .order_by("pot_year__year")[:SHOWN]
+    )
+    conditional_total = per_year[0]["years"] if per_year else 0
     conditional = [
         Item(_("Betingede tilsagn %(year)s") % {"year": row["pot_year__year"]}, reverse("money:conditional") + f"?ar={row['pot_year__year']}", None, _("%(n)s tilsagn, %(amount)s") % {"n": row["n"], "amount": kroner(row["total"])})
-        for row in Commitment.objects.filter(status=Commitment.Status.CONDITIONAL, pot_year__pot__rhf_id__in=rhf_ids).values("pot_year__year").annotate(n=Count("pk"), total=Sum("amount")).order_by("pot_year__year")
+        for row in per_year
     ]
     # The annual report has no deadline in the data: listed per RHF for last year, without one.
     annual = [Item(_("Årsrapport %(year)s – %(rhf)s") % {"year": year - 1, "rhf": name}, reverse("followup:overview"), None, "") for _r, _code, name in rhfs]
     return [
         Section("headroom", _("Potter med ledige midler"), pots, _("Ingen potter har ledige midler i %(year)s eller %(next)s.") % {"year": year, "next": year + 1}),
         Section("expected", _("Forventede bevilgninger som ikke er vedtatt"), expected, _("Alle bokførte bevilgninger er vedtatt.")),
-        Section("conditional", _("Betingede tilsagn å bekrefte"), conditional, _("Ingen betingede tilsagn venter på bekreftelse.")),
+        Section("conditional", _("Betingede tilsagn å bekrefte"), conditional, _("Ingen betingede tilsagn venter på bekreftelse."), conditional_total, reverse("money:conditional")),
         Section("annual", _("Rapporter til departementet"), annual, _("Ingen rapporter til departementet venter.")),
     ]
 

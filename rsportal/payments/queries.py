@@ -6,12 +6,14 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Q, Sum
+from django.db.models import BigIntegerField, F, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from rsportal.followup.models import Payment
 from rsportal.funding.models import Commitment, Grant, Pot
 from rsportal.funding.queries import MoneyScope
+from rsportal.registry.models import HealthTrust, Municipality
 
 from . import domain
 from .models import PartnerRecord, PaymentRequest
@@ -110,25 +112,36 @@ def partner_balances(grant: Grant, records=None, today: datetime.date | None = N
 
 
 def overdue_transfers(grants: Q, today: datetime.date | None = None) -> list[tuple[Grant, object, int, int]]:
-    """(grant, partner, year, amount overdue) for the grants matching `grants`, in two queries."""
+    """(grant, partner, year, amount overdue) for the grants matching `grants`. The balances are
+    summed in SQL, so settled years of the past are never read: one query, and one per kind of
+    object found overdue (grants, municipalities, trusts; none when nothing is)."""
     today = today or timezone.localdate()
     cutoff = today - datetime.timedelta(days=domain.PAYMENT_DAYS)
-    records = list(PartnerRecord.objects.filter(grants).filter(Q(kind=PartnerRecord.Kind.TRANSFER) | Q(on__lte=cutoff)).select_related("grant", "municipality", "trust"))
-    due: dict[tuple, int] = defaultdict(int)
-    paid: dict[tuple, int] = defaultdict(int)
-    found: dict[tuple, tuple] = {}
-    for r in records:
-        key = (r.grant_id, domain.org_key(r.organisation), r.year)
-        found[key] = (r.grant, r.organisation)
-        if r.kind == PartnerRecord.Kind.INVOICE:
-            due[key] += r.amount
-        else:
-            paid[key] += r.amount
-    result = []
-    for key, amount in due.items():
-        if amount > paid[key]:
-            grant, organisation = found[key]
-            result.append((grant, organisation, key[2], amount - paid[key]))
+    money = BigIntegerField()
+    rows = list(
+        PartnerRecord.objects.filter(grants)
+        .values("grant_id", "municipality_id", "trust_id", "year")
+        .annotate(
+            due=Coalesce(Sum("amount", filter=Q(kind=PartnerRecord.Kind.INVOICE, on__lte=cutoff)), 0, output_field=money),
+            paid=Coalesce(Sum("amount", filter=Q(kind=PartnerRecord.Kind.TRANSFER)), 0, output_field=money),
+        )
+        .filter(due__gt=F("paid"))
+        .order_by()
+    )
+    found = {
+        "grant": Grant.objects.in_bulk({r["grant_id"] for r in rows}),
+        "municipality": Municipality.objects.in_bulk({r["municipality_id"] for r in rows if r["municipality_id"]}),
+        "trust": HealthTrust.objects.in_bulk({r["trust_id"] for r in rows if r["trust_id"]}),
+    }
+    result = [
+        (
+            found["grant"][r["grant_id"]],
+            found["municipality"][r["municipality_id"]] if r["municipality_id"] else found["trust"][r["trust_id"]],
+            r["year"],
+            r["due"] - r["paid"],
+        )
+        for r in rows
+    ]
     return sorted(result, key=lambda item: (item[0].title, item[1].name, item[2]))
 
 
