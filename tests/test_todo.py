@@ -3,17 +3,23 @@ deadlines and what is next when nothing waits; a conflicted member never sees th
 application among the things to score; the page costs the same with one item as with ten."""
 
 import datetime
+from contextlib import contextmanager
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from rsportal.applications.criteria import add_default_criteria
 from rsportal.applications.models import Application, Call, Participant
-from rsportal.assessment.models import Conflict, FormalCheck, Meeting, Score
-from rsportal.followup.models import ReportDue
+from rsportal.assessment.models import Conflict, Decision, FormalCheck, Meeting, Score
+from rsportal.followup.models import AfterProject, ReportDue
 from rsportal.funding import domain as funding
 from rsportal.funding.models import Appropriation, Grant
+from rsportal.ideas.models import Idea
+from rsportal.payments.models import PartnerRecord, PaymentRequest
 from rsportal.registry.models import BodyMember
 
 from . import factories as f
@@ -236,3 +242,115 @@ def test_the_deputy_decides_only_when_the_leader_may_not(login, world, personas,
     Conflict.objects.create(application=app, member=BodyMember.objects.get(body=world.stu, user=personas.chair), source="self", reason="Eier")
     assert sections(login(personas.chair).get("/"), "committee")["decide"].count == 0
     assert sections(login(deputy).get("/"), "committee")["decide"].count == 2
+
+
+# --- the cost follows what is shown, not the years behind it ----------------------------------
+
+
+@contextmanager
+def counting_rows():
+    """Counts the rows the database hands back to Django (every fetch on a cursor), on
+    SQLite as on PostgreSQL. Yields a one-element list with the running count."""
+    from django.db.backends.utils import CursorWrapper
+
+    fetched = [0]
+
+    def counted(name):
+        def fetch(self, *args):
+            result = getattr(self.cursor, name)(*args)
+            fetched[0] += (result is not None) if name == "fetchone" else len(result)
+            return result
+
+        return fetch
+
+    with mock.patch.multiple(CursorWrapper, create=True, fetchone=counted("fetchone"), fetchmany=counted("fetchmany"), fetchall=counted("fetchall")):
+        yield fetched
+
+
+def cost(client) -> tuple[int, int, dict]:
+    """(queries, rows fetched, {section: count}) of one request for the front page."""
+    with CaptureQueriesContext(connection) as captured, counting_rows() as rows:
+        response = client.get("/")
+    assert response.status_code == 200
+    counts = {(r.key, s.key): s.count for r in response.context["todo"] for s in r.sections}
+    return len(captured), rows[0], counts
+
+
+@pytest.fixture
+def open_work(world, personas, call):
+    """One piece of open work for each persona: a draft, an application to check, one to
+    score with a pending conflict for the chair, an overdue report, a payment request, an
+    unpaid partner invoice, an idea looking for partners, a meeting coming up."""
+    root = funding.root_pot(world.rhf)
+    application(call, world, personas, "Utkast", status=Application.Status.DRAFT, municipality=world.tromso, checked=False)
+    application(call, world, personas, "Til kontroll", municipality=world.tromso, checked=False)
+    to_score = application(call, world, personas, "Til vurdering", municipality=world.tromso)
+    Conflict.objects.create(application=to_score, member=BodyMember.objects.get(body=world.stu, user=personas.member), source="self", reason="Nabo")
+    Meeting.objects.create(call=call, body=world.stu, starts_at=timezone.now() + datetime.timedelta(days=7), location="Tromsø", created_by=personas.secretariat)
+    grant = Grant.objects.create(pot=root, title="Løpende prosjekt", helsefellesskap=world.hf)
+    grant.municipalities.add(world.tromso)
+    day = timezone.localdate()
+    ReportDue.objects.create(grant=grant, due_date=day - datetime.timedelta(days=3), period_start=day, period_end=day)
+    PaymentRequest.objects.create(grant=grant, year=day.year, period_start=day, period_end=day, amount=100_000, recipient_municipality=world.tromso, registered_by=personas.applicant, requested_by=personas.applicant)
+    PartnerRecord.objects.create(grant=grant, kind=PartnerRecord.Kind.INVOICE, year=day.year, municipality=world.harstad, amount=50_000, on=day - datetime.timedelta(days=90), recorded_by=personas.applicant)
+    Idea.objects.create(
+        helsefellesskap=world.hf, municipality=world.tromso, created_by=personas.applicant, title="Idé", problem="-", approach="-",
+        contact_name="Tove", contact_email="tove@example.invalid", looking_for_partners=True,
+    )
+
+
+def add_closed_years(world, personas, years):
+    """Past rounds, finished: per year a closed call with granted, refused and withdrawn
+    applications (checked, scored, conflicts settled, decisions adopted), a grant whose report is
+    delivered and whose after-project questions are answered, paid payment requests, partner
+    invoices covered by transfers, a meeting held and an idea that became an application."""
+    root = funding.root_pot(world.rhf)
+    member = BodyMember.objects.get(body=world.stu, user=personas.member)
+    chair = BodyMember.objects.get(body=world.stu, user=personas.chair)
+    for year in years:
+        when = timezone.make_aware(datetime.datetime(year, 6, 1, 12))
+        day = when.date()
+        past = Call.objects.create(pot=root, title=f"Runde {year}", status=Call.Status.CLOSED, purpose="-")
+        past.deadlines.create(at=when - datetime.timedelta(days=90))
+        add_default_criteria(past)
+        past.steps.create(step="formal_check", body=world.secretariat_body)
+        past.steps.create(step="decision", body=world.stu)
+        for outcome in ("full", "rejected"):
+            for municipality in (world.tromso, world.harstad):
+                app = application(past, world, personas, f"Søknad {year} {outcome}", municipality=municipality)
+                Participant.objects.create(application=app, trust=world.trust)
+                Score.objects.bulk_create(Score(application=app, criterion=c, member=seat, value=3) for c in past.criteria.all() for seat in (member, chair))
+                Conflict.objects.create(application=app, member=chair, source="self", reason="Nabo", status=Conflict.Status.DISMISSED)
+                Decision.objects.create(application=app, body=world.stu, outcome=outcome, reason="-", status=Decision.Status.ADOPTED, proposed_by=personas.chair, concluded_at=when)
+        withdrawn = application(past, world, personas, f"Trukket {year}", status=Application.Status.WITHDRAWN, municipality=world.tromso, checked=False)
+        Idea.objects.create(
+            helsefellesskap=world.hf, municipality=world.tromso, created_by=personas.applicant, title=f"Idé {year}", problem="-", approach="-",
+            contact_name="Tove", contact_email="tove@example.invalid", looking_for_partners=True, application=withdrawn,
+        )
+        Meeting.objects.create(call=past, body=world.stu, starts_at=when, location="Tromsø", created_by=personas.secretariat)
+        grant = Grant.objects.create(pot=root, title=f"Prosjekt {year}", helsefellesskap=world.hf)
+        grant.municipalities.add(world.tromso)
+        grant.trusts.add(world.trust)
+        for kind in (ReportDue.Kind.PERIODIC, ReportDue.Kind.FINAL):
+            ReportDue.objects.create(grant=grant, kind=kind, due_date=day, period_start=day, period_end=day, received_elsewhere="Levert på e-post")
+        AfterProject.objects.create(grant=grant, due_date=day, answered_at=when, in_operation="yes")
+        for paid in (100_000, 50_000):
+            PaymentRequest.objects.create(
+                grant=grant, year=year, period_start=day, period_end=day, amount=paid, recipient_municipality=world.tromso, status=PaymentRequest.Status.PAID, registered_by=personas.applicant, requested_by=personas.applicant
+            )
+        for kind in (PartnerRecord.Kind.INVOICE, PartnerRecord.Kind.TRANSFER):
+            PartnerRecord.objects.create(grant=grant, kind=kind, year=year, municipality=world.harstad, amount=40_000, on=day, recorded_by=personas.applicant)
+
+
+@pytest.mark.parametrize("who", ["applicant", "secretariat", "member", "chair", "rhf_admin"])
+def test_front_page_costs_the_same_with_years_of_closed_history(login, world, personas, open_work, who):
+    """The front page reads what is open or due, never the decided applications, delivered
+    reports, paid requests and settled partner money of past years: queries and rows fetched
+    stay the same from one year of history to four, and so does every section's count."""
+    add_closed_years(world, personas, [2020])
+    client = login(getattr(personas, who))
+    client.get("/")  # warm-up: content types, sessions and other per-process caches
+    queries, rows, counts = cost(client)
+    assert any(counts.values()), "the persona has open work on the page"
+    add_closed_years(world, personas, [2017, 2018, 2019])
+    assert cost(client) == (queries, rows, counts)
