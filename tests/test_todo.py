@@ -354,3 +354,40 @@ def test_front_page_costs_the_same_with_years_of_closed_history(login, world, pe
     assert any(counts.values()), "the persona has open work on the page"
     add_closed_years(world, personas, [2017, 2018, 2019])
     assert cost(client) == (queries, rows, counts)
+
+
+@pytest.mark.parametrize("who", ["applicant", "secretariat"])
+def test_open_work_beyond_the_first_ten_is_counted_not_fetched(login, world, personas, call, who):
+    """More open work than a section shows (drafts, applications waiting, reports due, questions,
+    ideas looking for partners): the page fetches the first SHOWN of each and counts the rest, so
+    its rows stay the same however long the lists grow, while the counts follow them."""
+    from rsportal.applications.models import Message
+    from rsportal.core import todo
+
+    def add(n):
+        for _ in range(n):
+            i = Application.objects.count()
+            application(call, world, personas, f"Utkast {i}", status=Application.Status.DRAFT, municipality=world.tromso, checked=False)
+            sent = application(call, world, personas, f"Sendt {i}", municipality=world.tromso)
+            Message.objects.create(application=sent, author=personas.applicant, from_applicants=True, body="Et spørsmål")
+            answered = application(call, world, personas, f"Besvart {i}", municipality=world.tromso)
+            Message.objects.create(application=answered, author=personas.secretariat, from_applicants=False, body="Et svar")
+            grant = Grant.objects.create(pot=funding.root_pot(world.rhf), title=f"Prosjekt {i}", helsefellesskap=world.hf)
+            grant.municipalities.add(world.tromso)
+            day = timezone.localdate()
+            ReportDue.objects.create(grant=grant, due_date=day - datetime.timedelta(days=3), period_start=day, period_end=day)
+            Idea.objects.create(
+                helsefellesskap=world.hf, municipality=world.tromso, created_by=personas.applicant, title=f"Idé {i}", problem="-", approach="-",
+                contact_name="Tove", contact_email="tove@example.invalid", looking_for_partners=True,
+            )
+
+    add(todo.SHOWN + 1)
+    client = login(getattr(personas, who))
+    client.get("/")
+    queries, rows, counts = cost(client)
+    add(4)
+    more_queries, more_rows, more_counts = cost(client)
+    assert (more_queries, more_rows) == (queries, rows)
+    per_round = {"applicant": {"drafts": 1, "questions": 1, "waiting": 2, "reports": 1}, "secretariat": {"questions": 1, "ideas": 1}}[who]
+    assert {k: counts[(who, k)] for k in per_round} == {k: n * (todo.SHOWN + 1) for k, n in per_round.items()}
+    assert {k: more_counts[(who, k)] for k in per_round} == {k: n * (todo.SHOWN + 5) for k, n in per_round.items()}
