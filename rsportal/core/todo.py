@@ -3,7 +3,10 @@
 One function per role returns that role's sections; `for_user` composes them for all the
 roles the person has. Every function reads its data in a fixed number of queries (prefetch
 and annotate, never a query per item), so the front page costs the same with one waiting
-application as with a hundred. The rules are the domain's: what a member may score is
+application as with a hundred. And it reads only what is still open or due: decided
+applications, delivered reports, paid requests and settled partner money are filtered out in
+SQL, and a long section fetches its first SHOWN items with the count of the rest (`_head`), so
+the rows fetched do not grow with the years of history behind the list. The rules are the domain's: what a member may score is
 `assessment.domain.scorer` applied in bulk, and a conflicted member never sees the
 application among the things to score.
 
