@@ -108,6 +108,13 @@ def _head(queryset) -> tuple[list, int]:
     return rows, (rows[0].rows_in_all if rows else 0)
 
 
+def _decided():
+    """An adopted decision on the application (in a filter on applications): it closes the
+    application whatever its stored status (`applications.lifecycle`), so there is nothing
+    left to check, score or wait for."""
+    return Exists(Decision.objects.filter(application=OuterRef("pk"), status=Decision.Status.ADOPTED))
+
+
 def _waiting_questions(applications, *, from_applicants: bool) -> tuple[list[Item], int]:
     """Applications whose last message in the thread came from the applicants (for the
     secretariat) or from the secretariat (for the applicants): the first SHOWN, oldest
@@ -160,7 +167,7 @@ def applicant(user) -> list[Section]:
     since = now - datetime.timedelta(days=DECISIONS_SHOWN_DAYS)
     mine = own_applications(user).values("pk")
     # The states of `lifecycle`: an adopted decision closes the application whatever its stored status.
-    undecided = Application.objects.filter(pk__in=mine).filter(~Exists(Decision.objects.filter(application=OuterRef("pk"), status=Decision.Status.ADOPTED)))
+    undecided = Application.objects.filter(pk__in=mine).filter(~_decided())
     next_at = Deadline.objects.filter(call=OuterRef("call_id"), at__gte=now).order_by("at").values("at")[:1]
     rows, drafts_total = _head(
         undecided.filter(status__in=lifecycle.EDITABLE)
@@ -271,15 +278,15 @@ def secretariat(user) -> list[Section]:
     today = timezone.localdate()
     unchecked = (
         Application.objects.filter(in_calls, status=Application.Status.SUBMITTED, formal_check__isnull=True)
+        .filter(~_decided())
         .exclude(call__status=Call.Status.DRAFT)
         .filter(Q(call__steps__step=ProcessStep.Step.FORMAL_CHECK))
         # Where the communities prioritise first, only what they have forwarded (domain.candidates).
         .filter(Q(forwarding__isnull=False) | ~Q(call_id__in=_prioritised_calls()))
         .distinct()
     )
-    to_check = list(unchecked.order_by("submitted_at").values_list("pk", "title", "submitted_at", "case_number")[:SHOWN])
-    checks_total = unchecked.count()  # always asked: the page's queries stay the same however long the list
-    checks = [Item(title, reverse("assessment:formal-check", args=[pk]), None, _("Sendt inn %(date)s") % {"date": long_date(_date(at))}) for pk, title, at, _c in to_check]
+    rows, checks_total = _head(Application.objects.filter(pk__in=unchecked.values("pk")).order_by("submitted_at", "pk").only("pk", "title", "submitted_at"))
+    checks = [Item(a.title, reverse("assessment:formal-check", args=[a.pk]), None, _("Sendt inn %(date)s") % {"date": long_date(_date(a.submitted_at))}) for a in rows]
     call_ids = Call.objects.filter(Q(pot__rhf_id__in=rhfs) | Q(pot__helsefellesskap_id__in=communities) | Q(steps__body_id__in=bodies)).values("pk")
 
     pairs = prioritisations_for(user)
@@ -310,18 +317,17 @@ def secretariat(user) -> list[Section]:
         .filter(Q(grant__pot__rhf_id__in=rhfs) | Q(grant__pot__helsefellesskap_id__in=communities) | Q(grant__helsefellesskap_id__in=communities))
         .distinct()
     )
-    overdue = list(late.select_related("grant").order_by("due_date")[:SHOWN])
-    overdue_total = late.count()
+    overdue, overdue_total = _head(ReportDue.objects.filter(pk__in=late.values("pk")).select_related("grant").order_by("due_date", "pk"))
     reports = [Item(d.grant.title, reverse("followup:grant", args=[d.grant_id]), d.due_date, _("Forsinket"), True) for d in overdue]
 
     managed = Q(grant__pot__rhf_id__in=rhfs) | Q(grant__pot__helsefellesskap_id__in=communities) | Q(grant__helsefellesskap_id__in=communities)
     # Those the person asked for or typed in are left out: someone else must approve them.
     open_requests = PaymentRequest.objects.filter(managed, status=PaymentRequest.Status.SUBMITTED).exclude(requested_by=user).exclude(registered_by=user)
+    rows, requests_total = _head(open_requests.select_related("grant").order_by("submitted_at", "pk"))
     requests = [
         Item(r.grant.title, reverse("payments:request", args=[r.pk]), None, _("%(amount)s for %(year)s, sendt inn %(date)s") % {"amount": kroner(r.amount), "year": r.year, "date": long_date(r.submitted_at)})
-        for r in open_requests.select_related("grant").order_by("submitted_at", "pk")[:SHOWN]
+        for r in rows
     ]
-    requests_total = open_requests.count()
     transfers = _overdue_transfers(Q(grant_id__in=Grant.objects.filter(Q(pot__rhf_id__in=rhfs) | Q(pot__helsefellesskap_id__in=communities) | Q(helsefellesskap_id__in=communities)).values("pk")))
 
     meetings = [
@@ -429,7 +435,7 @@ def committee(user) -> list[Section]:
         Application.objects.filter(scored_by_a_seat, status=Application.Status.SUBMITTED)
         .exclude(call__status=Call.Status.DRAFT)
         # Decided: nothing is left to score or declare (the state is lifecycle's: an adopted decision closes it).
-        .filter(~Exists(Decision.objects.filter(application=OuterRef("pk"), status=Decision.Status.ADOPTED)))
+        .filter(~_decided())
         .filter(Q(forwarding__isnull=False) | ~Q(call_id__in=_prioritised_calls()))
         # Scored after the formal check where the call has one, never when it was found ineligible.
         .filter((Q(formal_check__isnull=False) & ~Q(formal_check__outcome=FormalCheck.Outcome.REJECTED)) | ~Q(call_id__in=ProcessStep.objects.filter(step=ProcessStep.Step.FORMAL_CHECK).values("call_id")))
