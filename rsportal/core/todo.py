@@ -165,7 +165,8 @@ def applicant(user) -> list[Section]:
     decided applications and delivered reports of past years are never fetched."""
     now = timezone.now()
     since = now - datetime.timedelta(days=DECISIONS_SHOWN_DAYS)
-    mine = own_applications(user).values("pk")
+    own = own_applications(user)
+    mine = own.values("pk")
     # The states of `lifecycle`: an adopted decision closes the application whatever its stored status.
     undecided = Application.objects.filter(pk__in=mine).filter(~_decided())
     next_at = Deadline.objects.filter(call=OuterRef("call_id"), at__gte=now).order_by("at").values("at")[:1]
@@ -213,7 +214,7 @@ def applicant(user) -> list[Section]:
     reports = sorted(reports, key=lambda i: i.deadline)[:SHOWN]
     transfers = _overdue_transfers(Q(grant_id__in=owned))
     next_deadline = _next_deadline(_calls_open_to(user))
-    questions, questions_total = _waiting_questions(own_applications(user), from_applicants=False)
+    questions, questions_total = _waiting_questions(own, from_applicants=False)
     everything = reverse("applications:mine")
     return [
         Section("drafts", _("Utkast"), drafts, _next_text(_("Du har ingen utkast."), next_deadline), drafts_total, everything),
