@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from rsportal.assessment import optimiser
 from rsportal.assessment.optimiser import Candidate, Rules, plain_ranking, pre_project_cap, propose
 from rsportal.core.formatting import kroner
 
@@ -41,6 +42,12 @@ def _brute_feasible(selection, rules):
             reached = [k for k in rules.pre_project_caps if k <= c.municipality_count] or [min(rules.pre_project_caps)]
             if c.amount > rules.pre_project_caps[max(reached)]:
                 return False
+    for c in selection:
+        if rules.year_frames and any(year not in rules.year_frames for year, _amount in c.amounts_by_year):
+            return False
+    for year, frame in rules.year_frames.items():
+        if sum(amount for c in selection for y, amount in c.amounts_by_year if y == year) > frame:
+            return False
     if rules.max_per_helsefellesskap is not None:
         for h in {c.helsefellesskap for c in selection}:
             if sum(1 for c in selection if c.helsefellesskap == h and not c.joint) > rules.max_per_helsefellesskap:
@@ -59,27 +66,44 @@ def _brute_best(candidates, rules):
     return best
 
 
-def _random_instance(rng, n=12, *, balance=False, bonus=False):
-    communities = ["finnmark", "troms-ofoten", "nordland", "helgeland"]
+def _years(rng, amount):
+    # The first year is the amount considered for the frame; later years vary around it.
+    length = rng.choice([1, 2, 3])
+    return tuple((2027 + i, amount if i == 0 else rng.randint(1, 12) * amount // 8) for i in range(length))
+
+
+def _random_instance(rng, n=12, *, balance=False, bonus=False, years=False, dense=False):
+    """dense: two communities, a few amounts and scores, so that many candidates dominate others."""
+    communities = ["finnmark", "troms-ofoten"] if dense else ["finnmark", "troms-ofoten", "nordland", "helgeland"]
     groups = ["barn", "eldre", "psykisk", "rus", "fodsel"]
-    candidates = [
-        Candidate(
-            key=k,
-            title=f"Prosjekt {k}",
-            helsefellesskap=rng.choice(communities),
-            amount=rng.randint(2, 60) * 100_000 + rng.randint(0, 99_999),
-            score=round(rng.uniform(30, 95), 2),
-            pre_project=rng.random() < 0.2,
-            municipality_count=rng.randint(1, 4),
-            patient_groups=frozenset(rng.sample(groups, rng.randint(0, 2))),
-            joint=rng.random() < 0.15,
+    candidates = []
+    for k in range(1, n + 1):
+        if dense:
+            amount = rng.choice([1, 2, 3, 4]) * 500_000 + rng.choice([0, 0, 20_000])
+            score = float(rng.choice([50, 55, 60, 70, 90]))
+        else:
+            amount = rng.randint(2, 60) * 100_000 + rng.randint(0, 99_999)
+            score = round(rng.uniform(30, 95), 2)
+        candidates.append(
+            Candidate(
+                key=k,
+                title=f"Prosjekt {k}",
+                helsefellesskap=rng.choice(communities),
+                amount=amount,
+                score=score,
+                pre_project=rng.random() < 0.2,
+                municipality_count=rng.randint(1, 4),
+                patient_groups=frozenset(rng.sample(groups, rng.randint(0, 2))),
+                joint=rng.random() < 0.15,
+                amounts_by_year=_years(rng, amount) if years else (),
+            )
         )
-        for k in range(1, n + 1)
-    ]
     asked = sum(c.amount for c in candidates)
     weights = [rng.uniform(0.5, 2) for _ in communities]
+    frame = int(asked * rng.uniform(0.2, 0.6))
     rules = Rules(
-        frame=int(asked * rng.uniform(0.2, 0.6)),
+        frame=frame,
+        year_frames={2027: frame, 2028: int(frame * rng.uniform(0.4, 1.0)), 2029: int(frame * rng.uniform(0.2, 0.8))} if years else {},
         max_per_helsefellesskap=rng.choice([None, 2, 3]),
         pre_project_caps=CAPS,
         population_share={h: w / sum(weights) for h, w in zip(communities, weights)} if balance else {},
@@ -111,6 +135,102 @@ def test_optimum_matches_brute_force(seed, balance, bonus):
     plain = [by_key[k] for k in proposal.plain_selected]
     assert _brute_feasible(plain, rules)
     assert proposal.objective >= _brute_objective(plain, rules) - 1e-6
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_optimum_matches_brute_force_with_the_calls_rules(seed):
+    # Year frames, a maximum per community, balance and bonus together, as the ranking page uses them.
+    rng = random.Random(7000 + seed)
+    candidates, rules = _random_instance(rng, balance=True, bonus=True, years=True)
+    proposal = propose(candidates, rules)
+    by_key = {c.key: c for c in candidates}
+    assert proposal.status == "optimal"
+    assert _brute_feasible([by_key[k] for k in proposal.selected], rules)
+    assert proposal.objective == pytest.approx(_brute_best(candidates, rules), abs=1e-6)
+
+
+@pytest.mark.parametrize("years", [False, True], ids=["one-year", "years"])
+@pytest.mark.parametrize("seed", range(16))
+def test_dominance_between_applications_loses_no_optimum(seed, years):
+    """Instances full of near-equal applications of the same community, where the symmetry-breaking
+    rows x_j <= x_i are many: a dominance rule that ignored balance, a year, a group or the joint
+    exemption would cut off the optimum on some of them."""
+    rng = random.Random(9000 + seed)
+    candidates, rules = _random_instance(rng, balance=seed % 4 != 0, bonus=seed % 2 == 0, years=years, dense=True)
+    proposal = propose(candidates, rules)
+    by_key = {c.key: c for c in candidates}
+    assert proposal.status == "optimal"
+    assert _brute_feasible([by_key[k] for k in proposal.selected], rules)
+    assert proposal.objective == pytest.approx(_brute_best(candidates, rules), abs=1e-6)
+
+
+def test_the_dense_instances_exercise_the_dominance_rows():
+    with_pairs = 0
+    for seed in range(16):
+        for years in (False, True):
+            candidates, rules = _random_instance(random.Random(9000 + seed), balance=seed % 4 != 0, bonus=seed % 2 == 0, years=years, dense=True)
+            eligible = [c for c in candidates if optimiser._eligible(c, rules)]
+            with_pairs += bool(optimiser._dominance(eligible, rules))
+    assert with_pairs >= 24
+
+
+def test_a_cheaper_higher_score_does_not_dominate_when_balance_pays_for_the_money():
+    # Nord is far below its share: each MNOK there is worth 10 points of balance, so the 3 MNOK
+    # project (49 points + 20 of balance) beats the 1 MNOK one (50), although it costs more and scores less.
+    candidates = [Candidate(1, "Billig", "nord", 1 * MNOK, 50.0), Candidate(2, "Dyr", "nord", 3 * MNOK, 49.0)]
+    rules = Rules(
+        frame=10 * MNOK,
+        max_per_helsefellesskap=1,
+        population_share={"nord": 0.5, "sor": 0.5},
+        earlier_allocations={"sor": 20 * MNOK},
+        balance_weight=10.0 * 30,  # T = 30 MNOK: 10 points per MNOK of deviation
+    )
+    assert propose(candidates, rules).selected == [2]
+
+
+def test_a_cheaper_higher_score_does_not_dominate_when_it_asks_more_in_a_later_year():
+    candidates = [
+        Candidate(1, "Billig i år", "nord", 1 * MNOK, 60.0, amounts_by_year=((2027, MNOK), (2028, 3 * MNOK))),
+        Candidate(2, "Jevn", "nord", 2 * MNOK, 59.0, amounts_by_year=((2027, 2 * MNOK), (2028, MNOK))),
+        Candidate(3, "Sør", "sor", 1 * MNOK, 90.0, amounts_by_year=((2027, MNOK), (2028, MNOK))),
+    ]
+    rules = Rules(frame=10 * MNOK, year_frames={2027: 10 * MNOK, 2028: 3_500_000})
+    assert propose(candidates, rules).selected == [3, 2]
+
+
+def test_a_cheaper_higher_score_does_not_dominate_one_that_covers_an_uncovered_group():
+    candidates = [
+        Candidate(1, "Billig", "nord", 1 * MNOK, 60.0),
+        Candidate(2, "Barn", "nord", 2 * MNOK, 59.0, patient_groups=frozenset({"barn"})),
+    ]
+    rules = Rules(frame=10 * MNOK, max_per_helsefellesskap=1, uncovered_groups=frozenset({"barn"}), group_bonus=20.0)
+    assert propose(candidates, rules).selected == [2]
+
+
+def test_a_project_that_counts_towards_the_maximum_does_not_dominate_a_joint_one():
+    candidates = [
+        Candidate(1, "Lokal", "nord", 1 * MNOK, 60.0),
+        Candidate(2, "Felles", "nord", 2 * MNOK, 59.0, joint=True),
+        Candidate(3, "Beste lokale", "nord", 1 * MNOK, 70.0),
+    ]
+    rules = Rules(frame=10 * MNOK, max_per_helsefellesskap=1)
+    assert propose(candidates, rules).selected == [3, 2]
+
+
+def test_dominance_pairs_are_within_a_community_and_point_down_the_score_order():
+    rng = random.Random(3)
+    candidates, rules = _random_instance(rng, n=40, balance=True, bonus=True, years=True, dense=True)
+    eligible = [c for c in candidates if optimiser._eligible(c, rules)]
+    pairs = optimiser._dominance(eligible, rules)
+    assert pairs
+    for i, j in pairs:
+        a, b = eligible[i], eligible[j]
+        assert a.helsefellesskap == b.helsefellesskap
+        assert a.amount <= b.amount and a.score > b.score
+    # The plain ranking, repaired to respect every pair, is what seeds HiGHS.
+    plain = {i for i, c in enumerate(eligible) if c.key in set(plain_ranking(candidates, rules))}
+    start = set(optimiser._respect_dominance(plain, pairs))
+    assert all(i in start for i, j in pairs if j in start)
 
 
 # --------------------------------------------------------------------------
