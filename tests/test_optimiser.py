@@ -185,6 +185,7 @@ def test_a_cheaper_higher_score_does_not_dominate_when_balance_pays_for_the_mone
         earlier_allocations={"sor": 20 * MNOK},
         balance_weight=10.0 * 30,  # T = 30 MNOK: 10 points per MNOK of deviation
     )
+    assert (0, 1) not in optimiser._dominance(candidates, rules)
     assert propose(candidates, rules).selected == [2]
 
 
@@ -195,6 +196,7 @@ def test_a_cheaper_higher_score_does_not_dominate_when_it_asks_more_in_a_later_y
         Candidate(3, "Sør", "sor", 1 * MNOK, 90.0, amounts_by_year=((2027, MNOK), (2028, MNOK))),
     ]
     rules = Rules(frame=10 * MNOK, year_frames={2027: 10 * MNOK, 2028: 3_500_000})
+    assert (0, 1) not in optimiser._dominance(candidates, rules)
     assert propose(candidates, rules).selected == [3, 2]
 
 
@@ -204,6 +206,7 @@ def test_a_cheaper_higher_score_does_not_dominate_one_that_covers_an_uncovered_g
         Candidate(2, "Barn", "nord", 2 * MNOK, 59.0, patient_groups=frozenset({"barn"})),
     ]
     rules = Rules(frame=10 * MNOK, max_per_helsefellesskap=1, uncovered_groups=frozenset({"barn"}), group_bonus=20.0)
+    assert (0, 1) not in optimiser._dominance(candidates, rules)
     assert propose(candidates, rules).selected == [2]
 
 
@@ -214,6 +217,7 @@ def test_a_project_that_counts_towards_the_maximum_does_not_dominate_a_joint_one
         Candidate(3, "Beste lokale", "nord", 1 * MNOK, 70.0),
     ]
     rules = Rules(frame=10 * MNOK, max_per_helsefellesskap=1)
+    assert (0, 1) not in optimiser._dominance(candidates, rules)
     assert propose(candidates, rules).selected == [3, 2]
 
 
