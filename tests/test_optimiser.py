@@ -3,12 +3,12 @@
 No database: the optimiser is pure, only gettext needs the (pytest-django) settings.
 """
 
+import dataclasses
 import itertools
 import random
 
 import pytest
 
-from rsportal.assessment import optimiser
 from rsportal.assessment.optimiser import Candidate, Rules, plain_ranking, pre_project_cap, propose
 from rsportal.core.formatting import kroner
 
@@ -78,6 +78,7 @@ def _random_instance(rng, n=12, *, balance=False, bonus=False, years=False, dens
     groups = ["barn", "eldre", "psykisk", "rus", "fodsel"]
     candidates = []
     for k in range(1, n + 1):
+        community = rng.choice(communities)  # drawn first: the instances of the older tests stay the same
         if dense:
             amount = rng.choice([1, 2, 3, 4]) * 500_000 + rng.choice([0, 0, 20_000])
             score = float(rng.choice([50, 55, 60, 70, 90]))
@@ -88,7 +89,7 @@ def _random_instance(rng, n=12, *, balance=False, bonus=False, years=False, dens
             Candidate(
                 key=k,
                 title=f"Prosjekt {k}",
-                helsefellesskap=rng.choice(communities),
+                helsefellesskap=community,
                 amount=amount,
                 score=score,
                 pre_project=rng.random() < 0.2,
@@ -151,10 +152,10 @@ def test_optimum_matches_brute_force_with_the_calls_rules(seed):
 
 @pytest.mark.parametrize("years", [False, True], ids=["one-year", "years"])
 @pytest.mark.parametrize("seed", range(16))
-def test_dominance_between_applications_loses_no_optimum(seed, years):
-    """Instances full of near-equal applications of the same community, where the symmetry-breaking
-    rows x_j <= x_i are many: a dominance rule that ignored balance, a year, a group or the joint
-    exemption would cut off the optimum on some of them."""
+def test_optimum_matches_brute_force_on_near_equal_applications(seed, years):
+    """Instances full of near-equal applications of the same community (few amounts and scores):
+    many ties and near-ties, where a symmetry-breaking or dominance shortcut in the model would be
+    most likely to cut off the optimum."""
     rng = random.Random(9000 + seed)
     candidates, rules = _random_instance(rng, balance=seed % 4 != 0, bonus=seed % 2 == 0, years=years, dense=True)
     proposal = propose(candidates, rules)
@@ -164,17 +165,63 @@ def test_dominance_between_applications_loses_no_optimum(seed, years):
     assert proposal.objective == pytest.approx(_brute_best(candidates, rules), abs=1e-6)
 
 
-def test_the_dense_instances_exercise_the_dominance_rows():
-    with_pairs = 0
-    for seed in range(16):
-        for years in (False, True):
-            candidates, rules = _random_instance(random.Random(9000 + seed), balance=seed % 4 != 0, bonus=seed % 2 == 0, years=years, dense=True)
-            eligible = [c for c in candidates if optimiser._eligible(c, rules)]
-            with_pairs += bool(optimiser._dominance(eligible, rules))
-    assert with_pairs >= 24
+@pytest.mark.parametrize("seed", range(30))
+def test_optimum_stays_exact_when_earlier_allocations_dwarf_the_frame(seed):
+    """A stress test of the model's numerics: earlier allocations of a trillion kroner make the
+    balance total T huge while the weight stays ten points per MNOK of deviation. When the model
+    measured deviations in fractions of T, HiGHS's feasibility tolerance on those rows was worth
+    points here (and tenths of a point on the 2000-application benchmark), and it called selections
+    up to 8 points short of the best "optimal" (seeds 5, 11, 15, 28)."""
+    rng = random.Random(seed)
+    candidates, rules = _random_instance(rng, balance=True)
+    earlier = {h: round(s * 10**12) + rng.randint(-3, 3) * MNOK for h, s in rules.population_share.items()}
+    total = sum(earlier.values()) + rules.frame
+    rules = dataclasses.replace(rules, earlier_allocations=earlier, balance_weight=10.0 * total / MNOK)
+    proposal = propose(candidates, rules)
+    assert proposal.status == "optimal"
+    assert proposal.objective == pytest.approx(_brute_best(candidates, rules), abs=1e-6)
 
 
-def test_a_cheaper_higher_score_does_not_dominate_when_balance_pays_for_the_money():
+def test_a_solution_that_does_not_give_the_reported_objective_is_not_taken():
+    """On this instance HiGHS 1.16, warm-started from the plain ranking, reports the objective of the
+    optimum (425.44) and returns the start's values (390.19): the proposal must be the optimum."""
+    candidates = [
+        Candidate(1, "P1", "troms-ofoten", 4526515, 72.73, patient_groups=frozenset({"eldre"}), joint=True),
+        Candidate(2, "P2", "helgeland", 2408566, 34.98, patient_groups=frozenset({"barn", "psykisk"})),
+        Candidate(3, "P3", "finnmark", 4703205, 74.05, pre_project=True, municipality_count=4, patient_groups=frozenset({"fodsel"})),
+        Candidate(4, "P4", "helgeland", 3679669, 85.85, pre_project=True, municipality_count=4, patient_groups=frozenset({"psykisk", "rus"})),
+        Candidate(5, "P5", "troms-ofoten", 2640794, 33.5, pre_project=True),
+        Candidate(6, "P6", "troms-ofoten", 609490, 47.85, municipality_count=4, patient_groups=frozenset({"barn"})),
+        Candidate(7, "P7", "finnmark", 3288328, 50.79, municipality_count=3, patient_groups=frozenset({"barn", "rus"})),
+        Candidate(8, "P8", "nordland", 6049574, 77.04, municipality_count=3),
+        Candidate(9, "P9", "nordland", 231297, 72.5, pre_project=True, municipality_count=4, patient_groups=frozenset({"barn", "fodsel"})),
+        Candidate(10, "P10", "finnmark", 2916824, 43.0, pre_project=True, municipality_count=4, patient_groups=frozenset({"rus"})),
+        Candidate(11, "P11", "nordland", 2468912, 76.22),
+        Candidate(12, "P12", "nordland", 3900792, 60.12, pre_project=True, municipality_count=4, patient_groups=frozenset({"barn"})),
+    ]
+    rules = Rules(
+        frame=21376694,
+        max_per_helsefellesskap=2,
+        pre_project_caps=CAPS,
+        population_share={
+            "finnmark": 0.27814653250701465,
+            "troms-ofoten": 0.29622463508358715,
+            "nordland": 0.21267393299240622,
+            "helgeland": 0.21295489941699192,
+        },
+        earlier_allocations={"finnmark": 8 * MNOK, "troms-ofoten": 18 * MNOK, "nordland": 1 * MNOK, "helgeland": 17 * MNOK},
+        balance_weight=30.0,
+        uncovered_groups=frozenset({"barn", "fodsel"}),
+        group_bonus=40.0,
+    )
+    proposal = propose(candidates, rules)
+    assert proposal.status == "optimal"
+    assert sorted(proposal.selected) == [1, 2, 6, 7, 8, 9]
+    assert proposal.objective == pytest.approx(_brute_best(candidates, rules), abs=1e-6)
+    assert proposal.objective == pytest.approx(425.4389743957748, abs=1e-6)
+
+
+def test_a_cheaper_higher_score_loses_when_balance_pays_for_the_money():
     # Nord is far below its share: each MNOK there is worth 10 points of balance, so the 3 MNOK
     # project (49 points + 20 of balance) beats the 1 MNOK one (50), although it costs more and scores less.
     candidates = [Candidate(1, "Billig", "nord", 1 * MNOK, 50.0), Candidate(2, "Dyr", "nord", 3 * MNOK, 49.0)]
@@ -185,56 +232,36 @@ def test_a_cheaper_higher_score_does_not_dominate_when_balance_pays_for_the_mone
         earlier_allocations={"sor": 20 * MNOK},
         balance_weight=10.0 * 30,  # T = 30 MNOK: 10 points per MNOK of deviation
     )
-    assert (0, 1) not in optimiser._dominance(candidates, rules)
     assert propose(candidates, rules).selected == [2]
 
 
-def test_a_cheaper_higher_score_does_not_dominate_when_it_asks_more_in_a_later_year():
+def test_a_cheaper_higher_score_loses_when_it_asks_more_in_a_later_year():
     candidates = [
         Candidate(1, "Billig i år", "nord", 1 * MNOK, 60.0, amounts_by_year=((2027, MNOK), (2028, 3 * MNOK))),
         Candidate(2, "Jevn", "nord", 2 * MNOK, 59.0, amounts_by_year=((2027, 2 * MNOK), (2028, MNOK))),
         Candidate(3, "Sør", "sor", 1 * MNOK, 90.0, amounts_by_year=((2027, MNOK), (2028, MNOK))),
     ]
     rules = Rules(frame=10 * MNOK, year_frames={2027: 10 * MNOK, 2028: 3_500_000})
-    assert (0, 1) not in optimiser._dominance(candidates, rules)
     assert propose(candidates, rules).selected == [3, 2]
 
 
-def test_a_cheaper_higher_score_does_not_dominate_one_that_covers_an_uncovered_group():
+def test_a_cheaper_higher_score_loses_to_one_that_covers_an_uncovered_group():
     candidates = [
         Candidate(1, "Billig", "nord", 1 * MNOK, 60.0),
         Candidate(2, "Barn", "nord", 2 * MNOK, 59.0, patient_groups=frozenset({"barn"})),
     ]
     rules = Rules(frame=10 * MNOK, max_per_helsefellesskap=1, uncovered_groups=frozenset({"barn"}), group_bonus=20.0)
-    assert (0, 1) not in optimiser._dominance(candidates, rules)
     assert propose(candidates, rules).selected == [2]
 
 
-def test_a_project_that_counts_towards_the_maximum_does_not_dominate_a_joint_one():
+def test_a_joint_project_wins_over_a_higher_score_when_the_maximum_is_reached():
     candidates = [
         Candidate(1, "Lokal", "nord", 1 * MNOK, 60.0),
         Candidate(2, "Felles", "nord", 2 * MNOK, 59.0, joint=True),
         Candidate(3, "Beste lokale", "nord", 1 * MNOK, 70.0),
     ]
     rules = Rules(frame=10 * MNOK, max_per_helsefellesskap=1)
-    assert (0, 1) not in optimiser._dominance(candidates, rules)
     assert propose(candidates, rules).selected == [3, 2]
-
-
-def test_dominance_pairs_are_within_a_community_and_point_down_the_score_order():
-    rng = random.Random(3)
-    candidates, rules = _random_instance(rng, n=40, balance=True, bonus=True, years=True, dense=True)
-    eligible = [c for c in candidates if optimiser._eligible(c, rules)]
-    pairs = optimiser._dominance(eligible, rules)
-    assert pairs
-    for i, j in pairs:
-        a, b = eligible[i], eligible[j]
-        assert a.helsefellesskap == b.helsefellesskap
-        assert a.amount <= b.amount and a.score > b.score
-    # The plain ranking, repaired to respect every pair, is what seeds HiGHS.
-    plain = {i for i, c in enumerate(eligible) if c.key in set(plain_ranking(candidates, rules))}
-    start = set(optimiser._respect_dominance(plain, pairs))
-    assert all(i in start for i, j in pairs if j in start)
 
 
 # --------------------------------------------------------------------------
