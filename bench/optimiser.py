@@ -163,7 +163,7 @@ def markdown(rows, meta) -> str:
         "# Optimiser benchmark",
         "",
         f"{meta['date']} · HiGHS {meta['highs']} (1 thread, mip_rel_gap 0, time limit {TIME_LIMIT:.0f} s) · "
-        f"Python {meta['python']} · {meta['cpus']} CPUs · seed {SEED} · median of {RUNS} runs of propose() "
+        f"Python {meta['python']} · {meta['cpus']} CPUs (load average {meta['load_average_1min']:.1f} at the start) · seed {SEED} · median of {RUNS} runs of propose() "
         "(model building, solve and reasons).",
         "",
         "Balance on (≈1 score point per MNOK of total deviation Σ|d|), group bonus 20 points for each of 2 "
@@ -197,6 +197,8 @@ def main() -> None:
         "seed": SEED,
         "runs": RUNS,
         "time_limit": TIME_LIMIT,
+        # The machine may be shared: the load before the run says how much the times are to be trusted.
+        "load_average_1min": os.getloadavg()[0],
     }
     rows = [bench(n, None, "25%") for n in SIZES]
     rows += [bench(n, 46_300_000, "46.3M") for n in SIZES]
