@@ -17,16 +17,26 @@ Loads the real registry snapshot, then for the 19 helsefellesskap and the ten ye
 - eight committee members per community who score every application on every criterion, except where
   they have a conflict of interest (some are flagged, by organisation or self-declared);
 - adopted decisions for ~40 % of the applications (~80 % of them granting), with a grant and one
-  commitment per year for the granting ones, and a follow-up report for about half of the grants.
+  commitment per year for the granting ones;
+- a submitted version of every application (two for those revised), drafts with co-authors in the
+  next open call;
+- report deadlines as booking a grant plans them, reports against the deadlines that have passed
+  (with the money used), the questions after the project;
+- a payment plan per RHF, payment requests per grant-year up to this year (advance, and the rest
+  against the year's report), paid ones booked as payments, money passed on to partners;
+- notifications of the bench secretariat and applicant.
+The money out is checked at the end like the frames (see check_invariants).
 
 Bulk inserts are used for the volume rows (applications and everything below them); the money's
-skeleton goes through the domain functions, with a superuser as actor. Seeded and deterministic:
-the same seed and scale give the same rows (timestamps aside).
+skeleton, the payment plans and the two-factor devices go through the domain functions, with a
+superuser as actor. Seeded and deterministic: the same seed and scale give the same rows (timestamps,
+and what depends on today's date, aside).
 
 Bench users (password BENCH_PASSWORD): bench.sekretariat (secretariat of the bench community),
 bench.medlem (member of its deciding body, scores everything), bench.soker (applicant for Tromsø
-kommune) and bench.admin (superuser, the actor of the money). The bench server runs with
-RSPORTAL_REQUIRE_2FA=false, so no TOTP device is needed.
+kommune), bench.rhf (administrator of the bench community's RHF) and bench.admin (superuser, the
+actor of the money). Each has an authenticator app (TOTP device); its key is in the bench facts
+(--info), for the bench client's two-factor step.
 """
 
 import argparse
@@ -334,7 +344,7 @@ def generate(scale: float, seed: int) -> dict:
                         "decided": rng.random() < 0.40,
                         "granting": rng.random() < 0.80,
                         "partial": rng.random() < 0.30,
-                        "report": rng.random() < 0.5,
+                        "report": rng.random() < 0.5,  # no longer used (reports follow the deadlines); drawn so the seeded data stays as it was
                     }
                 )
     for plan in plans:
