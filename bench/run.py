@@ -65,6 +65,9 @@ PAGES = [
     ("my_applications", "Applicant's applications `/soknader/`", "/soknader/", "applicant"),
     ("ranking", "Committee ranking `/vurdering/utlysning/<id>/rangering/`", "/vurdering/utlysning/{ranking_call}/rangering/", "member"),
     ("call_overview", "Committee call overview `/vurdering/utlysning/<id>/`", "/vurdering/utlysning/{ranking_call}/", "member"),
+    ("assessment_index", "Secretariat: calls to assess, all years `/vurdering/`", "/vurdering/", "secretariat"),
+    ("call_overview_secretariat", "Secretariat: call overview `/vurdering/utlysning/<id>/`", "/vurdering/utlysning/{ranking_call}/", "secretariat"),
+    ("conflicts", "Secretariat: a call's conflicts of interest `/vurdering/utlysning/<id>/habilitet/`", "/vurdering/utlysning/{ranking_call}/habilitet/", "secretariat"),
     ("statistics", "Statistics `/statistikk/`", "/statistikk/", None),
     # Built in this process with the public-page cache bypassed (see cache_miss()): what one build
     # of the statistics costs after any change to the data.
