@@ -17,19 +17,30 @@ Loads the real registry snapshot, then for the 19 helsefellesskap and the ten ye
 - eight committee members per community who score every application on every criterion, except where
   they have a conflict of interest (some are flagged, by organisation or self-declared);
 - adopted decisions for ~40 % of the applications (~80 % of them granting), with a grant and one
-  commitment per year for the granting ones, and a follow-up report for about half of the grants.
+  commitment per year for the granting ones;
+- a submitted version of every application (two for those revised), drafts with co-authors in the
+  next open call;
+- report deadlines as booking a grant plans them, reports against the deadlines that have passed
+  (with the money used), the questions after the project;
+- a payment plan per RHF, payment requests per grant-year up to this year (advance, and the rest
+  against the year's report), paid ones booked as payments, money passed on to partners;
+- notifications of the bench secretariat and applicant.
+The money out is checked at the end like the frames (see check_invariants).
 
 Bulk inserts are used for the volume rows (applications and everything below them); the money's
-skeleton goes through the domain functions, with a superuser as actor. Seeded and deterministic:
-the same seed and scale give the same rows (timestamps aside).
+skeleton, the payment plans and the two-factor devices go through the domain functions, with a
+superuser as actor. Seeded and deterministic: the same seed and scale give the same rows (timestamps,
+and what depends on today's date, aside).
 
 Bench users (password BENCH_PASSWORD): bench.sekretariat (secretariat of the bench community),
 bench.medlem (member of its deciding body, scores everything), bench.soker (applicant for Tromsø
-kommune) and bench.admin (superuser, the actor of the money). The bench server runs with
-RSPORTAL_REQUIRE_2FA=false, so no TOTP device is needed.
+kommune), bench.rhf (administrator of the bench community's RHF) and bench.admin (superuser, the
+actor of the money). Each has an authenticator app (TOTP device); its key is in the bench facts
+(--info), for the bench client's two-factor step.
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import math
@@ -51,13 +62,18 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.forms.models import model_to_dict  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from django_otp.oath import TOTP  # noqa: E402
 
 from rsportal.accounts.models import OrganisationRole  # noqa: E402
+from rsportal.applications import domain as application_domain  # noqa: E402
+from rsportal.applications import variants  # noqa: E402
 from rsportal.applications.criteria import HELSE_NORD_2026  # noqa: E402
 from rsportal.applications.models import (  # noqa: E402
     Application,
     ApplicationType,
+    ApplicationVersion,
     BenefitRow,
     BudgetLine,
     Call,
@@ -69,10 +85,15 @@ from rsportal.applications.models import (  # noqa: E402
     Theme,
 )
 from rsportal.assessment.models import Conflict, Decision, Score  # noqa: E402
-from rsportal.followup.models import Report  # noqa: E402
+from rsportal.core.models import Notice  # noqa: E402
+from rsportal.followup import domain as followup_domain  # noqa: E402
+from rsportal.followup.models import AfterProject, Payment, Report, ReportDue, Spending  # noqa: E402
 from rsportal.funding import domain  # noqa: E402
 from rsportal.funding.models import Appropriation, Commitment, Grant, Pot, PotYear  # noqa: E402
+from rsportal.payments import domain as payments_domain  # noqa: E402
+from rsportal.payments.models import CostLine, PartnerRecord, PaymentRequest  # noqa: E402
 from rsportal.registry import importers, services  # noqa: E402
+from rsportal.security import devices  # noqa: E402
 from rsportal.registry.models import Body, BodyMember, Helsefellesskap, Membership, Municipality  # noqa: E402
 
 BENCH_PASSWORD = "bench-passord-2024"
@@ -81,6 +102,7 @@ USERNAMES = {
     "secretariat": "bench.sekretariat",
     "member": "bench.medlem",
     "applicant": "bench.soker",
+    "rhf": "bench.rhf",
 }
 APPLICANT_MUNICIPALITY = "5501"  # Tromsø, as in the demo
 YEARS = list(range(2024, 2034))
@@ -178,6 +200,34 @@ def users(rng: random.Random, communities) -> dict:
     return people
 
 
+def enrol_two_factor(people: dict, seed: int) -> dict[str, str]:
+    """Every bench user gets an authenticator app through the portal's own enrolment
+    (security.devices.enrol_device: the first code checked by django-otp, audited, mailed), so the
+    bench signs in with the password and then a code from the app, as production does. The keys
+    (hex) go into the bench facts, for the client to compute its codes with."""
+    rng = random.Random(seed + 1)  # its own stream: the rest of the seeded data stays as it was
+    keys = {}
+    for role in USERNAMES:
+        key = rng.randbytes(20).hex()
+        devices.enrol_device(people[role], key=key, token=f"{TOTP(bytes.fromhex(key)).token():06d}")
+        keys[role] = key
+    return keys
+
+
+@contextlib.contextmanager
+def dated(*fields):
+    """Bulk inserts with the dates the rows would have had (a request sent in March, paid in April)
+    instead of the moment of generation: `auto_now_add` switched off for the given fields."""
+    saved = [(f, f.auto_now_add) for f in fields]
+    for f, _old in saved:
+        f.auto_now_add = False
+    try:
+        yield
+    finally:
+        for f, old in saved:
+            f.auto_now_add = old
+
+
 def committee_body(hf) -> Body:
     bodies = {b.kind: b for b in reversed(list(hf.bodies.order_by("pk")))}
     for kind in (Body.Kind.SSU, Body.Kind.PARTNERSHIP, Body.Kind.ASSESSMENT, Body.Kind.FSU):
@@ -217,6 +267,10 @@ def generate(scale: float, seed: int) -> dict:
     # The bench community: the most populous one with ten or more municipalities (Oslo is one
     # municipality, so every application there would involve every municipal committee member).
     bench_hf = max((hf for hf in communities if len(members_of[hf.pk]) >= 10), key=lambda hf: (population.get(hf.pk, 0), hf.code))
+    # The payment overview is for the RHF's administrators and secretariat: bench.rhf administers
+    # the bench community's RHF.
+    OrganisationRole.objects.create(user=people["rhf"], kind=OrganisationRole.Kind.RHF_ADMIN, rhf=bench_hf.rhf, valid_from=datetime.date(2020, 1, 1))
+    totp_keys = enrol_two_factor(people, seed)
 
     log("bodies and committee seats")
     committee = {hf.pk: committee_body(hf) for hf in communities}
@@ -290,7 +344,7 @@ def generate(scale: float, seed: int) -> dict:
                         "decided": rng.random() < 0.40,
                         "granting": rng.random() < 0.80,
                         "partial": rng.random() < 0.30,
-                        "report": rng.random() < 0.5,
+                        "report": rng.random() < 0.5,  # no longer used (reports follow the deadlines); drawn so the seeded data stays as it was
                     }
                 )
     for plan in plans:
@@ -317,7 +371,7 @@ def generate(scale: float, seed: int) -> dict:
         by_rhf = defaultdict(list)
         for hf in communities:
             by_rhf[hf.rhf_id].append(hf)
-        hf_pot = {}
+        hf_pot, roots = {}, []
         for rhf_id, hfs in sorted(by_rhf.items()):
             rhf = hfs[0].rhf
             for year in YEARS:
@@ -332,6 +386,7 @@ def generate(scale: float, seed: int) -> dict:
                 )
                 domain.book_appropriation(admin, appropriation)
             root = domain.root_pot(rhf)
+            roots.append(root)
             for hf in hfs:
                 hf_pot[hf.pk] = pot = domain.create_pot(
                     admin, parent=root, name=f"Søknadsbasert pott – {hf.name}", kind=Pot.Kind.APPLICATION, helsefellesskap=hf
@@ -518,6 +573,10 @@ def generate(scale: float, seed: int) -> dict:
         log(f"  {len(conflicts)} conflicts; inserting {len(scores)} scores")
         Score.objects.bulk_create(scores, batch_size=BATCH)
 
+    rng_more = random.Random(seed + 2)  # the data added later draws from its own stream, so the above stays as it was
+    versions = submitted_versions(plans, participants, lines, benefits, people, rng_more)
+    draft_count = drafts(rng_more, communities, members_of, muni_population, call_of, people, applicant_municipality, n_total)
+
     # --- decisions, grants, commitments, reports ---
     log("decisions, grants, commitments, reports")
     with transaction.atomic():
@@ -544,11 +603,13 @@ def generate(scale: float, seed: int) -> dict:
         Grant.objects.bulk_create(grants, batch_size=2000)
         for plan, grant in zip(granting, grants):
             plan["grant"] = grant
+        # The grant's owners are the application's owning participants only, as
+        # assessment.domain books them (the others are partners, read from the application).
         Grant.municipalities.through.objects.bulk_create(
-            [Grant.municipalities.through(grant_id=p["grant"].pk, municipality_id=m.pk) for p in granting for m in p["owners"]], batch_size=BATCH
+            [Grant.municipalities.through(grant_id=p["grant"].pk, municipality_id=p["owners"][0].pk) for p in granting if p["owners"]], batch_size=BATCH
         )
         Grant.trusts.through.objects.bulk_create(
-            [Grant.trusts.through(grant_id=p["grant"].pk, healthtrust_id=p["hf"].trust_id) for p in granting if p["with_trust"]], batch_size=BATCH
+            [Grant.trusts.through(grant_id=p["grant"].pk, healthtrust_id=p["hf"].trust_id) for p in granting if not p["owners"]], batch_size=BATCH
         )
         now = timezone.now()
         decisions = []
@@ -588,30 +649,11 @@ def generate(scale: float, seed: int) -> dict:
                     )
                 )
         Commitment.objects.bulk_create(commitments, batch_size=BATCH)
-        reports = []
-        for plan in granting:
-            if not plan["report"]:
-                continue
-            progress = rng.choices([p.value for p in Report.Progress], weights=[55, 25, 5, 3, 12])[0]
-            reports.append(
-                Report(
-                    grant=plan["grant"],
-                    progress=progress,
-                    progress_text="Prosjektet har gjennomført kartlegging og startet utprøving.",
-                    milestones=[{"name": "Oppstart", "done": True}, {"name": "Evaluering", "done": progress == "completed"}],
-                    owner=plan["application"].project_owners or plan["hf"].name,
-                    agreements=rng.choice([a.value for a in Report.Agreement]),
-                    user_involvement="Brukerrepresentant i styringsgruppen.",
-                    involvement_per_guideline=True,
-                    delay_reasons=["recruitment"] if progress == "delayed" else [],
-                    delay_text="Forsinket rekruttering." if progress == "delayed" else "",
-                    effects="Færre reinnleggelser i pilotperioden.",
-                    public_update=f"{plan['title']}: utprøvingen er i gang." if rng.random() < 0.6 else "",
-                    submitted_by=people["authors"][plan["hf"].pk],
-                )
-            )
-        Report.objects.bulk_create(reports, batch_size=BATCH)
-        log(f"  {len(decisions)} decisions, {len(grants)} grants, {len(commitments)} commitments, {len(reports)} reports")
+        log(f"  {len(decisions)} decisions, {len(grants)} grants, {len(commitments)} commitments")
+
+    followup_counts = reports_due(rng_more, granting, people)
+    payment_counts = payments(rng_more, granting, people, roots, applicant_municipality)
+    notice_counts = notices(rng_more, plans, people, bench_hf, applicant_municipality)
 
     check_invariants()
     if connection.vendor == "postgresql":
@@ -624,8 +666,18 @@ def generate(scale: float, seed: int) -> dict:
         if plan["hf"].pk == bench_hf.pk:
             sizes[call_of[(bench_hf.pk, plan["year"])].pk] += 1
     ranking_call = max(bench_calls, key=lambda c: (sizes[c.pk], -c.pk))
+    revised = (
+        ApplicationVersion.objects.filter(number=2, application__participants__municipality=applicant_municipality).order_by("application_id").first()
+        or ApplicationVersion.objects.filter(application__participants__municipality=applicant_municipality).order_by("application_id").first()
+    )
+    draft = Application.objects.filter(status=Application.Status.DRAFT, participants__municipality=applicant_municipality).order_by("pk").first()
     info = {
         "scale": scale,
+        # Pages of single objects: an older version of a revised application of the applicant's, a
+        # draft the applicant co-writes, the bench community's pot.
+        "version_application": revised.application_id if revised else None,
+        "draft_application": draft.pk if draft else None,
+        "bench_pot": hf_pot[bench_hf.pk].pk,
         "years": [YEARS[0], YEARS[-1]],
         "seed": seed,
         "seconds": round(time.monotonic() - started, 1),
@@ -647,11 +699,399 @@ def generate(scale: float, seed: int) -> dict:
             "decisions": len(decisions),
             "grants": len(grants),
             "commitments": len(commitments),
-            "reports": len(reports),
+            **followup_counts,
+            **payment_counts,
+            "versions": len(versions),
+            "drafts": draft_count,
+            **notice_counts,
         },
+        "totp_keys": totp_keys,
+        "rhf": bench_hf.rhf.code,
     }
     log(f"done in {info['seconds']} s")
     return info
+
+FULL_FIELDS = [f for _form, names in variants.sections(variants.FULL).values() for f in names]
+
+
+def snapshot_of(application, participants, lines, benefits) -> dict:
+    """applications.domain.snapshot (what submitting freezes), computed from the rows in memory: the
+    domain function reads them back with five queries per application. `check_snapshots` compares
+    the two on a sample, so a change to the domain's snapshot fails the generator instead of
+    silently benchmarking stale data."""
+    data = model_to_dict(application, fields=FULL_FIELDS)
+    for key, value in data.items():
+        if isinstance(value, datetime.date):
+            data[key] = value.isoformat()
+    data["helsefellesskap"] = application.helsefellesskap.name
+    data["call"] = application.call.title
+    data["participants"] = [
+        {"organisation": str(p.organisation), "owner": p.is_owner, "contact": p.contact_name, "email": p.contact_email, "phone": p.contact_phone}
+        for p in participants
+    ]
+    data["budget"] = [
+        {"year": b.year, "kind": b.get_kind_display(), "party": str(b.participant.organisation) if b.participant else "", "amount": b.amount, "hours": b.hours, "description": b.description}
+        for b in lines
+    ]
+    data["benefits"] = [
+        {
+            "benefit": r.get_benefit_display(),
+            "description": r.description,
+            "beneficiaries": r.beneficiary_labels(),
+            "responsible": r.responsible,
+            "measurement": r.measurement,
+            "frequency_and_data": r.frequency_and_data,
+            "prerequisites": r.prerequisites,
+            "freed_resources": r.freed_resources,
+            "time_horizon": r.time_horizon,
+        }
+        for r in benefits
+    ]
+    data["form_variant"] = variants.FULL
+    data["attachments"] = []
+    return data
+
+
+def _canonical(value):
+    # As applications.domain.fingerprint compares snapshots: lists in a stable order.
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return sorted((_canonical(item) for item in value), key=lambda item: json.dumps(item, sort_keys=True, default=str))
+    return value
+
+
+def check_snapshots(versions: list, sample: int = 5) -> None:
+    for version in versions[:: max(1, len(versions) // sample)][:sample]:
+        application = Application.objects.get(pk=version.application_id)
+        if variants.for_application(application) != variants.FULL:
+            raise SystemExit("generate.py assumes the full form; the bench calls now offer the light one")
+        ours = json.dumps(_canonical(version.data), sort_keys=True, default=str)
+        theirs = json.dumps(_canonical(application_domain.snapshot(application)), sort_keys=True, default=str)
+        if ours != theirs:
+            raise SystemExit(f"generate.py's snapshot differs from applications.domain.snapshot for application {application.pk}")
+
+
+def submitted_versions(plans, participants, lines, benefits, people, rng) -> list:
+    """Version 1 of every submitted application (what the committee read), and a second version for
+    the ~15 % that were opened for revision and sent in again: applications.domain.submit freezes one
+    at every submission."""
+    log("submitted versions")
+    by_application = defaultdict(lambda: ([], [], []))
+    for rows, index in ((participants, 0), (lines, 1), (benefits, 2)):
+        for row in rows:
+            by_application[row.application_id][index].append(row)
+    versions, latest = [], []
+    for plan in plans:
+        application = plan["application"]
+        data = snapshot_of(application, *by_application[application.pk])
+        author = people["authors"][plan["hf"].pk]
+        if rng.random() < 0.15:
+            first = {**data, "goal": data["goal"] + " (Første versjon, før revisjonen.)"}
+            versions.append(ApplicationVersion(application=application, number=1, submitted_at=application.submitted_at - datetime.timedelta(days=21), submitted_by=author, data=first))
+            versions.append(ApplicationVersion(application=application, number=2, submitted_at=application.submitted_at, submitted_by=author, data=data))
+        else:
+            versions.append(ApplicationVersion(application=application, number=1, submitted_at=application.submitted_at, submitted_by=author, data=data))
+        latest.append(versions[-1])
+    with transaction.atomic():
+        ApplicationVersion.objects.bulk_create(versions, batch_size=2000)
+    check_snapshots(latest)
+    log(f"  {len(versions)} versions")
+    return versions
+
+
+def drafts(rng, communities, members_of, muni_population, call_of, people, applicant_municipality, n_total) -> int:
+    """Drafts in the next call that is still open: about 30 % of a year's applications, written by
+    one to four participating organisations (their applicants are co-authors), part-filled."""
+    today = timezone.localdate()
+    open_years = [y for y in YEARS if datetime.date(y - 1, 10, 1) > today]
+    if not open_years:
+        return 0
+    year = open_years[0]
+    log(f"drafts in the {year} calls")
+    applications, participants, lines = [], [], []
+    per_year = n_total / len(YEARS) / len(communities)
+    for hf in communities:
+        municipalities = members_of[hf.pk]
+        weights = [math.sqrt(muni_population.get(m.pk, 1000)) for m in municipalities]
+        for i in range(max(1, int(round(per_year * 0.3 * rng.uniform(0.8, 1.2))))):
+            owners = pick_weighted(rng, municipalities, weights, rng.choice([1, 2, 2, 3, 4])) if municipalities else []
+            if applicant_municipality in municipalities and i < 4 and applicant_municipality not in owners:
+                owners = [applicant_municipality, *owners][:4]  # the bench applicant co-writes a few
+            measure, group = rng.choice(MEASURES), rng.choice(GROUPS)
+            created = aware(today - datetime.timedelta(days=rng.randrange(1, 120)))
+            application = Application(
+                call=call_of[(hf.pk, year)],
+                helsefellesskap=hf,
+                type=ApplicationType.PROJECT,
+                status=Application.Status.DRAFT,
+                title=f"{measure} for {group} i {hf.name} (utkast)",
+                project_owners=", ".join(m.name for m in owners),
+                goal=f"{measure} for {group}." if rng.random() < 0.7 else "",
+                start_date=datetime.date(year, 1, 1),
+                end_date=datetime.date(year + 1, 12, 31),
+                created_by=people["applicant"] if applicant_municipality in owners else people["authors"][hf.pk],
+            )
+            applications.append((application, owners, hf, created))
+    with transaction.atomic(), dated(Application._meta.get_field("created_at")):
+        for application, _owners, _hf, created in applications:
+            application.created_at = created
+        Application.objects.bulk_create([a for a, *_ in applications], batch_size=2000)
+        for application, owners, hf, _created in applications:
+            for i, municipality in enumerate(owners):
+                participants.append(Participant(application=application, municipality=municipality, is_owner=i == 0, contact_name=f"Kontakt {municipality.name}", contact_email=f"kontakt.{municipality.number}@bench.invalid"))
+            participants.append(Participant(application=application, trust=hf.trust, is_owner=not owners, contact_name=f"Kontakt {hf.trust.name}"))
+            for y in (year, year + 1):
+                if rng.random() < 0.6:
+                    lines.append(BudgetLine(application=application, year=y, kind=BudgetLine.Kind.GRANT, amount=round_up(rng.uniform(150_000, 1_500_000), 10_000), description="Søkt RS-tilskudd"))
+        Participant.objects.bulk_create(participants, batch_size=BATCH)
+        BudgetLine.objects.bulk_create(lines, batch_size=BATCH)
+    log(f"  {len(applications)} drafts, {len(participants)} participants")
+    return len(applications)
+
+
+def deadlines_of(years: list[int]) -> list[tuple[str, datetime.date, datetime.date, datetime.date]]:
+    """followup.domain.planned_deadlines for a pot without reporting rules of its own or its
+    parents' (the bench has none): the default yearly rule, a status report on 1 February after
+    each year and the final report 90 days after the last. Checked against the domain on a sample."""
+    first, last = datetime.date(years[0], 1, 1), datetime.date(years[-1], 12, 31)
+    rows = [("periodic", datetime.date(y + 1, 2, 1), datetime.date(y, 1, 1), datetime.date(y, 12, 31)) for y in range(years[0], years[-1] + 1)]
+    rows.append(("final", last + datetime.timedelta(days=90), first, last))
+    return rows
+
+
+def reports_due(rng, granting, people) -> dict:
+    """What booking a grant plans (followup.domain.plan_reports: the report deadlines and the
+    questions after the project), and the reports delivered against the deadlines that have
+    passed: ~80 % of last year's on time, ~95 % of older ones; older ones not delivered in the
+    portal are mostly marked received elsewhere, the rest stay overdue. Each report states the
+    money used in its year (Spending)."""
+    log("report deadlines, reports, spending, questions after the project")
+    today = timezone.localdate()
+    dues, afters = [], []
+    for plan in granting:
+        grant, years = plan["grant"], sorted(plan["granted"])
+        for kind, due, start, end in deadlines_of(years):
+            dues.append(ReportDue(grant=grant, kind=kind, due_date=due, period_start=start, period_end=end))
+        due = datetime.date(years[-1] + 1, 12, 31)  # followup.domain.after_project_due
+        answered = due < today and rng.random() < 0.7
+        afters.append(
+            AfterProject(
+                grant=grant,
+                due_date=due,
+                in_operation=rng.choice([c.value for c in AfterProject.InOperation]) if answered else "",
+                payer=rng.choice([c.value for c in AfterProject.Payer]) if answered else "",
+                spread="Modellen er tatt i bruk i to nabokommuner." if answered else "",
+                answered_at=aware(due - datetime.timedelta(days=rng.randrange(1, 60))) if answered else None,
+                answered_by=people["authors"][plan["hf"].pk] if answered else None,
+            )
+        )
+    with transaction.atomic():
+        ReportDue.objects.bulk_create(dues, batch_size=BATCH)
+        AfterProject.objects.bulk_create(afters, batch_size=BATCH)
+    for plan in granting[:: max(1, len(granting) // 10)][:10]:
+        planned = sorted(followup_domain.planned_deadlines(plan["grant"]))
+        if planned != sorted(deadlines_of(sorted(plan["granted"]))):
+            raise SystemExit(f"generate.py's report deadlines differ from followup.domain.planned_deadlines for grant {plan['grant'].pk}")
+
+    plan_of = {plan["grant"].pk: plan for plan in granting}
+    reports, delivered, overdue, upcoming = [], [], 0, 0
+    for due in dues:
+        if due.due_date > today:
+            upcoming += 1
+            continue
+        plan = plan_of[due.grant_id]
+        recent = (today - due.due_date).days < 365
+        if rng.random() < (0.80 if recent else 0.95):
+            final = due.kind == ReportDue.Kind.FINAL
+            progress = Report.Progress.COMPLETED if final else rng.choices([p.value for p in Report.Progress], weights=[55, 25, 5, 3, 12])[0]
+            reports.append(
+                Report(
+                    grant=due.grant,
+                    due=due,
+                    progress=progress,
+                    progress_text="Prosjektet har gjennomført kartlegging og startet utprøving.",
+                    milestones=[{"name": "Oppstart", "done": True}, {"name": "Evaluering", "done": progress == "completed"}],
+                    owner=plan["application"].project_owners or plan["hf"].name,
+                    agreements=rng.choice([a.value for a in Report.Agreement]),
+                    user_involvement="Brukerrepresentant i styringsgruppen.",
+                    involvement_per_guideline=True,
+                    delay_reasons=["recruitment"] if progress == "delayed" else [],
+                    delay_text="Forsinket rekruttering." if progress == "delayed" else "",
+                    effects="Færre reinnleggelser i pilotperioden.",
+                    public_update=f"{plan['title']}: utprøvingen er i gang." if rng.random() < 0.6 else "",
+                    submitted_by=people["authors"][plan["hf"].pk],
+                    submitted_at=aware(due.due_date - datetime.timedelta(days=rng.randrange(0, 25))),
+                )
+            )
+        elif not recent and rng.random() < 0.7:
+            due.received_elsewhere = "Mottatt på e-post (benchmark)"
+            delivered.append(due)
+        else:
+            overdue += 1
+    with transaction.atomic(), dated(Report._meta.get_field("submitted_at")):
+        Report.objects.bulk_create(reports, batch_size=BATCH)
+        ReportDue.objects.bulk_update(delivered, ["received_elsewhere"], batch_size=BATCH)
+        spending = []
+        for report in reports:
+            if report.due.kind == ReportDue.Kind.PERIODIC:
+                year = report.due.period_start.year
+                committed = plan_of[report.grant_id]["granted"].get(year, 0)
+                if committed:
+                    spending.append(Spending(report=report, year=year, amount=round_up(committed * rng.uniform(0.5, 1.0), 1000)))
+        Spending.objects.bulk_create(spending, batch_size=BATCH)
+    for plan in granting:
+        plan["reports"] = {}
+    for report in reports:
+        if report.due.kind == ReportDue.Kind.PERIODIC:
+            plan_of[report.grant_id]["reports"][report.due.period_start.year] = report
+    log(f"  {len(dues)} deadlines ({upcoming} to come, {overdue} overdue), {len(reports)} reports, {len(spending)} spending rows")
+    return {"report_deadlines": len(dues), "reports_upcoming": upcoming, "reports_overdue": overdue, "reports": len(reports), "spending": len(spending), "after_project": len(afters)}
+
+
+ADVANCE_PERCENT = 50
+
+
+def payments(rng, granting, people, roots, applicant_municipality) -> dict:
+    """Money out, as payments.domain moves it: each RHF sets a payment plan (50 % of a year's
+    commitment at the start, the rest against the year's report). Per grant-year up to this year: a
+    request for the advance and, once the year's report is in, one for the rest; both paid for past
+    years (approved, then marked paid: a followup Payment of the same amount, as mark_paid books
+    it), this year's still partly waiting; a few sent back. Owners pass part of what they were paid
+    on to a partner, who has invoiced it (PartnerRecord). Requests and payments respect the domain's
+    limits (checked at the end): requested and paid <= the year's commitment, beyond the advance
+    only with a report, passed on <= paid."""
+    from django.utils.translation import gettext as _
+
+    log("payment plans, payment requests, payments, money between partners")
+    admin = people["admin"]
+    for root in roots:
+        payments_domain.set_payment_plan(admin, root, advance_percent=ADVANCE_PERCENT)
+    today = timezone.localdate()
+    requests, costs, records = [], [], []  # costs: (request index, organisation, amount)
+    paid_on = {}  # request index -> date
+
+    def when(day: datetime.date) -> datetime.datetime:
+        return aware(min(day, today), hour=rng.randrange(8, 16))
+
+    for plan in granting:
+        grant, hf = plan["grant"], plan["hf"]
+        recipient = plan["owners"][0] if plan["owners"] else hf.trust
+        partners = plan["owners"][1:] + ([hf.trust] if plan["with_trust"] and plan["owners"] else [])
+        requester = people["applicant"] if recipient == applicant_municipality else people["authors"][hf.pk]
+        for year, committed in sorted(plan["granted"].items()):
+            if year > today.year:
+                break
+            advance = committed * ADVANCE_PERCENT // 100
+            report = plan["reports"].get(year)
+            asks = [(advance, None, datetime.date(year, 1, 1), datetime.date(year, 6, 30), datetime.date(year, 1, 10) + datetime.timedelta(days=rng.randrange(60)))]
+            if report is not None and committed > advance:
+                asks.append((committed - advance, report, datetime.date(year, 7, 1), datetime.date(year, 12, 31), report.submitted_at.date() + datetime.timedelta(days=rng.randrange(1, 20))))
+            year_paid = 0
+            for amount, with_report, start, end, sent in asks:
+                if sent > today:
+                    continue
+                if rng.random() < 0.04:  # sent back first (wrong period, missing documentation), then sent again
+                    requests.append(
+                        PaymentRequest(
+                            grant=grant, year=year, period_start=start, period_end=end, amount=amount, report=with_report,
+                            recipient_municipality=recipient if recipient != hf.trust else None, recipient_trust=hf.trust if recipient == hf.trust else None,
+                            status=PaymentRequest.Status.RETURNED, requested_by=requester, registered_by=requester,
+                            submitted_at=when(sent - datetime.timedelta(days=20)), decided_by=admin, decided_at=when(sent - datetime.timedelta(days=12)),
+                            return_reason="Dokumentasjonen mangler for perioden.", version=1,
+                        )
+                    )
+                    costs.append((len(requests) - 1, recipient, amount))
+                decided = sent + datetime.timedelta(days=rng.randrange(3, 21))
+                paid = decided + datetime.timedelta(days=rng.randrange(3, 15))
+                if paid <= today and (year < today.year or rng.random() < 0.75):
+                    status = PaymentRequest.Status.PAID
+                elif decided <= today and rng.random() < 0.5:
+                    status = PaymentRequest.Status.APPROVED
+                else:
+                    status = PaymentRequest.Status.SUBMITTED
+                requests.append(
+                    PaymentRequest(
+                        grant=grant, year=year, period_start=start, period_end=end, amount=amount, report=with_report,
+                        own_contribution=round_up(amount * rng.uniform(0.2, 0.6), 1000),
+                        recipient_municipality=recipient if recipient != hf.trust else None, recipient_trust=hf.trust if recipient == hf.trust else None,
+                        status=status, requested_by=requester, registered_by=requester, submitted_at=when(sent),
+                        decided_by=admin if status != PaymentRequest.Status.SUBMITTED else None,
+                        decided_at=when(decided) if status != PaymentRequest.Status.SUBMITTED else None,
+                        version={PaymentRequest.Status.SUBMITTED: 0, PaymentRequest.Status.APPROVED: 1, PaymentRequest.Status.PAID: 2}[status],
+                    )
+                )
+                index = len(requests) - 1
+                if partners and rng.random() < 0.5:
+                    share = round_up(amount * 0.3, 1000) if amount > 2000 else 0
+                    share = min(share, amount - 1000) if share else 0
+                    costs.append((index, recipient, amount - share))
+                    if share:
+                        costs.append((index, partners[0], share))
+                else:
+                    costs.append((index, recipient, amount))
+                if status == PaymentRequest.Status.PAID:
+                    paid_on[index] = paid
+                    year_paid += amount
+            if partners and year_paid and rng.random() < 0.6:
+                passed = round_up(year_paid * 0.3, 1000) if year_paid >= 10_000 else 0
+                passed = min(passed, year_paid)
+                last_paid = max(paid_on[i] for i in paid_on if requests[i].grant is grant and requests[i].year == year)
+                partner = partners[0]
+                fields = {"municipality": partner, "trust": None} if partner != hf.trust else {"municipality": None, "trust": partner}
+                if passed and last_paid + datetime.timedelta(days=10) <= today:
+                    records.append(PartnerRecord(grant=grant, kind=PartnerRecord.Kind.INVOICE, year=year, amount=passed, on=last_paid - datetime.timedelta(days=20), reference=f"F-{year}-{grant.pk}", recorded_by=requester, **fields))
+                    records.append(PartnerRecord(grant=grant, kind=PartnerRecord.Kind.TRANSFER, year=year, amount=passed, on=last_paid + datetime.timedelta(days=10), reference=f"B-{year}-{grant.pk}", recorded_by=requester, **fields))
+    with transaction.atomic(), dated(PaymentRequest._meta.get_field("submitted_at"), PartnerRecord._meta.get_field("recorded_at")):
+        PaymentRequest.objects.bulk_create(requests, batch_size=BATCH)
+        CostLine.objects.bulk_create(
+            [
+                CostLine(request=requests[i], amount=amount, **({"municipality": org, "trust": None} if isinstance(org, Municipality) else {"municipality": None, "trust": org}))
+                for i, org, amount in costs
+            ],
+            batch_size=BATCH,
+        )
+        paid_rows = [
+            Payment(grant=requests[i].grant, year=requests[i].year, amount=requests[i].amount, paid_on=day, note=_("Utbetalingsanmodning %(ref)s") % {"ref": requests[i].pk}, recorded_by=admin)
+            for i, day in sorted(paid_on.items())
+        ]
+        Payment.objects.bulk_create(paid_rows, batch_size=BATCH)
+        for (i, _day), payment in zip(sorted(paid_on.items()), paid_rows):
+            requests[i].payment = payment
+        PaymentRequest.objects.bulk_update([requests[i] for i in paid_on], ["payment"], batch_size=BATCH)
+        for record in records:
+            record.recorded_at = aware(record.on)
+        PartnerRecord.objects.bulk_create(records, batch_size=BATCH)
+    by_status = defaultdict(int)
+    for request in requests:
+        by_status[str(request.status)] += 1
+    log(f"  {len(requests)} payment requests {dict(by_status)}, {len(costs)} cost lines, {len(paid_rows)} payments, {len(records)} partner records")
+    return {"payment_requests": len(requests), "payment_requests_by_status": dict(by_status), "cost_lines": len(costs), "payments": len(paid_rows), "partner_records": len(records)}
+
+
+def notices(rng, plans, people, bench_hf, applicant_municipality) -> dict:
+    """The portal's notifications ("Varsler") the bench users would have had: the bench secretariat
+    one per application received by its community (applications.domain.submit notifies it), the
+    applicant a receipt per application Tromsø takes part in. All but the newest 20 read."""
+    rows = []
+    for plan in plans:
+        application = plan["application"]
+        subject = f"Søknad mottatt: {application.title}"[:200]
+        body = f"Søknaden «{application.title}» er sendt inn til {plan['hf'].name} (versjon 1)."
+        link = f"/soknader/{application.pk}/vis/"
+        if plan["hf"].pk == bench_hf.pk:
+            rows.append(Notice(user=people["secretariat"], category="required", subject=subject, body=body, link=link, created_at=application.submitted_at))
+        if applicant_municipality in plan["owners"]:
+            rows.append(Notice(user=people["applicant"], category="required", subject=subject, body=body, link=link, created_at=application.submitted_at))
+    rows.sort(key=lambda n: n.created_at)
+    newest = defaultdict(int)
+    for notice in reversed(rows):
+        newest[notice.user_id] += 1
+        notice.read_at = None if newest[notice.user_id] <= 20 else notice.created_at + datetime.timedelta(days=rng.randrange(1, 10))
+    with transaction.atomic(), dated(Notice._meta.get_field("created_at")):
+        Notice.objects.bulk_create(rows, batch_size=BATCH)
+    log(f"  {len(rows)} notices")
+    return {"notices_secretariat": newest[people["secretariat"].pk], "notices_applicant": newest[people["applicant"].pk]}
 
 
 def check_invariants() -> None:
@@ -669,7 +1109,41 @@ def check_invariants() -> None:
         bad = [row for row in cursor.fetchall() if row[1] < row[2] + row[3] or row[1] != row[4]]
     if bad:
         raise SystemExit(f"Money invariant broken for pot-years (id, frame, committed, reserved, ledger): {bad[:10]}")
-    log("invariants hold: frame >= commitments + reserves and frame = ledger, for every pot-year")
+    # Money out, per grant and year, as payments.domain and followup.domain enforce it.
+    checks = {
+        "requested (submitted, approved, paid) > the year's active commitment": """
+            SELECT r.grant_id, r.year FROM payments_paymentrequest r WHERE r.status IN ('submitted', 'approved', 'paid')
+            GROUP BY r.grant_id, r.year
+            HAVING SUM(r.amount) > COALESCE((SELECT SUM(c.amount) FROM funding_commitment c JOIN funding_potyear py ON py.id = c.pot_year_id
+                                             WHERE c.grant_id = r.grant_id AND py.year = r.year AND c.status IN ('firm', 'conditional')), 0)""",
+        "paid > the year's active commitment": """
+            SELECT p.grant_id, p.year FROM followup_payment p GROUP BY p.grant_id, p.year
+            HAVING SUM(p.amount) > COALESCE((SELECT SUM(c.amount) FROM funding_commitment c JOIN funding_potyear py ON py.id = c.pot_year_id
+                                             WHERE c.grant_id = p.grant_id AND py.year = p.year AND c.status IN ('firm', 'conditional')), 0)""",
+        f"requested without a report > the plan's {ADVANCE_PERCENT} % advance": f"""
+            SELECT r.grant_id, r.year FROM payments_paymentrequest r WHERE r.status IN ('submitted', 'approved', 'paid') AND r.report_id IS NULL
+            GROUP BY r.grant_id, r.year
+            HAVING SUM(r.amount) > COALESCE((SELECT SUM(c.amount) FROM funding_commitment c JOIN funding_potyear py ON py.id = c.pot_year_id
+                                             WHERE c.grant_id = r.grant_id AND py.year = r.year AND c.status IN ('firm', 'conditional')), 0) * {ADVANCE_PERCENT} / 100""",
+        "a paid request without its payment of the same grant, year and amount (or the other way round)": """
+            SELECT r.id, r.status FROM payments_paymentrequest r LEFT JOIN followup_payment p ON p.id = r.payment_id
+            WHERE (r.status = 'paid') <> (r.payment_id IS NOT NULL)
+               OR (r.payment_id IS NOT NULL AND (p.grant_id <> r.grant_id OR p.year <> r.year OR p.amount <> r.amount))""",
+        "a request whose cost lines do not add up to its amount": """
+            SELECT r.id, r.amount FROM payments_paymentrequest r
+            WHERE r.amount <> COALESCE((SELECT SUM(l.amount) FROM payments_costline l WHERE l.request_id = r.id), 0)""",
+        "passed on to partners > paid": """
+            SELECT t.grant_id, t.year FROM payments_partnerrecord t WHERE t.kind = 'transfer' GROUP BY t.grant_id, t.year
+            HAVING SUM(t.amount) > COALESCE((SELECT SUM(p.amount) FROM followup_payment p WHERE p.grant_id = t.grant_id AND p.year = t.year), 0)""",
+    }
+    with connection.cursor() as cursor:
+        for rule, sql in checks.items():
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+            if rows:
+                raise SystemExit(f"Money invariant broken: {rule}: {rows[:10]}")
+    log("invariants hold: frame >= commitments + reserves and frame = ledger for every pot-year; requested and paid <= commitment, "
+        "beyond the advance only with a report, paid requests booked as payments, passed on <= paid, for every grant-year")
 
 
 def main() -> None:

@@ -9,7 +9,8 @@ One command that
      bench/generate.py at the given scale;
   2. collects the static files into a temporary directory and starts gunicorn (2 sync workers) on a
      free loopback port in production mode (RSPORTAL_DEBUG=false, whitenoise, a random secret key);
-  3. signs the bench users in through the real login form (requests.Session, CSRF token and cookie);
+  3. signs the bench users in through the real login forms (requests.Session, CSRF token and cookie):
+     the password, then the two-factor code computed from the user's authenticator key;
   4. per page: N sequential requests after a warm-up -> median and p95 latency, and the ratio to the
      baseline page (the home page) measured in the same run;
   5. per page: the number of SQL queries of one request, counted in this process with
@@ -21,10 +22,9 @@ One command that
      compares the query counts with the latest run at the other scale and flags any page whose
      count grows with the data.
 
-The server runs with RSPORTAL_REQUIRE_2FA=false and RSPORTAL_LOGIN_THROTTLING=false (the bench
-users have no TOTP device, and the throughput run would otherwise trip nothing but still pay
-for the throttling look-ups on login only). Pages that answer 404 (not built yet) are skipped
-and noted in the results.
+The server runs as in production with two-factor login and login throttling on: every bench user
+has an authenticator device (enrolled by generate.py through the portal's own enrolment). Pages
+that answer 404 (not built yet) are skipped and noted in the results.
 """
 
 import argparse
@@ -65,11 +65,31 @@ PAGES = [
     ("my_applications", "Applicant's applications `/soknader/`", "/soknader/", "applicant"),
     ("ranking", "Committee ranking `/vurdering/utlysning/<id>/rangering/`", "/vurdering/utlysning/{ranking_call}/rangering/", "member"),
     ("call_overview", "Committee call overview `/vurdering/utlysning/<id>/`", "/vurdering/utlysning/{ranking_call}/", "member"),
+    ("assessment_index", "Secretariat: calls to assess, all years `/vurdering/`", "/vurdering/", "secretariat"),
+    ("call_overview_secretariat", "Secretariat: call overview `/vurdering/utlysning/<id>/`", "/vurdering/utlysning/{ranking_call}/", "secretariat"),
+    ("conflicts", "Secretariat: a call's conflicts of interest `/vurdering/utlysning/<id>/habilitet/`", "/vurdering/utlysning/{ranking_call}/habilitet/", "secretariat"),
     ("statistics", "Statistics `/statistikk/`", "/statistikk/", None),
+    # Built in this process with the public-page cache bypassed (see cache_miss()): what one build
+    # of the statistics costs after any change to the data.
+    ("statistics_miss", "Statistics `/statistikk/`, cache miss (in-process, test client)", "/statistikk/", None),
     ("helsefellesskap", "Helsefellesskap list `/helsefellesskap/`", "/helsefellesskap/", "secretariat"),
     ("money", "Money overview `/midler/`", "/midler/", "secretariat"),
     ("followup", "Follow-up overview `/oppfolging/`", "/oppfolging/", "secretariat"),
+    ("followup_applicant", "Applicant's projects and reports due `/oppfolging/`", "/oppfolging/", "applicant"),
+    ("followup_pot", "A pot's follow-up, reports due and overdue `/oppfolging/pott/<id>/`", "/oppfolging/pott/{bench_pot}/", "secretariat"),
+    ("payments", "Payment requests, secretariat `/utbetaling/`", "/utbetaling/", "secretariat"),
+    ("payment_overview", "Payment overview, RHF administrator `/utbetaling/oversikt/`", "/utbetaling/oversikt/", "rhf"),
+    ("version", "Applicant: an older version of a revised application `/soknader/<id>/versjon/1/`", "/soknader/{version_application}/versjon/1/", "applicant"),
+    ("draft", "Applicant: a draft with co-authors `/soknader/<id>/`", "/soknader/{draft_application}/", "applicant"),
+    ("office_calls", "Back office: calls `/administrasjon/utlysninger/`", "/administrasjon/utlysninger/", "secretariat"),
+    ("office_call", "Back office: one call `/administrasjon/utlysninger/<id>/`", "/administrasjon/utlysninger/{ranking_call}/", "secretariat"),
+    ("backoffice", "Back office index `/administrasjon/`", "/administrasjon/", "secretariat"),
+    ("conditional", "Conditional commitments, RHF administrator `/administrasjon/midler/betingede-tilsagn/`", "/administrasjon/midler/betingede-tilsagn/", "rhf"),
+    ("notices", "Notifications, secretariat `/varsler/`", "/varsler/", "secretariat"),
 ]
+# Measured in this process, not through the server (their row says so).
+IN_PROCESS = {"statistics_miss"}
+ROLES = ("secretariat", "member", "applicant", "rhf")
 BASELINE = "home"
 # Each page is compared with the front page as the same kind of visitor sees it: the signed-in
 # front page for signed-in pages, the anonymous one for public pages.
@@ -164,16 +184,24 @@ def plain_cookies(session: requests.Session) -> None:
         cookie.secure = False
 
 
-def login(base: str, username: str, password: str) -> requests.Session:
+def _csrf(page: requests.Response) -> str:
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    if page.status_code != 200 or not match:
+        raise SystemExit(f"{page.url}: status {page.status_code}, no CSRF token")
+    return match.group(1)
+
+
+def login(base: str, username: str, password: str, totp_key: str | None) -> requests.Session:
+    """The real two steps: the password form, then the code form with a code computed from the
+    user's authenticator key as the app would (django-otp's own TOTP, 30-second steps)."""
+    from django_otp.oath import TOTP
+
     session = requests.Session()
     page = session.get(base + "/logg-inn/", timeout=30)
     plain_cookies(session)
-    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
-    if page.status_code != 200 or not match:
-        raise SystemExit(f"login page: status {page.status_code}, no CSRF token")
     response = session.post(
         base + "/logg-inn/",
-        data={"username": username, "password": password, "csrfmiddlewaretoken": match.group(1)},
+        data={"username": username, "password": password, "csrfmiddlewaretoken": _csrf(page)},
         headers={"Referer": base + "/logg-inn/"},
         allow_redirects=False,
         timeout=30,
@@ -181,7 +209,33 @@ def login(base: str, username: str, password: str) -> requests.Session:
     plain_cookies(session)
     if response.status_code != 302 or "sessionid" not in session.cookies:
         raise SystemExit(f"login of {username} failed: status {response.status_code}")
-    return session
+    if totp_key is None:
+        return session
+    # The password alone must not open a page that needs the code (the portal's rule, checked).
+    probe = session.get(base + "/varsler/", allow_redirects=False, timeout=30)
+    plain_cookies(session)
+    if probe.status_code != 302 or "/logg-inn/tofaktor/kode/" not in probe.headers.get("Location", ""):
+        raise SystemExit(f"{username}: after the password alone /varsler/ answered {probe.status_code}, not the code step")
+    verify = base + "/logg-inn/tofaktor/kode/"
+    for _attempt in range(3):
+        page = session.get(verify, params={"next": "/"}, timeout=30)
+        plain_cookies(session)
+        response = session.post(
+            verify,
+            data={"token": f"{TOTP(bytes.fromhex(totp_key)).token():06d}", "next": "/", "csrfmiddlewaretoken": _csrf(page)},
+            headers={"Referer": verify},
+            allow_redirects=False,
+            timeout=30,
+        )
+        plain_cookies(session)
+        if response.status_code == 302:
+            return session
+        if response.status_code != 400:
+            break
+        # django-otp takes a code once: the one the enrolment used, if the generator ran in this
+        # 30-second step, is refused. Wait for the next step.
+        time.sleep(31 - time.time() % 30)
+    raise SystemExit(f"two-factor step of {username} failed: status {response.status_code}")
 
 
 def copy_session(source: requests.Session | None) -> requests.Session:
@@ -306,27 +360,53 @@ def throughput(base: str, sessions: dict, pages: list[tuple[str, str, str | None
     }
 
 
-def query_counts(pages: list[tuple[str, str, str | None]], usernames: dict) -> dict:
-    """Queries per request, counted in this process with the test client on the same database."""
+_CLIENTS: dict = {}
+
+
+def _clients(usernames: dict) -> dict:
+    """Test clients signed in as the bench users, each session verified with the user's own
+    authenticator device (as after the code step), since two-factor login is on. Made once."""
+    if _CLIENTS:
+        return _CLIENTS
     import django
 
     django.setup()
     from django.contrib.auth import get_user_model
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.test.utils import setup_test_environment
+
+    from rsportal.security.testing import force_verified_login
 
     setup_test_environment()  # lets the test client capture templates/contexts like in tests
     User = get_user_model()
     clients = {None: Client()}
     for role, username in usernames.items():
-        client = Client()
-        client.force_login(User.objects.get(username=username))
-        clients[role] = client
+        clients[role] = force_verified_login(Client(), User.objects.get(username=username))
+    _CLIENTS.update(clients)
+    return _CLIENTS
+
+
+def _bypass(key: str):
+    """The statistics on a cache miss: the public-page cache (rsportal.core.datacache) switched
+    off for the request, so the page is built from the database as after any change to the data."""
+    from contextlib import nullcontext
+
+    from django.test.utils import override_settings
+
+    return override_settings(RSPORTAL_PUBLIC_PAGE_CACHE=False) if key == "statistics_miss" else nullcontext()
+
+
+def query_counts(pages: list[tuple[str, str, str | None]], usernames: dict) -> dict:
+    """Queries per request, counted in this process with the test client on the same database."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    clients = _clients(usernames)
     counts = {}
     for key, path, user in pages:
         client = clients[user]
-        client.get(path)  # first request warms per-process caches (content types, sites, ...)
+        with _bypass(key):
+            client.get(path)  # first request warms per-process caches (content types, sites, ...)
         rows = [0]
 
         def count_rows(execute, sql, params, many, context):
@@ -334,7 +414,7 @@ def query_counts(pages: list[tuple[str, str, str | None]], usernames: dict) -> d
             rows[0] += max(context["cursor"].rowcount, 0)
             return result
 
-        with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(count_rows):
+        with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(count_rows), _bypass(key):
             response = client.get(path)
         repeated = [q["sql"] for q in captured.captured_queries]
         counts[key] = {
@@ -344,6 +424,35 @@ def query_counts(pages: list[tuple[str, str, str | None]], usernames: dict) -> d
             "top_repeated": _top_repeated(repeated),
         }
     return counts
+
+
+def in_process_latency(key: str, path: str, user: str | None, floor_path: str, floor_user: str | None, usernames: dict, n: int, warmup: int) -> dict:
+    """Median time of `n` requests to `path` with the test client in this process, alternating with
+    its floor measured the same way, so the ratio compares like with like (no HTTP, no gunicorn)."""
+    clients = _clients(usernames)
+    times = {"page": [], "floor": []}
+    for round_ in range(warmup + n):
+        pair = [("page", clients[user], path, key), ("floor", clients[floor_user], floor_path, "")]
+        for which, client, url, bypass in pair if round_ % 2 == 0 else reversed(pair):
+            with _bypass(bypass):
+                started = time.perf_counter()
+                response = client.get(url)
+                elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                raise SystemExit(f"{key}: test client got HTTP {response.status_code} for {url}")
+            if round_ >= warmup:
+                times[which].append(elapsed)
+    page, floor = statistics.median(times["page"]), statistics.median(times["floor"])
+    return {
+        "n": n,
+        "median_ms": round(page, 1),
+        "p95_ms": round(percentile(times["page"], 95), 1),
+        "min_ms": round(min(times["page"]), 1),
+        "max_ms": round(max(times["page"]), 1),
+        "floor_median_ms": round(floor, 1),
+        "ratio": round(page / floor, 1),
+        "in_process": True,
+    }
 
 
 def _top_repeated(sqls: list[str]) -> list[dict]:
@@ -427,7 +536,15 @@ def write_markdown() -> Path:
             lines.append(
                 f"- scale {scale_label(result['scale'])} ({result['date']}): {counts['applications']} applications, "
                 f"{counts['scores']} scores, {counts['grants']} grants, {counts['commitments']} commitments, "
-                f"{counts['reports']} reports; generated in {result['timings_s']['generate']} s; ranking call with "
+                f"{counts['reports']} reports"
+                + (
+                    f" ({counts['report_deadlines']} report deadlines, {counts['reports_upcoming']} to come, {counts['reports_overdue']} overdue), "
+                    f"{counts['payment_requests']} payment requests, {counts['payments']} payments, {counts['partner_records']} partner records, "
+                    f"{counts['versions']} submitted versions, {counts['drafts']} drafts"
+                    if "payment_requests" in counts
+                    else ""
+                )
+                + f"; generated in {result['timings_s']['generate']} s; ranking call with "
                 f"{result['dataset']['ranking_call_applications']} applications; applicant (Tromsø) in "
                 f"{result['dataset']['applicant_applications']} applications."
             )
@@ -445,6 +562,8 @@ def write_markdown() -> Path:
         f"Latency: {main['settings']['requests']} requests per page after {main['settings']['warmup']} warm-up requests, one client, at scale {main_label}"
         + (", the pages interleaved (every page once per round, rotating order), so load swings hit them alike." if interleaved else ", page after page.")
         + " Ratio = median / median of the page's floor in the same run: the signed-in home page for signed-in pages, the anonymous one for public pages."
+        + (" Signed in through the password form and the two-factor code form, with login throttling on." if main["settings"].get("two_factor") else " Two-factor login off.")
+        + " The row marked in-process is measured with the test client in the bench process (its ratio against the anonymous front page measured the same way)."
         + f" Server cache: {main['settings'].get('cache', 'per-process memory')}. Queries and rows: SQL statements of one request and the rows they returned"
         " (after one warm-up request, so a cached public page shows what a cache hit costs), counted in-process with the test client."
         + (" History x3: the same scale with 30 years of history instead of 10 (three times the applications, scores and grants); growth = median at x3 / median at x1." if history else ""),
@@ -568,8 +687,10 @@ def main() -> None:
         "RSPORTAL_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "RSPORTAL_SSL_REDIRECT": "false",
         "RSPORTAL_HSTS_SECONDS": "0",
-        "RSPORTAL_REQUIRE_2FA": "false",
-        "RSPORTAL_LOGIN_THROTTLING": "false",
+        # As in production: two-factor login for everyone with a seat or a role (and the bench
+        # applicant, who has set up an app), and login throttling.
+        "RSPORTAL_REQUIRE_2FA": "true",
+        "RSPORTAL_LOGIN_THROTTLING": "true",
         "RSPORTAL_DATA_DIR": data_dir,
         "RSPORTAL_LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
@@ -610,14 +731,25 @@ def main() -> None:
         server.wait()
         log(f"gunicorn with {args.workers} workers on {server.url}")
 
-        sessions = {role: login(server.url, dataset["users"][role], dataset["password"]) for role in ("secretariat", "member", "applicant")}
-        pages = [(key, label, path.format(ranking_call=dataset["ranking_call"]), user) for key, label, path, user in PAGES]
+        keys = dataset.get("totp_keys", {})
+        sessions = {role: login(server.url, dataset["users"][role], dataset["password"], keys.get(role)) for role in ROLES}
+        log(f"signed in with password and two-factor code: {', '.join(ROLES)}")
+        facts = {k: dataset.get(k) for k in ("ranking_call", "version_application", "draft_application", "bench_pot")}
+        pages = [(key, label, path.format(**facts), user) for key, label, path, user in PAGES]
+        usernames = {r: dataset["users"][r] for r in ROLES}
 
         results = {}
         load_before = [round(x, 2) for x in os.getloadavg()]
         log(f"latency, pages interleaved (load average before: {load_before})")
         targets = {}
         for key, label, path, user in pages:
+            if "None" in path:
+                results[key] = {"label": label, "path": path, "user": user, "skipped": "the dataset has no such object"}
+                log(f"  {key}: nothing to show, skipped")
+                continue
+            results[key] = {"label": label, "path": path, "user": user, "floor": floor_of(key, user)}
+            if key in IN_PROCESS:
+                continue
             session = sessions.get(user) or requests.Session()
             probe = session.get(server.url + path, timeout=180, allow_redirects=False)
             if probe.status_code == 404:
@@ -626,7 +758,6 @@ def main() -> None:
                 continue
             if probe.status_code != 200:
                 raise SystemExit(f"{path} as {user}: HTTP {probe.status_code} (expected 200)")
-            results[key] = {"label": label, "path": path, "user": user, "floor": floor_of(key, user)}
             targets[key] = (session, server.url + path)
         for key, measured in latency_interleaved(targets, args.requests, args.warmup).items():
             results[key]["latency"] = measured
@@ -636,10 +767,18 @@ def main() -> None:
             if "latency" in row:
                 row["ratio_to_baseline"] = round(row["latency"]["median_ms"] / base, 1)
                 row["ratio_to_floor"] = round(row["latency"]["median_ms"] / results[row["floor"]]["latency"]["median_ms"], 1)
+        floor_paths = {k: (p, u) for k, _l, p, u in pages}
+        for key, _label, path, user in pages:
+            if key in IN_PROCESS and "skipped" not in results[key]:
+                floor_path, floor_user = floor_paths[results[key]["floor"]]
+                measured = in_process_latency(key, path, user, floor_path, floor_user, usernames, max(5, args.requests // 3), 1)
+                results[key]["latency"] = measured
+                results[key]["ratio_to_floor"] = measured["ratio"]
+                log(f"  {key} (in-process): median {measured['median_ms']} ms, floor {measured['floor_median_ms']} ms, ratio {measured['ratio']}")
 
         log("query counts (in-process test client)")
         measured = [(k, p, u) for k, _l, p, u in pages if "latency" in results[k]]
-        for key, counted in query_counts(measured, {r: dataset["users"][r] for r in ("secretariat", "member", "applicant")}).items():
+        for key, counted in query_counts(measured, usernames).items():
             results[key].update(counted)
             if counted["status"] != 200:
                 raise SystemExit(f"{key}: test client got HTTP {counted['status']}")
@@ -670,7 +809,8 @@ def main() -> None:
                 "floors": "signed-in pages: the signed-in home page; public pages: the anonymous home page",
                 "interleaved": True,
                 "cache": "shared (Redis)" if args.cache_url else "per-process memory",
-                "two_factor": False,
+                "two_factor": True,
+                "login_throttling": True,
             },
             "timings_s": timings,
             "dataset": dataset,
