@@ -289,6 +289,21 @@ def test_figures_page_and_plan(client, login, world, personas, grant):
     assert client.get("/utbetaling/oversikt/").status_code == 403
 
 
+def test_figures_page_shows_one_year_at_a_time(client, login, world, personas, grant, monkeypatch):
+    """The overview's cost follows the year shown: another year's commitments are neither shown
+    nor read; this year is shown when no year is asked for."""
+    funding.book_appropriation(personas.sysadmin, Appropriation.objects.create(year=YEAR + 1, name="RS 2027", amount=5 * M, rhf=world.rhf))
+    funding.commit_grant(personas.rhf_admin, grant=grant, amounts={YEAR + 1: 2 * M})
+    login(personas.rhf_admin)
+    monkeypatch.setattr("rsportal.payments.views.timezone.localdate", lambda: datetime.date(YEAR, 6, 1))
+    response = client.get("/utbetaling/oversikt/")
+    assert response.context["year"] == YEAR
+    assert [(r.year, r.committed) for r in response.context["rows"]] == [(YEAR, M)]
+    later = client.get(f"/utbetaling/oversikt/?ar={YEAR + 1}")
+    assert [(r.year, r.committed) for r in later.context["rows"]] == [(YEAR + 1, 2 * M)]
+    assert f'<option value="{YEAR + 1}" selected>' in later.content.decode()
+
+
 # --- the to-do lists and the cost of the list page ---
 
 

@@ -13,6 +13,7 @@ from rsportal.accounts import permissions as account_permissions
 from rsportal.core import workbooks as wb
 from rsportal.core.decorators import role_required
 from rsportal.core.formatting import long_date
+from rsportal.core.years import chosen_year
 from rsportal.followup import domain as followup
 from rsportal.funding.models import Grant, Pot, PotYear
 from rsportal.funding.queries import money_scope
@@ -330,14 +331,15 @@ def figures(request):
         rhf_ids = list(RegionalHealthAuthority.objects.values_list("pk", flat=True))
     if not rhf_ids:
         raise PermissionDenied(_("Oversikten over utbetalinger er for RHF-ets administratorer og sekretariat."))
-    try:
-        year = int(request.GET.get("ar", ""))
-    except ValueError:
-        year = None
+    # One year at a time (this year by default), like the money overview: the page's cost follows
+    # the year shown, not the years of history behind it.
+    years = list(PotYear.objects.filter(pot__rhf_id__in=rhf_ids).order_by("-year").values_list("year", flat=True).distinct())
+    year = chosen_year(request.GET.get("ar"), years, timezone.localdate().year)
+    if year not in years:
+        years = sorted({*years, year}, reverse=True)
     rows = queries.figures(rhf_ids, year)
     pots = Pot.objects.filter(rhf_id__in=rhf_ids).select_related("payment_plan").order_by("rhf__code", "name")
-    years = PotYear.objects.filter(pot__rhf_id__in=rhf_ids).order_by("-year").values_list("year", flat=True).distinct()
-    return render(request, "payments/figures.html", {"rows": rows, "year": year, "years": list(years), "pots": pots})
+    return render(request, "payments/figures.html", {"rows": rows, "year": year, "years": years, "pots": pots})
 
 
 @role_required
