@@ -5,6 +5,8 @@ Each test opens the page once to warm per-process caches, counts the queries of 
 request, adds rows, and counts again."""
 
 import datetime
+import os
+import pathlib
 
 import pytest
 from django.db import connection
@@ -306,3 +308,42 @@ def test_idea_list(login, world, personas, who):
     page = login(getattr(personas, who))
     assert_constant(page, "/prosjektideer/", lambda: add(19))
     assert len(page.get("/prosjektideer/").context["ideas"]) == 20
+
+
+# --- the committee's pages: figures and cost with history ---------------------------------
+
+
+def _ranking_figures(response):
+    """What the ranking page shows, as plain values: the table and the optimiser's proposal."""
+    context = response.context
+    rows = [
+        (r.application.title, r.application.helsefellesskap.name, [str(v) for v in r.values], r.scorers, str(r.weighted), r.weighted_rank, str(r.equal), r.equal_rank)
+        for r in context["rows"]
+    ]
+    proposal = [
+        (p["application"].title, p["candidate"].amount, p["candidate"].score, p["candidate"].municipality_count, p["candidate"].amounts_by_year, sorted(p["candidate"].patient_groups), p["candidate"].joint, p["proposed"], p["plain"], p["reason"])
+        for p in context.get("proposal_rows", [])
+    ]
+    return rows, [h.title for h in context["hidden"]], proposal, context.get("proposal_years"), context.get("proposal_amount_plain")
+
+
+def _overview_figures(response):
+    return [
+        (a.title, a.blocked_for_me, a.see.handling, a.scorer_count if a.see.handling else None, len(a.conflicts.all()) if a.see.handling else None, a.adopted.total() if a.adopted else None)
+        for a in response.context["applications"]
+    ]
+
+
+@pytest.mark.parametrize("who", ["member", "chair", "rhf_admin"])
+def test_committee_pages_figures(login, personas, committee_call, who):
+    """The figures of the ranking page, its proposal and the call overview, pinned."""
+    call, add = committee_call
+    add(7)
+    client = login(getattr(personas, who))
+    ranking = _ranking_figures(client.get(f"/vurdering/utlysning/{call.pk}/rangering/"))
+    overview = _overview_figures(client.get(f"/vurdering/utlysning/{call.pk}/"))
+    pinned = pathlib.Path(__file__).parent / "data" / f"committee_pages_{who}.txt"
+    figures = f"{ranking!r}\n{overview!r}\n"
+    if os.environ.get("RSPORTAL_PIN_FIGURES"):
+        pinned.write_text(figures, encoding="utf-8")
+    assert figures == pinned.read_text(encoding="utf-8")
