@@ -311,15 +311,21 @@ def conflict_decide(request, pk: int):
 
 
 def _ranking_rows(request, call, *, detailed=False):
-    applications = queries.ranking_applications(call)
     criteria = list(domain.criteria_of(call))
-    access = queries.score_access(request.user, call, applications, criteria_count=len(criteria))
-    visible = [a for a in applications if access.may_see(a)]
-    hidden = [a for a in applications if not access.may_see(a)]
     if detailed:  # the Excel download also lists every member's scores
+        applications = queries.ranking_applications(call)
+        access = queries.score_access(request.user, call, applications, criteria_count=len(criteria))
+        visible = [a for a in applications if access.may_see(a)]
+        hidden = [a for a in applications if not access.may_see(a)]
         scores = queries.detailed_scores(visible)
         return ranking.build(visible, criteria, scores), criteria, hidden, access, scores
-    totals, scorers = queries.score_totals(visible)
+    # The page: the columns it shows, the scores summed per criterion in the database.
+    facts = visibility.viewer(request.user)
+    applications = queries.ranking_page_applications(call, facts)
+    access = queries.score_access(request.user, call, applications, criteria_count=len(criteria), facts=facts)
+    visible = [a for a in applications if access.may_see(a)]
+    hidden = [a for a in applications if not access.may_see(a)]
+    totals, scorers = queries.score_table(visible, criteria)
     return ranking.build_from_totals(visible, criteria, totals, scorers), criteria, hidden, access, None
 
 
@@ -366,7 +372,7 @@ def _proposal(request, call, rows):
     candidates = []
     for row in scored:
         application = row.application
-        by_year = application.applied_by_year()
+        by_year = application.applied_years  # Application.applied_by_year, summed in the database
         amount = by_year.get(year) or (next(iter(by_year.values())) if by_year else 0)
         if amount <= 0:
             continue
@@ -379,7 +385,7 @@ def _proposal(request, call, rows):
                 amount=amount,
                 score=float(row.weighted),
                 pre_project=application.type == "pre_project",
-                municipality_count=len({p.municipality_id for p in application.participants.all() if p.municipality_id}),
+                municipality_count=application.municipality_count,
                 patient_groups=frozenset(application.patient_groups),
                 joint=bool(forwarding and forwarding.joint),
                 amounts_by_year=tuple(by_year.items()),
@@ -396,7 +402,8 @@ def _proposal(request, call, rows):
         balance_weight=balance_weight,
         uncovered_groups=uncovered,
         group_bonus=group_bonus,
-        year_frames=headroom.year_frames(call.pot),
+        # From the first year any candidate applies for: earlier years of the pot hold no proposal's money.
+        year_frames=headroom.year_frames(call.pot, since=min((y for c in candidates for y, _a in c.amounts_by_year), default=None)),
         # The reasons name groups and communities as the committee knows them, never by code.
         group_names={code: str(label) for code, label in PatientGroup.choices},
         helsefellesskap_names={h.code: h.name for h in [*communities, *(r.application.helsefellesskap for r in scored)]},
