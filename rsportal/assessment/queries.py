@@ -108,6 +108,26 @@ def ranking_applications(call: Call) -> list[Application]:
     )
 
 
+def overview_applications(call: Call, facts: visibility.Viewer) -> list[Application]:
+    """The candidates of a call with what the call overview shows: the columns of its table, the
+    number of members who scored (`scorer_count`), the conflicts, and of the decisions only the
+    adopted ones (the only ones it shows, through `visibility.published_decision`)."""
+    scorers = Score.objects.filter(application=OuterRef("pk")).order_by().values("application").annotate(n=Count("member", distinct=True)).values("n")
+    return list(
+        domain.candidates(call)
+        .select_related("helsefellesskap", "formal_check", "forwarding")
+        .only(
+            "id", "call_id", "helsefellesskap_id", "type", "status", "submitted_at", "title", "case_number",
+            "helsefellesskap__id", "helsefellesskap__name",
+            "formal_check__id", "formal_check__application_id", "formal_check__outcome",
+            "forwarding__id", "forwarding__application_id", "forwarding__joint", "forwarding__rank",
+        )
+        .annotate(scorer_count=Coalesce(Subquery(scorers), 0))
+        .prefetch_related("conflicts", Prefetch("decisions", queryset=Decision.objects.filter(status=Decision.Status.ADOPTED)), own_participants(facts))
+        .order_by("helsefellesskap__name", "forwarding__joint", "forwarding__rank", "pk")
+    )
+
+
 def score_totals(applications: list[Application]) -> tuple[list[tuple[int, int, int, int]], dict[int, int]]:
     """Per application and criterion the sum and number of scores, and per application the
     number of members who scored it: what `ranking.build_from_totals` needs, in two queries."""

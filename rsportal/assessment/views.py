@@ -64,15 +64,9 @@ def call_overview(request, pk: int):
 def _overview_page(request, call, *, meeting_form=None, meeting_error: str = ""):
     """The call's applications and meetings. After a refused meeting, the error and the meeting
     as typed (`meeting_form`) are shown again, with status 400."""
-    applications = list(
-        domain.candidates(call)
-        .select_related("helsefellesskap", "formal_check", "forwarding")
-        .prefetch_related("conflicts", "decisions", "participants")
-        .annotate(scorer_count=Count("scores__member", distinct=True))
-        .order_by("helsefellesskap__name", "forwarding__joint", "forwarding__rank", "pk")
-    )
-    member = domain.seat(request.user, domain.scoring_body(call))
-    seen = visibility.what_may_see_all(request.user, call, applications)
+    facts = visibility.viewer(request.user)
+    applications = queries.overview_applications(call, facts)
+    seen = visibility.what_may_see_all(request.user, call, applications, facts=facts)
     for application in applications:
         application.see = seen[application.pk]
         application.blocked_for_me = application.see.conflicted
@@ -92,7 +86,6 @@ def _overview_page(request, call, *, meeting_form=None, meeting_error: str = "")
             "call": call,
             "applications": applications,
             "manages": domain.manages(request.user, call),
-            "member": member,
             "waiting": waiting,
             "meetings": call.meetings.select_related("body"),
             "meeting_form": meeting_form or MeetingForm(),
