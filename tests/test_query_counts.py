@@ -329,7 +329,7 @@ def _ranking_figures(response):
 
 def _overview_figures(response):
     return [
-        (a.title, a.blocked_for_me, a.see.handling, a.scorer_count if a.see.handling else None, len(a.conflicts.all()) if a.see.handling else None, a.adopted.total() if a.adopted else None)
+        (a.title, a.blocked_for_me, a.see.handling, a.scorer_count if a.see.handling else None, a.conflict_count if a.see.handling else None, a.adopted.total() if a.adopted else None)
         for a in response.context["applications"]
     ]
 

@@ -20,7 +20,7 @@ from rsportal.core import datacache
 from rsportal.registry.models import Body, BodyMember
 
 from . import domain, visibility
-from .models import Decision, Score
+from .models import Conflict, Decision, Score
 
 
 @dataclass
@@ -44,9 +44,10 @@ def score_access(user, call: Call, applications: list[Application], criteria_cou
     `facts` (the user's `visibility.viewer`) saves its queries when the caller already has them."""
     facts = facts or visibility.viewer(user)
     seen = visibility.what_may_see_all(user, call, applications, criteria_count=criteria_count, facts=facts)
-    body = domain.scoring_body(call)
-    # The user's seat in the scoring body, from the seats the rule read (domain.seat asks the database again).
-    member = facts.seats.get(body.pk) if body is not None else None
+    # The user's seat in the scoring body (domain.seat of domain.scoring_body), from the facts the
+    # rule read: no query when the call's steps are prefetched.
+    body_id = visibility.call_facts(call).scoring_body
+    member = facts.seats.get(body_id) if body_id is not None else None
     access = ScoreAccess(member=member, manages=domain.manages(user, call))
     access.visible = {pk for pk, v in seen.items() if v.scores}
     access.optimiser = all(v.optimiser for v in seen.values())
@@ -61,6 +62,13 @@ def own_participants(facts: visibility.Viewer) -> Prefetch:
     mine = Q(municipality_id__in=facts.municipalities) | Q(trust_id__in=facts.trusts)
     rows = Participant.objects.filter(mine) if (facts.municipalities or facts.trusts) else Participant.objects.none()
     return Prefetch("participants", queryset=rows.only("id", "application_id", "municipality_id", "trust_id").order_by())
+
+
+def own_conflicts(facts: visibility.Viewer) -> Prefetch:
+    """The `conflicts` prefetch the rule needs for a list of applications: it only asks whether
+    one of the user's own seats is conflicted (`visibility._decide`), so only the conflicts of
+    those seats are read. Pages that show the number of conflicts count them in the database."""
+    return Prefetch("conflicts", queryset=Conflict.objects.filter(member_id__in=facts.seat_ids).order_by())
 
 
 def ranking_page_applications(call: Call, facts: visibility.Viewer) -> list[Application]:
@@ -83,7 +91,7 @@ def ranking_page_applications(call: Call, facts: visibility.Viewer) -> list[Appl
             "helsefellesskap__id", "helsefellesskap__code", "helsefellesskap__name", "forwarding__id", "forwarding__application_id", "forwarding__joint",
         )
         .annotate(municipality_count=Coalesce(Subquery(municipalities), 0))
-        .prefetch_related("conflicts", own_participants(facts))
+        .prefetch_related(own_conflicts(facts), own_participants(facts))
     )
     years: dict[int, dict[int, int]] = {}
     for application_id, year, total in (
@@ -110,9 +118,10 @@ def ranking_applications(call: Call) -> list[Application]:
 
 def overview_applications(call: Call, facts: visibility.Viewer) -> list[Application]:
     """The candidates of a call with what the call overview shows: the columns of its table, the
-    number of members who scored (`scorer_count`), the conflicts, and of the decisions only the
+    number of members who scored (`scorer_count`) and of conflicts flagged (`conflict_count`), and of the decisions only the
     adopted ones (the only ones it shows, through `visibility.published_decision`)."""
     scorers = Score.objects.filter(application=OuterRef("pk")).order_by().values("application").annotate(n=Count("member", distinct=True)).values("n")
+    flags = Conflict.objects.filter(application=OuterRef("pk")).order_by().values("application").annotate(n=Count("pk")).values("n")
     return list(
         domain.candidates(call)
         .select_related("helsefellesskap", "formal_check", "forwarding")
@@ -122,8 +131,8 @@ def overview_applications(call: Call, facts: visibility.Viewer) -> list[Applicat
             "formal_check__id", "formal_check__application_id", "formal_check__outcome",
             "forwarding__id", "forwarding__application_id", "forwarding__joint", "forwarding__rank",
         )
-        .annotate(scorer_count=Coalesce(Subquery(scorers), 0))
-        .prefetch_related("conflicts", Prefetch("decisions", queryset=Decision.objects.filter(status=Decision.Status.ADOPTED)), own_participants(facts))
+        .annotate(scorer_count=Coalesce(Subquery(scorers), 0), conflict_count=Coalesce(Subquery(flags), 0))
+        .prefetch_related(own_conflicts(facts), Prefetch("decisions", queryset=Decision.objects.filter(status=Decision.Status.ADOPTED)), own_participants(facts))
         .order_by("helsefellesskap__name", "forwarding__joint", "forwarding__rank", "pk")
     )
 

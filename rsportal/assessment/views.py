@@ -3,7 +3,7 @@ import math
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, Sum, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -325,6 +325,7 @@ def _ranking_rows(request, call, *, detailed=False):
 @role_required
 def ranking_page(request, pk: int):
     call = _call(request, pk)
+    prefetch_related_objects([call], "steps")  # the visibility rule and the scoring seat both read them
     rows, criteria, hidden, access, _scores = _ranking_rows(request, call)
     # One table with both ranks and both scores; sorted by the committee's weights unless asked otherwise.
     by_equal = request.GET.get("sortering") == "likt"
