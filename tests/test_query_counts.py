@@ -350,7 +350,8 @@ def test_committee_pages_figures(login, personas, committee_call, who):
 
 
 def count_queries_and_rows(client, url) -> tuple[int, int]:
-    """Queries of one request and the rows they returned (as the page benchmark counts them)."""
+    """Queries of one request and the rows they returned (as the page benchmark counts them).
+    SQLite reports no row count for a SELECT, so the rows are counted on PostgreSQL only (0 otherwise)."""
     rows = [0]
 
     def count_rows(execute, sql, params, many, context):
