@@ -6,7 +6,7 @@ one application or a hundred."""
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from django.core.cache import cache
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
@@ -195,6 +195,12 @@ def _covered_patient_groups(call: Call) -> set[str]:
 PROPOSAL_CACHE_SECONDS = 60 * 60
 
 
+def _fields(candidate) -> dict:
+    """A candidate's fields as `asdict` gives them, without its deep copy of every value: the
+    values are numbers, text, tuples and frozensets, which the fingerprint's JSON reads as they are."""
+    return {f.name: getattr(candidate, f.name) for f in fields(candidate)}
+
+
 def proposal(candidates, rules):
     """The optimiser's proposal, solved once per distinct input.
 
@@ -206,7 +212,7 @@ def proposal(candidates, rules):
     from . import optimiser
 
     fingerprint = json.dumps(
-        [translation.get_language(), optimiser._highs_version(), sorted((asdict(c) for c in candidates), key=lambda c: c["key"]), asdict(rules)],
+        [translation.get_language(), optimiser._highs_version(), sorted((_fields(c) for c in candidates), key=lambda c: c["key"]), asdict(rules)],
         sort_keys=True,
         default=sorted,  # the frozensets of patient groups, in a stable order
     )
