@@ -5,6 +5,8 @@ Each test opens the page once to warm per-process caches, counts the queries of 
 request, adds rows, and counts again."""
 
 import datetime
+import os
+import pathlib
 
 import pytest
 from django.db import connection
@@ -306,3 +308,115 @@ def test_idea_list(login, world, personas, who):
     page = login(getattr(personas, who))
     assert_constant(page, "/prosjektideer/", lambda: add(19))
     assert len(page.get("/prosjektideer/").context["ideas"]) == 20
+
+
+# --- the committee's pages: figures and cost with history ---------------------------------
+
+
+def _ranking_figures(response):
+    """What the ranking page shows, as plain values: the table and the optimiser's proposal."""
+    context = response.context
+    rows = [
+        (r.application.title, r.application.helsefellesskap.name, [str(v) for v in r.values], r.scorers, str(r.weighted), r.weighted_rank, str(r.equal), r.equal_rank)
+        for r in context["rows"]
+    ]
+    proposal = [
+        (p["application"].title, p["candidate"].amount, p["candidate"].score, p["candidate"].municipality_count, p["candidate"].amounts_by_year, sorted(p["candidate"].patient_groups), p["candidate"].joint, p["proposed"], p["plain"], p["reason"])
+        for p in context.get("proposal_rows", [])
+    ]
+    return rows, [h.title for h in context["hidden"]], proposal, context.get("proposal_years"), context.get("proposal_amount_plain")
+
+
+def _overview_figures(response):
+    return [
+        (a.title, a.blocked_for_me, a.see.handling, a.scorer_count if a.see.handling else None, a.conflict_count if a.see.handling else None, a.adopted.total() if a.adopted else None)
+        for a in response.context["applications"]
+    ]
+
+
+@pytest.mark.parametrize("who", ["member", "chair", "rhf_admin"])
+def test_committee_pages_figures(login, personas, committee_call, who):
+    """The figures of the ranking page, its proposal and the call overview, pinned."""
+    call, add = committee_call
+    add(7)
+    client = login(getattr(personas, who))
+    ranking = _ranking_figures(client.get(f"/vurdering/utlysning/{call.pk}/rangering/"))
+    overview = _overview_figures(client.get(f"/vurdering/utlysning/{call.pk}/"))
+    pinned = pathlib.Path(__file__).parent / "data" / f"committee_pages_{who}.txt"
+    figures = f"{ranking!r}\n{overview!r}\n"
+    if os.environ.get("RSPORTAL_PIN_FIGURES"):
+        pinned.write_text(figures, encoding="utf-8")
+    assert figures == pinned.read_text(encoding="utf-8")
+
+
+def count_queries_and_rows(client, url) -> tuple[int, int]:
+    """Queries of one request and the rows they returned (as the page benchmark counts them).
+    SQLite reports no row count for a SELECT, so the rows are counted on PostgreSQL only (0 otherwise)."""
+    rows = [0]
+
+    def count_rows(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        rows[0] += max(context["cursor"].rowcount, 0)
+        return result
+
+    with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(count_rows):
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured), rows[0]
+
+
+@pytest.fixture
+def closed_history(world, personas, committee_call):
+    """A function that adds closed years before the committee call: per year an appropriation, a
+    decided call of the same pot with scored applications from the same communities, adopted
+    grants and their commitments."""
+    call, _add = committee_call
+    member, chair = (BodyMember.objects.get(body=world.stu, user=p) for p in (personas.member, personas.chair))
+    years = []
+
+    def add(n):
+        for _ in range(n):
+            year = 2026 - len(years)
+            years.append(year)
+            funding.book_appropriation(personas.sysadmin, Appropriation.objects.create(year=year, name=f"RS {year}", amount=10 * M, rhf=world.rhf))
+            old = Call.objects.create(pot=call.pot, title=f"Runde {year}", status=Call.Status.CLOSED, purpose="-", frame_amount=5 * M, frame_year=year)
+            add_default_criteria(old)
+            old.steps.create(step="decision", body=world.stu)
+            criteria = list(old.criteria.all())
+            for i, hf in enumerate((world.hf, world.other_hf, world.hf)):
+                application = Application.objects.create(
+                    call=old, helsefellesskap=hf, title=f"Gammelt {year} {i}", status=Application.Status.SUBMITTED, created_by=personas.applicant,
+                    submitted_at=timezone.now(), patient_groups=["chronic"] if i % 2 else ["children_youth"],
+                )
+                Participant.objects.create(application=application, municipality=world.tromso if hf == world.hf else world.alta, is_owner=True, contact_name="K", contact_email="k@example.invalid")
+                BudgetLine.objects.create(application=application, year=year, kind="grant", amount=300_000, description="Tilskudd")
+                for seat in (member, chair):
+                    Score.objects.bulk_create(Score(application=application, criterion=c, member=seat, value=3) for c in criteria)
+                Conflict.objects.create(application=application, member=chair, source="self", reason="Eier")
+                if i < 2:
+                    grant = Grant.objects.create(pot=call.pot, title=application.title, helsefellesskap=hf)
+                    funding.commit_grant(personas.sysadmin, grant=grant, amounts={year: 300_000})
+                    Decision.objects.create(
+                        application=application, body=world.stu, outcome="full", amounts={str(year): 300_000}, reason="Godt",
+                        status=Decision.Status.ADOPTED, proposed_by=personas.chair, grant=grant,
+                    )
+
+    return add
+
+
+@pytest.mark.parametrize("page", ["rangering/", ""])
+@pytest.mark.parametrize("who", ["member", "rhf_admin"])
+def test_committee_pages_cost_the_same_with_more_closed_history(login, personas, committee_call, closed_history, page, who):
+    """The ranking page (with the optimiser's proposal) and the call overview show one call: earlier
+    years' calls, applications, scores and grants of the same pot and communities cost them nothing,
+    neither queries nor rows."""
+    call, add = committee_call
+    add(5)
+    closed_history(1)  # one earlier year, so that the pot already has grants and past years
+    client = login(getattr(personas, who))
+    url = f"/vurdering/utlysning/{call.pk}/{page}"
+    client.get(url)
+    before = count_queries_and_rows(client, url)
+    closed_history(4)
+    after = count_queries_and_rows(client, url)
+    assert after == before, f"{url}: (queries, rows) {before} with one closed year, {after} with five"

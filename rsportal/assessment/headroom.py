@@ -43,9 +43,17 @@ class YearRow:
         return self.frame is not None and self.frame > 0 and self.after >= 0
 
 
-def year_frames(pot: Pot) -> dict[int, int]:
-    """What the pot has free in each year it has a frame for: the optimiser's per-year limits."""
-    return {s.year: max(0, s.available) for s in year_summaries([pot])[pot.pk] if s.frame > 0}
+def year_frames(pot: Pot, since: int | None = None) -> dict[int, int]:
+    """What the pot has free in each year it has a frame for: the optimiser's per-year limits.
+
+    With `since`, only that year and later: the years a proposal can have money in, so that the
+    pot's past years are not read. Should the pot have frames only before `since`, all years
+    are returned, as without it: the optimiser then finds no frame for the candidates' years,
+    where an empty answer would mean no limits per year at all."""
+    frames = {s.year: max(0, s.available) for s in year_summaries([pot], since=since)[pot.pk] if s.frame > 0}
+    if since is not None and not frames:
+        return year_frames(pot)
+    return frames
 
 
 def rows(pot: Pot, amounts: dict) -> list[YearRow]:

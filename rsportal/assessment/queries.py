@@ -6,20 +6,21 @@ one application or a hundred."""
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from django.core.cache import cache
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import translation
 
 from rsportal.accounts import permissions as account_permissions
 from rsportal.accounts.models import OrganisationRole
-from rsportal.applications.models import Application, Call, ProcessStep
+from rsportal.applications.models import Application, BudgetLine, Call, Participant, ProcessStep
 from rsportal.core import datacache
 from rsportal.registry.models import Body, BodyMember
 
 from . import domain, visibility
-from .models import Decision, Score
+from .models import Conflict, Decision, Score
 
 
 @dataclass
@@ -35,16 +36,75 @@ class ScoreAccess:
         return application.pk in self.visible
 
 
-def score_access(user, call: Call, applications: list[Application], criteria_count: int | None = None) -> ScoreAccess:
+def score_access(user, call: Call, applications: list[Application], criteria_count: int | None = None, *, facts: visibility.Viewer | None = None) -> ScoreAccess:
     """`domain.may_see_scores` for every application of one call, in a fixed number of queries:
     the `scores` part of `visibility.what_may_see_all`, where the rule lives.
 
-    The applications must belong to `call` and have `conflicts` and `participants` prefetched."""
-    seen = visibility.what_may_see_all(user, call, applications, criteria_count=criteria_count)
-    access = ScoreAccess(member=domain.seat(user, domain.scoring_body(call)), manages=domain.manages(user, call))
+    The applications must belong to `call` and have `conflicts` and `participants` prefetched.
+    `facts` (the user's `visibility.viewer`) saves its queries when the caller already has them."""
+    facts = facts or visibility.viewer(user)
+    seen = visibility.what_may_see_all(user, call, applications, criteria_count=criteria_count, facts=facts)
+    # The user's seat in the scoring body (domain.seat of domain.scoring_body), from the facts the
+    # rule read: no query when the call's steps are prefetched.
+    body_id = visibility.call_facts(call).scoring_body
+    member = facts.seats.get(body_id) if body_id is not None else None
+    access = ScoreAccess(member=member, manages=domain.manages(user, call))
     access.visible = {pk for pk, v in seen.items() if v.scores}
     access.optimiser = all(v.optimiser for v in seen.values())
     return access
+
+
+def own_participants(facts: visibility.Viewer) -> Prefetch:
+    """The `participants` prefetch the rule needs for a list of applications: it only asks whether
+    the user is among the authors (`visibility._is_author`), so only the participants of the
+    user's own organisations are read, and none for a user who is no applicant. The answer is
+    the same as with every participant; the rows do not grow with the applications' partners."""
+    mine = Q(municipality_id__in=facts.municipalities) | Q(trust_id__in=facts.trusts)
+    rows = Participant.objects.filter(mine) if (facts.municipalities or facts.trusts) else Participant.objects.none()
+    return Prefetch("participants", queryset=rows.only("id", "application_id", "municipality_id", "trust_id").order_by())
+
+
+def own_conflicts(facts: visibility.Viewer) -> Prefetch:
+    """The `conflicts` prefetch the rule needs for a list of applications: it only asks whether
+    one of the user's own seats is conflicted (`visibility._decide`), so only the conflicts of
+    those seats are read. Pages that show the number of conflicts count them in the database."""
+    return Prefetch("conflicts", queryset=Conflict.objects.filter(member_id__in=facts.seat_ids).order_by())
+
+
+def ranking_page_applications(call: Call, facts: visibility.Viewer) -> list[Application]:
+    """The candidates of a call with the columns the ranking page and the proposal read: per
+    application the number of municipalities taking part (`municipality_count`) and the grant
+    applied for per year (`applied_years`, as `Application.applied_by_year`), summed in the
+    database rather than read line by line."""
+    municipalities = (
+        Participant.objects.filter(application=OuterRef("pk"), municipality__isnull=False)
+        .order_by()
+        .values("application")
+        .annotate(n=Count("municipality", distinct=True))
+        .values("n")
+    )
+    applications = list(
+        domain.candidates(call)
+        .select_related("helsefellesskap", "forwarding")
+        .only(
+            "id", "call_id", "helsefellesskap_id", "type", "status", "submitted_at", "title", "case_number", "patient_groups",
+            "helsefellesskap__id", "helsefellesskap__code", "helsefellesskap__name", "forwarding__id", "forwarding__application_id", "forwarding__joint",
+        )
+        .annotate(municipality_count=Coalesce(Subquery(municipalities), 0))
+        .prefetch_related(own_conflicts(facts), own_participants(facts))
+    )
+    years: dict[int, dict[int, int]] = {}
+    for application_id, year, total in (
+        BudgetLine.objects.filter(application__in=[a.pk for a in applications], kind=BudgetLine.Kind.GRANT)
+        .order_by("application_id", "year")
+        .values("application_id", "year")
+        .annotate(total=Sum("amount"))
+        .values_list("application_id", "year", "total")
+    ):
+        years.setdefault(application_id, {})[year] = total
+    for application in applications:
+        application.applied_years = years.get(application.pk, {})
+    return applications
 
 
 def ranking_applications(call: Call) -> list[Application]:
@@ -56,12 +116,53 @@ def ranking_applications(call: Call) -> list[Application]:
     )
 
 
+def overview_applications(call: Call, facts: visibility.Viewer) -> list[Application]:
+    """The candidates of a call with what the call overview shows: the columns of its table, the
+    number of members who scored (`scorer_count`) and of conflicts flagged (`conflict_count`), and of the decisions only the
+    adopted ones (the only ones it shows, through `visibility.published_decision`)."""
+    scorers = Score.objects.filter(application=OuterRef("pk")).order_by().values("application").annotate(n=Count("member", distinct=True)).values("n")
+    flags = Conflict.objects.filter(application=OuterRef("pk")).order_by().values("application").annotate(n=Count("pk")).values("n")
+    return list(
+        domain.candidates(call)
+        .select_related("helsefellesskap", "formal_check", "forwarding")
+        .only(
+            "id", "call_id", "helsefellesskap_id", "type", "status", "submitted_at", "title", "case_number",
+            "helsefellesskap__id", "helsefellesskap__name",
+            "formal_check__id", "formal_check__application_id", "formal_check__outcome",
+            "forwarding__id", "forwarding__application_id", "forwarding__joint", "forwarding__rank",
+        )
+        .annotate(scorer_count=Coalesce(Subquery(scorers), 0), conflict_count=Coalesce(Subquery(flags), 0))
+        .prefetch_related(own_conflicts(facts), Prefetch("decisions", queryset=Decision.objects.filter(status=Decision.Status.ADOPTED)), own_participants(facts))
+        .order_by("helsefellesskap__name", "forwarding__joint", "forwarding__rank", "pk")
+    )
+
+
 def score_totals(applications: list[Application]) -> tuple[list[tuple[int, int, int, int]], dict[int, int]]:
     """Per application and criterion the sum and number of scores, and per application the
     number of members who scored it: what `ranking.build_from_totals` needs, in two queries."""
     scores = Score.objects.filter(application__in=[a.pk for a in applications]).order_by()
     totals = list(scores.values("application_id", "criterion_id").annotate(total=Sum("value"), n=Count("pk")).values_list("application_id", "criterion_id", "total", "n"))
     scorers = dict(scores.values("application_id").annotate(n=Count("member_id", distinct=True)).values_list("application_id", "n"))
+    return totals, scorers
+
+
+def score_table(applications: list[Application], criteria) -> tuple[list[tuple[int, int, int, int]], dict[int, int]]:
+    """`score_totals` in one query with one row per application: the sum and number of scores
+    of each criterion side by side, and the number of members who scored."""
+    aggregates = {}
+    for criterion in criteria:
+        aggregates[f"sum_{criterion.pk}"] = Sum("value", filter=Q(criterion_id=criterion.pk))
+        aggregates[f"n_{criterion.pk}"] = Count("pk", filter=Q(criterion_id=criterion.pk))
+    rows = (
+        Score.objects.filter(application__in=[a.pk for a in applications])
+        .order_by()
+        .values("application_id")
+        .annotate(scorers=Count("member_id", distinct=True), **aggregates)
+    )
+    totals, scorers = [], {}
+    for row in rows:
+        scorers[row["application_id"]] = row["scorers"]
+        totals.extend((row["application_id"], c.pk, row[f"sum_{c.pk}"], row[f"n_{c.pk}"]) for c in criteria if row[f"n_{c.pk}"])
     return totals, scorers
 
 
@@ -80,14 +181,24 @@ def covered_patient_groups(call: Call) -> set[str]:
 
 def _covered_patient_groups(call: Call) -> set[str]:
     covered: set[str] = set()
-    for groups in Application.objects.filter(
-        call__pot=call.pot, decisions__status=Decision.Status.ADOPTED, decisions__outcome__in=Decision.GRANTING
-    ).values_list("patient_groups", flat=True):
+    # Distinct lists of groups: a handful of rows however many projects the pot has granted.
+    for groups in (
+        Application.objects.filter(call__pot=call.pot, decisions__status=Decision.Status.ADOPTED, decisions__outcome__in=Decision.GRANTING)
+        .order_by()
+        .values_list("patient_groups", flat=True)
+        .distinct()
+    ):
         covered.update(groups or [])
     return covered
 
 
 PROPOSAL_CACHE_SECONDS = 60 * 60
+
+
+def _fields(candidate) -> dict:
+    """A candidate's fields as `asdict` gives them, without its deep copy of every value: the
+    values are numbers, text, tuples and frozensets, which the fingerprint's JSON reads as they are."""
+    return {f.name: getattr(candidate, f.name) for f in fields(candidate)}
 
 
 def proposal(candidates, rules):
@@ -101,7 +212,7 @@ def proposal(candidates, rules):
     from . import optimiser
 
     fingerprint = json.dumps(
-        [translation.get_language(), optimiser._highs_version(), sorted((asdict(c) for c in candidates), key=lambda c: c["key"]), asdict(rules)],
+        [translation.get_language(), optimiser._highs_version(), sorted((_fields(c) for c in candidates), key=lambda c: c["key"]), asdict(rules)],
         sort_keys=True,
         default=sorted,  # the frozensets of patient groups, in a stable order
     )

@@ -3,7 +3,7 @@ import math
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, Sum, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -64,15 +64,9 @@ def call_overview(request, pk: int):
 def _overview_page(request, call, *, meeting_form=None, meeting_error: str = ""):
     """The call's applications and meetings. After a refused meeting, the error and the meeting
     as typed (`meeting_form`) are shown again, with status 400."""
-    applications = list(
-        domain.candidates(call)
-        .select_related("helsefellesskap", "formal_check", "forwarding")
-        .prefetch_related("conflicts", "decisions", "participants")
-        .annotate(scorer_count=Count("scores__member", distinct=True))
-        .order_by("helsefellesskap__name", "forwarding__joint", "forwarding__rank", "pk")
-    )
-    member = domain.seat(request.user, domain.scoring_body(call))
-    seen = visibility.what_may_see_all(request.user, call, applications)
+    facts = visibility.viewer(request.user)
+    applications = queries.overview_applications(call, facts)
+    seen = visibility.what_may_see_all(request.user, call, applications, facts=facts)
     for application in applications:
         application.see = seen[application.pk]
         application.blocked_for_me = application.see.conflicted
@@ -92,7 +86,6 @@ def _overview_page(request, call, *, meeting_form=None, meeting_error: str = "")
             "call": call,
             "applications": applications,
             "manages": domain.manages(request.user, call),
-            "member": member,
             "waiting": waiting,
             "meetings": call.meetings.select_related("body"),
             "meeting_form": meeting_form or MeetingForm(),
@@ -311,21 +304,28 @@ def conflict_decide(request, pk: int):
 
 
 def _ranking_rows(request, call, *, detailed=False):
-    applications = queries.ranking_applications(call)
     criteria = list(domain.criteria_of(call))
-    access = queries.score_access(request.user, call, applications, criteria_count=len(criteria))
-    visible = [a for a in applications if access.may_see(a)]
-    hidden = [a for a in applications if not access.may_see(a)]
     if detailed:  # the Excel download also lists every member's scores
+        applications = queries.ranking_applications(call)
+        access = queries.score_access(request.user, call, applications, criteria_count=len(criteria))
+        visible = [a for a in applications if access.may_see(a)]
+        hidden = [a for a in applications if not access.may_see(a)]
         scores = queries.detailed_scores(visible)
         return ranking.build(visible, criteria, scores), criteria, hidden, access, scores
-    totals, scorers = queries.score_totals(visible)
+    # The page: the columns it shows, the scores summed per criterion in the database.
+    facts = visibility.viewer(request.user)
+    applications = queries.ranking_page_applications(call, facts)
+    access = queries.score_access(request.user, call, applications, criteria_count=len(criteria), facts=facts)
+    visible = [a for a in applications if access.may_see(a)]
+    hidden = [a for a in applications if not access.may_see(a)]
+    totals, scorers = queries.score_table(visible, criteria)
     return ranking.build_from_totals(visible, criteria, totals, scorers), criteria, hidden, access, None
 
 
 @role_required
 def ranking_page(request, pk: int):
     call = _call(request, pk)
+    prefetch_related_objects([call], "steps")  # the visibility rule and the scoring seat both read them
     rows, criteria, hidden, access, _scores = _ranking_rows(request, call)
     # One table with both ranks and both scores; sorted by the committee's weights unless asked otherwise.
     by_equal = request.GET.get("sortering") == "likt"
@@ -366,7 +366,7 @@ def _proposal(request, call, rows):
     candidates = []
     for row in scored:
         application = row.application
-        by_year = application.applied_by_year()
+        by_year = application.applied_years  # Application.applied_by_year, summed in the database
         amount = by_year.get(year) or (next(iter(by_year.values())) if by_year else 0)
         if amount <= 0:
             continue
@@ -379,7 +379,7 @@ def _proposal(request, call, rows):
                 amount=amount,
                 score=float(row.weighted),
                 pre_project=application.type == "pre_project",
-                municipality_count=len({p.municipality_id for p in application.participants.all() if p.municipality_id}),
+                municipality_count=application.municipality_count,
                 patient_groups=frozenset(application.patient_groups),
                 joint=bool(forwarding and forwarding.joint),
                 amounts_by_year=tuple(by_year.items()),
@@ -396,7 +396,8 @@ def _proposal(request, call, rows):
         balance_weight=balance_weight,
         uncovered_groups=uncovered,
         group_bonus=group_bonus,
-        year_frames=headroom.year_frames(call.pot),
+        # From the first year any candidate applies for: earlier years of the pot hold no proposal's money.
+        year_frames=headroom.year_frames(call.pot, since=min((y for c in candidates for y, _a in c.amounts_by_year), default=None)),
         # The reasons name groups and communities as the committee knows them, never by code.
         group_names={code: str(label) for code, label in PatientGroup.choices},
         helsefellesskap_names={h.code: h.name for h in [*communities, *(r.application.helsefellesskap for r in scored)]},

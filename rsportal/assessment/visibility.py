@@ -244,12 +244,14 @@ def what_may_see(user, application: Application, *, facts: Viewer | None = None)
     return _decide(facts, call, application, scored_all=scored_all)
 
 
-def what_may_see_all(user, call: Call, applications, *, criteria_count: int | None = None) -> dict[int, Visibility]:
+def what_may_see_all(user, call: Call, applications, *, criteria_count: int | None = None, facts: Viewer | None = None) -> dict[int, Visibility]:
     """`what_may_see` for every application of one call, in a fixed number of queries.
 
-    The applications must belong to `call` and have `participants` and `conflicts` prefetched.
+    The applications must belong to `call` and have `participants` and `conflicts` prefetched
+    (of the participants, those of the user's own organisations are enough: see
+    `queries.own_participants`). `facts` is the user's `viewer`, when the caller has read it.
     Returns application id -> Visibility."""
-    facts = viewer(user)
+    facts = facts or viewer(user)
     callf = call_facts(call, criteria_count)
     applications = list(applications)
     member = facts.seats.get(callf.scoring_body) if callf.scoring_body else None

@@ -137,13 +137,15 @@ class YearSummary:
         return self.frame - self.committed - self.reserved
 
 
-def year_summaries(pots, year: int | None = None) -> dict[int, list[YearSummary]]:
+def year_summaries(pots, year: int | None = None, *, since: int | None = None) -> dict[int, list[YearSummary]]:
     """Frame, committed, reserved and available per year for each pot (only `year` when
-    given), in three queries."""
+    given, only `since` and later when given), in three queries."""
     pot_ids = [pot.pk for pot in pots]
     years = PotYear.objects.filter(pot_id__in=pot_ids).order_by("year")
     if year is not None:
         years = years.filter(year=year)
+    if since is not None:
+        years = years.filter(year__gte=since)
     years = list(years)
     committed = dict(
         Commitment.objects.filter(pot_year__in=years, status__in=Commitment.ACTIVE)
