@@ -500,3 +500,23 @@ def test_time_limit_is_reported_honestly():
     assert all("kanskje ikke optimalt" in text for text in proposal.reasons.values())
     # The plain ranking seeds the solver, so even a cut-short proposal is no worse than it.
     assert proposal.objective >= proposal.plain_objective - 1e-6
+
+
+def test_the_cached_proposal_is_solved_once_per_input_and_formulation(monkeypatch, settings):
+    """The proposal is kept in the shared cache under its input; a new formulation of the model
+    never shows a proposal the previous one cached."""
+    from django.core.cache import cache
+
+    from rsportal.assessment import optimiser
+    from rsportal.assessment import queries as assessment_queries
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "proposal-test"}}
+    cache.clear()
+    candidates, rules = _random_instance(random.Random(7), n=8, balance=True)
+    solves = []
+    monkeypatch.setattr(optimiser, "propose", lambda c, r: solves.append(1) or propose(c, r))
+    first = assessment_queries.proposal(candidates, rules)
+    assert assessment_queries.proposal(candidates, rules) == first and len(solves) == 1
+    monkeypatch.setattr(optimiser, "FORMULATION", optimiser.FORMULATION + 1)
+    again = assessment_queries.proposal(candidates, rules)
+    assert len(solves) == 2 and again.selected == first.selected and again.objective == pytest.approx(first.objective)

@@ -45,6 +45,11 @@ from rsportal.core.formatting import kroner
 # absorbs floating-point noise when we recompute the objective ourselves.
 OBJECTIVE_TOLERANCE = 1e-6
 
+# Part of the proposal cache's key (queries.proposal): raise it whenever the model changes, so that
+# a proposal cached by the previous formulation (possibly another selection with the same
+# objective) is never shown beside one the new formulation would give.
+FORMULATION = 2
+
 
 @dataclass(frozen=True)
 class Candidate:

@@ -206,13 +206,14 @@ def proposal(candidates, rules):
 
     The cache key is a digest of everything the optimiser reads (every candidate with its
     score and amount, the frame, the caps, the population shares, earlier allocations, the
-    weights and the uncovered groups) plus the language of the reasons and the solver version.
+    weights and the uncovered groups) plus the language of the reasons, the solver version and
+    the model's formulation version.
     A new score, decision or frame changes the input and so the key: a cached proposal is
     always the one a fresh solve of the same data would give, only without the wait."""
     from . import optimiser
 
     fingerprint = json.dumps(
-        [translation.get_language(), optimiser._highs_version(), sorted((_fields(c) for c in candidates), key=lambda c: c["key"]), asdict(rules)],
+        [translation.get_language(), optimiser._highs_version(), optimiser.FORMULATION, sorted((_fields(c) for c in candidates), key=lambda c: c["key"]), asdict(rules)],
         sort_keys=True,
         default=sorted,  # the frozensets of patient groups, in a stable order
     )
