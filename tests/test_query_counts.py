@@ -133,6 +133,14 @@ def test_call_overview(login, personas, committee_call, who):
     assert_constant(login(getattr(personas, who)), f"/vurdering/utlysning/{call.pk}/", lambda: add(19))
 
 
+@pytest.mark.parametrize("who", ["member", "chair", "rhf_admin"])
+def test_conflicts_page(login, personas, committee_call, who):
+    """Who may decide each conflict is worked out from the body's seats read once, not per row."""
+    call, add = committee_call
+    add(1)  # one conflict of the chair's as well as the observer's
+    assert_constant(login(getattr(personas, who)), f"/vurdering/utlysning/{call.pk}/habilitet/", lambda: add(18))
+
+
 @pytest.mark.parametrize("who", ["member", "chair", "observer", "rhf_admin", "sysadmin"])
 def test_score_access_in_bulk_matches_the_rule(personas, committee_call, who):
     """`queries.score_access` is `domain.may_see_scores` for a whole call at once."""

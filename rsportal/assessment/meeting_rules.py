@@ -12,14 +12,22 @@ from dataclasses import dataclass
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rsportal.core.request_memo import memoized
 from rsportal.registry.models import Body, BodyMember
 
 NOT_VOTING_ROLES = (BodyMember.Role.OBSERVER, BodyMember.Role.MINUTE_TAKER)
 
 
+@memoized
+def seats_today(body: Body) -> list[BodyMember]:
+    """The body's seats today, with their users. Kept for a read-only request: the conflicts page
+    asks who decides each of its rows, and the answer comes from the same few seats."""
+    return list(BodyMember.objects.active_on(timezone.localdate()).filter(body=body).select_related("user"))
+
+
 def voting_seats(body: Body) -> list[BodyMember]:
     """The body's seats with the right to vote, today."""
-    return list(BodyMember.objects.active_on(timezone.localdate()).filter(body=body, voting=True).exclude(role__in=NOT_VOTING_ROLES))
+    return [s for s in seats_today(body) if s.voting and s.role not in NOT_VOTING_ROLES]
 
 
 def blocked(application) -> set[int]:
@@ -105,9 +113,9 @@ def conflict_deciders(conflict) -> list[BodyMember]:
     deputy when the conflict is about the leader or the leader is conflicted in the same
     application. Empty: the body decides by vote."""
     taken = blocked(conflict.application) | {conflict.member_id}
-    seats = BodyMember.objects.active_on(timezone.localdate()).filter(body=conflict.member.body).select_related("user")
+    seats = seats_today(conflict.member.body)
     for role in (BodyMember.Role.LEADER, BodyMember.Role.DEPUTY):
-        free = [m for m in seats.filter(role=role) if m.pk not in taken]
+        free = [m for m in seats if m.role == role and m.pk not in taken]
         if free:
             return free
     return []

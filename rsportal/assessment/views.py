@@ -256,7 +256,9 @@ def _conflicts_page(request, call, form, bodies, *, decide_error: str = ""):
     seen = visibility.what_may_see_all(request.user, call, applications)
     mine = {s.pk for s in account_permissions.active_seats(request.user)}
     rows = [r for r in rows if seen[r.application_id].handling or r.member_id in mine]
+    by_id = {a.pk: a for a in applications}
     for row in rows:
+        row.application = by_id[row.application_id]  # with its conflicts, which the rule reads
         row.may_decide = domain.may_decide_conflict(request.user, row)
     context = {"call": call, "rows": rows, "form": form, "decide_error": decide_error}
     return render(request, "assessment/conflicts.html", context, status=400 if form.errors or decide_error else 200)
