@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from rsportal.applications.criteria import add_default_criteria
 from rsportal.applications.models import Application, Call, Participant
-from rsportal.assessment.models import Conflict, Decision, FormalCheck, Meeting, Score
+from rsportal.assessment.models import Conflict, Decision, FormalCheck, Forwarding, Meeting, Score
 from rsportal.followup.models import AfterProject, ReportDue
 from rsportal.funding import domain as funding
 from rsportal.funding.models import Appropriation, Grant
@@ -314,10 +314,12 @@ def add_closed_years(world, personas, years):
         past.deadlines.create(at=when - datetime.timedelta(days=90))
         add_default_criteria(past)
         past.steps.create(step="formal_check", body=world.secretariat_body)
+        past.steps.create(step="local_prioritisation", by_each_helsefellesskap=True)
         past.steps.create(step="decision", body=world.stu)
         for outcome in ("full", "rejected"):
             for municipality in (world.tromso, world.harstad):
                 app = application(past, world, personas, f"Søknad {year} {outcome}", municipality=municipality)
+                Forwarding.objects.create(application=app, helsefellesskap=world.hf, rank=1, forwarded_by=personas.secretariat)
                 Participant.objects.create(application=app, trust=world.trust)
                 Score.objects.bulk_create(Score(application=app, criterion=c, member=seat, value=3) for c in past.criteria.all() for seat in (member, chair))
                 Conflict.objects.create(application=app, member=chair, source="self", reason="Nabo", status=Conflict.Status.DISMISSED)

@@ -9,7 +9,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 
 from django.core.cache import cache
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import translation
 
@@ -248,9 +248,11 @@ def calls_for(user):
     )
 
 
-def prioritisations_for(user) -> list[tuple]:
+def prioritisations_for(user, *, waiting_only: bool = False) -> list[tuple]:
     """(call, helsefellesskap) pairs where the user's community secretariat ranks and forwards its
-    applications to a regional committee (a local prioritisation step done by each community)."""
+    applications to a regional committee (a local prioritisation step done by each community).
+    `waiting_only`: only calls with a submitted application not yet forwarded (the to-do list),
+    so that past calls, however many, are not read."""
     communities: dict[int, list] = {}
     seats = account_permissions.active_seats(user).filter(body__kind=Body.Kind.SECRETARIAT, body__helsefellesskap__isnull=False).select_related("body__helsefellesskap")
     for seat in seats:
@@ -264,4 +266,6 @@ def prioritisations_for(user) -> list[tuple]:
         .distinct()
         .order_by("status", "-created_at")
     )
+    if waiting_only:
+        calls = calls.filter(Exists(Application.objects.filter(call=OuterRef("pk"), status=Application.Status.SUBMITTED, forwarding__isnull=True)))
     return [(call, hf) for call in calls for hf in communities[call.pot.rhf_id]]

@@ -290,7 +290,7 @@ def secretariat(user) -> list[Section]:
     checks = [Item(a.title, reverse("assessment:formal-check", args=[a.pk]), None, _("Sendt inn %(date)s") % {"date": long_date(_date(a.submitted_at))}) for a in rows]
     call_ids = Call.objects.filter(Q(pot__rhf_id__in=rhfs) | Q(pot__helsefellesskap_id__in=communities) | Q(steps__body_id__in=bodies)).values("pk")
 
-    pairs = prioritisations_for(user)
+    pairs = prioritisations_for(user, waiting_only=True)
     waiting = {}
     if pairs:
         waiting = {
