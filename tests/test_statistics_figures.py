@@ -3,81 +3,113 @@ grant with several owners, themes and patient groups (counted once per row), unk
 classified as none against not classified, money in several years and in a year outside the
 scheme, a conditional and a released commitment, an unpublished grant, a grant without a
 helsefellesskap, and the size band edges. The figures are computed in the database; this is
-what they must be."""
+what they must be.
 
+And the cost of a cache miss of /statistikk/: neither the number of queries nor the number
+of rows read grows with the number of grants."""
+
+import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.db.backends import utils as db_utils
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from rsportal.catalogue import statistics as stats
 from rsportal.funding.models import Commitment
+from rsportal.registry import services
+from rsportal.registry.models import PopulationFigure
 
 from . import factories as f
 from .test_catalogue import M, make_grant
 
 
-@pytest.fixture
-def portfolio(world):
+def specs(world) -> dict:
+    """(RHF, title, make_grant's keywords) of each grant of the portfolio."""
     classified = timezone.now()
-    grants = {
-        "digital": make_grant(
+    return {
+        "digital": (
             world.rhf,
             "Digital oppfølging",
-            hf=world.hf,
-            amounts={2024: 300_000, 2026: 700_000},
-            municipalities=[world.tromso, world.harstad],
-            trusts=[world.trust],
-            themes=["digital", "pathways", "no_such_theme"],
-            patient_groups=["chronic", "frail_elderly"],
-            digital_home_follow_up="yes",
-            task_shifting="no",
-            initiated_by="trust",
-            classified_at=classified,
+            dict(
+                hf=world.hf,
+                amounts={2024: 300_000, 2026: 700_000},
+                municipalities=[world.tromso, world.harstad],
+                trusts=[world.trust],
+                themes=["digital", "pathways", "no_such_theme"],
+                patient_groups=["chronic", "frail_elderly"],
+                digital_home_follow_up="yes",
+                task_shifting="no",
+                initiated_by="trust",
+                classified_at=classified,
+            ),
         ),
-        "mental": make_grant(
+        "mental": (
             world.rhf,
             "Rus og psykisk helse",
-            hf=world.other_hf,
-            amounts={2026: 4 * M, 2027: 8 * M},
-            conditional={2027},
-            municipalities=[world.alta],
-            themes=[],
-            patient_groups=["mental_illness", "mental_substance"],
-            initiated_by="municipality",
-            classified_at=classified,
+            dict(
+                hf=world.other_hf,
+                amounts={2026: 4 * M, 2027: 8 * M},
+                conditional={2027},
+                municipalities=[world.alta],
+                themes=[],
+                patient_groups=["mental_illness", "mental_substance"],
+                initiated_by="municipality",
+                classified_at=classified,
+            ),
         ),
-        "west": make_grant(
+        "west": (
             world.other_rhf,
             "Vestlig sykehus",
-            hf=world.far_hf,
-            amounts={2025: 500_000},
-            trusts=[world.trust],
-            themes=["teams"],  # imported codes, never classified
-            patient_groups=["no_such_group"],
-            initiated_by="joint",
+            dict(
+                hf=world.far_hf,
+                amounts={2025: 500_000},
+                trusts=[world.trust],
+                themes=["teams"],  # imported codes, never classified
+                patient_groups=["no_such_group"],
+                initiated_by="joint",
+            ),
         ),
-        "regional": make_grant(world.rhf, "Regionalt", amounts={2026: 11 * M}),  # no helsefellesskap, no owner
-        "several": make_grant(
+        "regional": (world.rhf, "Regionalt", dict(amounts={2026: 11 * M})),  # no helsefellesskap, no owner
+        "several": (
             world.rhf,
             "Barn og rehabilitering",
-            hf=world.hf,
-            amounts={2026: 200_000, 2030: 299_999},
-            municipalities=[world.tromso, world.alta],
-            themes=["teams", "teams"],
-            patient_groups=["rehabilitation", "children_youth"],
-            digital_home_follow_up="unknown",
-            task_shifting="yes",
-            initiated_by="municipality",
-            classified_at=classified,
+            dict(
+                hf=world.hf,
+                amounts={2026: 200_000, 2030: 299_999},
+                municipalities=[world.tromso, world.alta],
+                themes=["teams", "teams"],
+                patient_groups=["rehabilitation", "children_youth"],
+                digital_home_follow_up="unknown",
+                task_shifting="yes",
+                initiated_by="municipality",
+                classified_at=classified,
+            ),
         ),
-        "partly_released": make_grant(world.rhf, "Delvis frigitt", hf=world.hf, amounts={2025: 600_000, 2026: 5 * M}, municipalities=[world.harstad]),
-        "released": make_grant(world.rhf, "Frigitt", hf=world.hf, amounts={2026: 9 * M}, municipalities=[world.tromso]),
-        "hidden": make_grant(world.rhf, "Ikke publisert", hf=world.hf, amounts={2026: 7 * M}, published=False),
+        "partly_released": (world.rhf, "Delvis frigitt", dict(hf=world.hf, amounts={2025: 600_000, 2026: 5 * M}, municipalities=[world.harstad])),
+        "released": (world.rhf, "Frigitt", dict(hf=world.hf, amounts={2026: 9 * M}, municipalities=[world.tromso])),
+        "hidden": (world.rhf, "Ikke publisert", dict(hf=world.hf, amounts={2026: 7 * M}, published=False)),
     }
-    Commitment.objects.filter(grant=grants["partly_released"], pot_year__year=2026).update(status=Commitment.Status.RELEASED)
-    Commitment.objects.filter(grant=grants["released"]).update(status=Commitment.Status.RELEASED)
+
+
+def add(world, copies: int = 1) -> dict:
+    """The portfolio's grants, each `copies` times; {name: the last one}."""
+    grants = {}
+    for name, (rhf, title, fields) in specs(world).items():
+        for n in range(copies):
+            grants[name] = make_grant(rhf, title if n == 0 else f"{title} {n}", **fields)
+            if name == "partly_released":
+                Commitment.objects.filter(grant=grants[name], pot_year__year=2026).update(status=Commitment.Status.RELEASED)
+            if name == "released":
+                Commitment.objects.filter(grant=grants[name]).update(status=Commitment.Status.RELEASED)
     return grants
+
+
+@pytest.fixture
+def portfolio(world):
+    return add(world)
 
 
 def rows(breakdown):
@@ -248,3 +280,65 @@ def test_municipality_participation(portfolio, world):
     assert str(result.population_date) == "2024-01-01"
     west = stats.municipality_participation(stats.portfolio(world.other_rhf), world.other_rhf)
     assert [(r.code, r.municipalities, r.participating) for r in west.rows] == [("small", 0, 0), ("middle", 0, 0), ("large", 1, 0)]
+# --- The cost of a cache miss -------------------------------------------------------------
+
+
+def rows_read(client, url) -> tuple[int, int]:
+    """(queries, rows fetched) of one request; rows as the database driver hands them over."""
+    fetched = [0]
+    originals = {name: getattr(db_utils.CursorWrapper, name, None) for name in ("fetchone", "fetchmany", "fetchall")}
+
+    def counting(name):
+        def fetch(self, *args, **kwargs):
+            result = getattr(self.cursor, name)(*args, **kwargs)
+            fetched[0] += (result is not None) if name == "fetchone" else len(result)
+            return result
+
+        return fetch
+
+    try:
+        for name in originals:
+            setattr(db_utils.CursorWrapper, name, counting(name))
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+    finally:
+        for name, original in originals.items():
+            if original is None:
+                delattr(db_utils.CursorWrapper, name)
+            else:
+                setattr(db_utils.CursorWrapper, name, original)
+    assert response.status_code == 200
+    return len(captured), fetched[0]
+
+
+@pytest.mark.parametrize("url", ["/statistikk/?ar=2026", "/statistikk/?ar=2026&rhf=HN&uten=1"])
+def test_a_cache_miss_reads_no_more_rows_with_more_grants(client, world, portfolio, url, settings):
+    settings.RSPORTAL_PUBLIC_PAGE_CACHE = False  # every request is a cache miss
+    client.get(url)  # per-process caches
+    before = rows_read(client, url)
+    add(world, copies=3)  # the same kinds of grant again: more grants, no new category, year or region
+    after = rows_read(client, url)
+    assert after == before, f"{url}: (queries, rows) {before} with 8 grants, {after} with 32"
+
+
+@pytest.mark.parametrize("url", ["/statistikk/?ar=2026", "/statistikk/alle.xlsx?ar=2026", "/api/v1/statistics/equality", "/api/v1/statistics/themes"])
+def test_each_figure_is_read_once_per_request(client, portfolio, settings, url):
+    """One portfolio per request: no figure (and no list of years or regions) is read twice."""
+    settings.RSPORTAL_PUBLIC_PAGE_CACHE = False
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    statements = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(statements) == len(set(statements)), sorted(s for s in statements if statements.count(s) > 1)
+
+
+def test_population_is_summed_in_the_database_as_the_registry_sums_it(world):
+    # Tromsø in two communities of one RHF counts once for the RHF; a figure after the day does not count.
+    f.MembershipFactory(helsefellesskap=world.other_hf, municipality=world.tromso)
+    PopulationFigure.objects.create(municipality=world.tromso, date=datetime.date(2025, 1, 1), population=80_000)
+    PopulationFigure.objects.create(municipality=world.alta, date=datetime.date(2027, 1, 1), population=1)
+    f.MembershipFactory(helsefellesskap=world.far_hf, municipality=f.MunicipalityFactory(name="Uten folketall"))
+    for day in (datetime.date(2023, 1, 1), datetime.date(2025, 6, 1), datetime.date(2026, 1, 1)):
+        expected = (services._population_by_helsefellesskap(day), services._population_by_rhf(day))
+        assert stats.population_on(day) == expected, day
+    assert stats.population_on(datetime.date(2026, 1, 1))[1][world.rhf.pk] == 80_000 + 24915 + 21676
