@@ -21,8 +21,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import reduce
 
 from django.db import models
-from django.db.models import Case, CharField, Count, Exists, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, TextField, Value, When
-from django.db.models.functions import Cast, StrIndex
+from django.db.models import BooleanField, Case, CharField, Count, Exists, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, TextField, Value, When
+from django.db.models.functions import Cast, Coalesce, StrIndex
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -129,30 +129,11 @@ def whole(value: Decimal | None) -> int | None:
 
 # --- The portfolio: the counted grants, aggregated in the database ---
 #
-# Every figure is one aggregate query over the active commitments of the counted grants (or
-# over the grants), grouped by category in SQL, so the rows read are one per category, year
-# or region shown, however many grants and years of history there are. A grant counts once
-# per row (COUNT(DISTINCT grant)) however many commitments, owners or codes it has.
-
-
-def _lists(field: str, code: str):
-    """Whether the JSON list in `field` holds `code`, as a database condition: the list's
-    JSON text holds the quoted code. The codes are plain ASCII words, so "teams" matches the
-    element teams and nothing else; JSONField's contains lookup would say the same but is not
-    available on SQLite."""
-    return GreaterThan(StrIndex(Cast(field, output_field=TextField()), Value(f'"{code}"')), 0)
-
-
-def _any(field: str, codes) -> Q:
-    condition = Q(pk__in=[])
-    for code in codes:
-        condition |= Q(_lists(field, code))
-    return condition
-
-
-def _filled(field: str):
-    """The JSON list in `field` is not empty: its text holds a quoted code."""
-    return GreaterThan(StrIndex(Cast(field, output_field=TextField()), Value('"')), 0)
+# Every figure is aggregated over the active commitments of the counted grants in SQL, so the
+# rows read are one per year or region shown (or one for all the breakdowns), however many
+# grants and years of history there are. A grant counts once per category however many
+# commitments, owners or codes it has (one row per grant in the breakdowns' table, COUNT
+# DISTINCT per year and region).
 
 
 @dataclass
@@ -173,7 +154,8 @@ class YearGrant:
 class Portfolio:
     """The counted grants: those of the open catalogue (catalogue.queries.public_grants), of
     one RHF or all. What several figures of one page need (the regions with data, the money
-    per year) is read once and kept for the life of the object, one request."""
+    per year, the counts of every breakdown) is read once and kept for the life of the
+    object, one request."""
 
     def __init__(self, rhf: RegionalHealthAuthority | None = None):
         self.rhf = rhf
@@ -181,6 +163,7 @@ class Portfolio:
         if rhf is not None:
             grants = grants.filter(pot__rhf=rhf)
         self.grants = grants.order_by()
+        self._tallies: dict[int | None, dict] = {}
 
     def commitments(self, year: int | None = None):
         """The active grant commitments of the counted grants, in `year` or all years."""
@@ -203,11 +186,17 @@ class Portfolio:
     def years(self) -> list[int]:
         return sorted(self.by_year)
 
-    @cached_property
+    @property
     def total(self) -> tuple[int, int]:
         """(projects counted, money over all years)."""
-        figures = self.commitments().aggregate(projects=Count("grant", distinct=True), money=Sum("amount"))
-        return figures["projects"], figures["money"] or 0
+        _found, projects, money = self.tally(None)["themes"]
+        return projects, money
+
+    def tally(self, year: int | None = None) -> dict:
+        """Every breakdown's counts for `year` (or all years), from one query kept per year."""
+        if year not in self._tallies:
+            self._tallies[year] = _tally(self, year)
+        return self._tallies[year]
 
 
 def portfolio(rhf: RegionalHealthAuthority | None = None) -> Portfolio:
@@ -467,71 +456,146 @@ def _breakdown(categories, found: dict[str, tuple[int, int]], projects: int, mon
     return Breakdown(_finish(rows, projects, money), projects, money, year)
 
 
-def _grouped(grants: Portfolio, year: int | None, categories, category, *, keep=None) -> Breakdown:
-    """Projects and money per category where every project is in exactly one: `category` is
-    an expression on a commitment's grant that gives its code. One query, a row per code.
-
-    A project counts with its money in `year`, or its total; without money in the year it
-    is not counted. A code that is no category (an unknown answer) counts in the whole only."""
-    found: dict[str, tuple[int, int]] = {}
-    rows = grants.commitments(year).annotate(category=category).values("category").annotate(projects=Count("grant", distinct=True), money=Sum("amount"))
-    for row in rows:
-        code = row["category"] or ""
-        counted, amount = found.get(code, (0, 0))
-        found[code] = (counted + row["projects"], amount + row["money"])
-    projects = sum(counted for counted, _amount in found.values())
-    money = sum(amount for _counted, amount in found.values())
-    return _breakdown(categories, found, projects, money, year, keep=keep)
+# Every breakdown counts over one derived table: a row per counted grant with its money (in
+# the year, or over all years) and what the breakdowns sort it by, read from the grant once.
+# Each category is a condition on that row; all of them are counted in a single query with
+# filtered aggregates (COUNT(...) FILTER (WHERE ...)), one result row per year asked for.
 
 
-def _counted(commitments, conditions: dict[str, Q]) -> tuple[dict[str, tuple[int, int]], int, int]:
-    """({code: (projects, money)}, projects, money) of `commitments`, where a project may be
-    in several categories (`conditions` on the commitment's grant): one query, one row."""
-    aggregates = {"projects": Count("grant", distinct=True), "money": Sum("amount")}
-    for i, condition in enumerate(conditions.values()):
-        aggregates[f"projects_{i}"] = Count("grant", distinct=True, filter=condition)
-        aggregates[f"money_{i}"] = Sum("amount", filter=condition)
-    values = commitments.aggregate(**aggregates)
-    found = {code: (values[f"projects_{i}"], values[f"money_{i}"] or 0) for i, code in enumerate(conditions)}
-    return found, values["projects"], values["money"] or 0
+def _holds(alias: str, code: str):
+    """Whether the JSON list whose text is `alias` holds `code`: the text holds the quoted
+    code. The codes are plain ASCII words, so "teams" matches the element teams and nothing
+    else; JSONField's contains lookup would say the same but is not available on SQLite."""
+    return GreaterThan(StrIndex(F(alias), Value(f'"{code}"')), 0)
 
 
-CLASSIFIED = Q(grant__classified_at__isnull=False)
+def _holds_any(alias: str, codes) -> Q:
+    return reduce(operator.or_, [Q(_holds(alias, code)) for code in codes])
 
 
-def _codes(field: str, known) -> dict[str, Q]:
+def _grant_attributes() -> dict:
+    """What the breakdowns need of each grant, as expressions on a commitment's grant."""
+    municipalities = Grant.municipalities.through.objects.filter(grant=OuterRef("grant_id")).order_by().values("grant").annotate(n=Count("pk")).values("n")
+    return {
+        "themes": Cast("grant__themes", output_field=TextField()),
+        "groups": Cast("grant__patient_groups", output_field=TextField()),
+        "classified": Case(When(grant__classified_at__isnull=False, then=Value(True)), default=Value(False), output_field=BooleanField()),
+        "home": F("grant__digital_home_follow_up"),
+        "shifting": F("grant__task_shifting"),
+        "initiated": F("grant__initiated_by"),
+        "municipalities": Coalesce(Subquery(municipalities), 0),
+        "trust": Exists(Grant.trusts.through.objects.filter(grant=OuterRef("grant_id"))),
+    }
+
+
+CLASSIFIED = Q(classified=True)
+
+
+def _codes(alias: str, known) -> dict[str, Q]:
     """The conditions of a list classification: each known code it holds; else "none" when
     the grant is classified, "unclassified" when it is not (unknown codes do not count)."""
-    conditions = {code: Q(_lists(field, code)) for code in known}
-    holds_none = ~_any(field, known)
+    conditions = {code: Q(_holds(alias, code)) for code in known}
+    holds_none = ~_holds_any(alias, known)
     conditions[NONE] = holds_none & CLASSIFIED
     conditions[UNCLASSIFIED] = holds_none & ~CLASSIFIED
     return conditions
+
+
+def _target_groups() -> dict[str, Q]:
+    """A grant's table-11 target group: the one group its patient groups map to, "other or
+    several" for two or more, else none or not classified."""
+    targets: dict[str, list[str]] = {}
+    for group, target in PATIENT_GROUP_TO_TARGET.items():
+        targets.setdefault(target.value, []).append(group.value)
+    has = {target: _holds_any("groups", groups) for target, groups in targets.items()}
+    count = reduce(operator.add, [Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField()) for condition in has.values()])
+    several = Q(GreaterThan(count, 1))
+    # No patient group maps to "administration": the row stays empty (no condition).
+    conditions = {target: condition & ~several for target, condition in has.items()}
+    conditions[TargetGroup.OTHER_SEVERAL.value] |= several
+    no_target = ~_holds_any("groups", [group.value for group in PATIENT_GROUP_TO_TARGET])
+    conditions[NONE] = no_target & CLASSIFIED
+    conditions[UNCLASSIFIED] = no_target & ~CLASSIFIED
+    return conditions
+
+
+def _values(alias: str, codes) -> dict[str, Q]:
+    return {code: Q(**{alias: code}) for code in codes}
+
+
+def _size_conditions() -> dict[str, Q]:
+    conditions = {}
+    for code, _label, low, high in SIZE_BANDS:
+        condition = Q(money__gte=low)
+        if high is not None:
+            condition &= Q(money__lt=high)
+        conditions[code] = condition
+    return conditions
+
+
+# Coverage counts the projects with patient groups filled in, or classified (as none).
+COVERAGE_COUNTED = Q(GreaterThan(StrIndex(F("groups"), Value('"')), 0)) | CLASSIFIED
+
+
+def _coverage_conditions() -> dict[str, Q]:
+    conditions = {code: COVERAGE_COUNTED & Q(_holds("groups", code)) for code in PatientGroup.values}
+    conditions[NONE] = COVERAGE_COUNTED & ~_holds_any("groups", PatientGroup.values)
+    conditions["counted"] = COVERAGE_COUNTED
+    return conditions
+
+
+def _ownership_conditions() -> dict[str, Q]:
+    municipality, trust = Q(municipalities__gt=0), Q(trust=True)
+    return {"both": municipality & trust, "municipality": municipality & ~trust, "trust": ~municipality & trust, "none": ~municipality & ~trust}
+
+
+def _all_conditions() -> dict[str, dict[str, Q]]:
+    """Every breakdown's categories as conditions on a row of the per-grant table."""
+    answers = [code for code, _label in ANSWERS]
+    answer = {code: Q(classified=True) for code in answers}
+    return {
+        "themes": _codes("themes", Theme.values),
+        "target_groups": _target_groups(),
+        "home_follow_up": {**{code: answer[code] & Q(home=code) for code in answers}, UNCLASSIFIED: ~CLASSIFIED},
+        "task_shifting": {**{code: answer[code] & Q(shifting=code) for code in answers}, UNCLASSIFIED: ~CLASSIFIED},
+        "initiative": _values("initiated", [code for code, _label in INITIATIVE]),
+        "ownership": _ownership_conditions(),
+        "cooperation": {"none": Q(municipalities=0), "one": Q(municipalities=1), "two_or_more": Q(municipalities__gte=2)},
+        "size_bands": _size_conditions(),
+        "coverage": _coverage_conditions(),
+    }
+
+
+def _tally(grants: "Portfolio", year: int | None) -> dict:
+    """{breakdown: ({code: (projects, money)}, projects, money)} for every breakdown, from one
+    query over the per-grant table of `year` (or of all years: the projects' totals)."""
+    conditions = _all_conditions()
+    aggregates = {"all_projects": Count("grant"), "all_money": Sum("money")}
+    names = {}
+    for name, codes in conditions.items():
+        for code, condition in codes.items():
+            key = f"c{len(names)}"
+            names[key] = (name, code)
+            aggregates[f"{key}_projects"] = Count("grant", filter=condition)
+            aggregates[f"{key}_money"] = Sum("money", filter=condition)
+    values = grants.commitments(year).values("grant").annotate(money=Sum("amount"), **_grant_attributes()).aggregate(**aggregates)
+    projects, money = values["all_projects"], values["all_money"] or 0
+    result = {name: ({}, projects, money) for name in conditions}
+    for key, (name, code) in names.items():
+        result[name][0][code] = (values[f"{key}_projects"], values[f"{key}_money"] or 0)
+    return result
+
+
+def _figures(grants: "Portfolio", name: str, categories, year: int | None = None, *, keep=None) -> Breakdown:
+    found, projects, money = grants.tally(year)[name]
+    return _breakdown(categories, found, projects, money, year, keep=keep)
 
 
 def themes(grants: Portfolio, year: int | None = None) -> Breakdown:
     """Projects and money per theme (Fafo table 10). A project may have several themes,
     so it counts under each of them and the shares can add up to more than 100 %."""
     categories = list(Theme.choices) + [(NONE, NO_THEME_LABEL), (UNCLASSIFIED, UNCLASSIFIED_LABEL)]
-    found, projects, money = _counted(grants.commitments(year), _codes("grant__themes", Theme.values))
-    return _breakdown(categories, found, projects, money, year)
-
-
-def _target_group():
-    """A grant's table-11 target group as an expression: the one group its patient groups
-    map to, "other or several" for two or more, else none or not classified."""
-    targets = {}
-    for group, target in PATIENT_GROUP_TO_TARGET.items():
-        targets.setdefault(target, []).append(group)
-    has = {target: _any("grant__patient_groups", groups) for target, groups in targets.items()}
-    count = reduce(operator.add, [Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField()) for condition in has.values()])
-    return Case(
-        When(GreaterThan(count, 1), then=Value(TargetGroup.OTHER_SEVERAL.value)),
-        *[When(condition, then=Value(target.value)) for target, condition in has.items()],
-        When(CLASSIFIED, then=Value(NONE)),
-        default=Value(UNCLASSIFIED),
-        output_field=CharField(),
-    )
+    return _figures(grants, "themes", categories, year)
 
 
 def target_groups(grants: Portfolio, year: int | None = None) -> Breakdown:
@@ -539,23 +603,17 @@ def target_groups(grants: Portfolio, year: int | None = None) -> Breakdown:
     classified with no prioritised patient group has its own row (Fafo counts such projects
     among "other or several groups")."""
     categories = list(TargetGroup.choices) + [(NONE, NO_PATIENT_GROUP_LABEL), (UNCLASSIFIED, UNCLASSIFIED_LABEL)]
-    return _grouped(grants, year, categories, _target_group())
-
-
-def _answers(grants: Portfolio, field: str) -> Breakdown:
-    categories = ANSWERS + [(UNCLASSIFIED, UNCLASSIFIED_LABEL)]
-    answer = Case(When(CLASSIFIED, then=F(f"grant__{field}")), default=Value(UNCLASSIFIED), output_field=CharField())
-    return _grouped(grants, None, categories, answer)
+    return _figures(grants, "target_groups", categories, year)
 
 
 def home_follow_up(grants: Portfolio) -> Breakdown:
     """Projects with digital home follow-up: yes, no, not known, or not classified."""
-    return _answers(grants, "digital_home_follow_up")
+    return _figures(grants, "home_follow_up", ANSWERS + [(UNCLASSIFIED, UNCLASSIFIED_LABEL)])
 
 
 def task_shifting(grants: Portfolio) -> Breakdown:
     """Projects that shift tasks between the municipal and specialist levels."""
-    return _answers(grants, "task_shifting")
+    return _figures(grants, "task_shifting", ANSWERS + [(UNCLASSIFIED, UNCLASSIFIED_LABEL)])
 
 
 def size_band(total: int) -> str:
@@ -566,29 +624,10 @@ def size_band(total: int) -> str:
 
 
 def size_bands(grants: Portfolio) -> Breakdown:
-    """Projects by their total grant over all years (Fafo appendix table 10): the totals
-    per grant in a subquery, counted per band around it; one query, one row."""
-    conditions = {}
-    for code, _label, low, high in SIZE_BANDS:
-        condition = Q(total__gte=low)
-        if high is not None:
-            condition &= Q(total__lt=high)
-        conditions[code] = condition
-    aggregates = {"projects": Count("grant"), "money": Sum("total")}
-    for i, condition in enumerate(conditions.values()):
-        aggregates[f"projects_{i}"] = Count("grant", filter=condition)
-        aggregates[f"money_{i}"] = Sum("total", filter=condition)
-    values = grants.commitments().values("grant").annotate(total=Sum("amount")).aggregate(**aggregates)
-    found = {code: (values[f"projects_{i}"], values[f"money_{i}"] or 0) for i, code in enumerate(conditions)}
+    """Projects by their total grant over all years (Fafo appendix table 10)."""
     last = {code for code, _label, _low, high in SIZE_BANDS if high is None}
-    return _breakdown(
-        [(code, label) for code, label, _low, _high in SIZE_BANDS],
-        found,
-        values["projects"],
-        values["money"] or 0,
-        None,
-        keep=lambda code, projects: projects or code not in last,
-    )
+    categories = [(code, label) for code, label, _low, _high in SIZE_BANDS]
+    return _figures(grants, "size_bands", categories, keep=lambda code, projects: projects or code not in last)
 
 
 @dataclass
@@ -604,38 +643,21 @@ def coverage(grants: Portfolio) -> Coverage:
     by any classified project. Projects not classified are not counted (they might reach any
     group), only reported, so the coverage may be larger than it looks. A list filled in
     without a classification (imports) counts as classified."""
-    classified = grants.commitments().filter(Q(_filled("grant__patient_groups")) | CLASSIFIED)
-    conditions = _codes("grant__patient_groups", PatientGroup.values)
-    del conditions[UNCLASSIFIED]
-    conditions[NONE] = ~_any("grant__patient_groups", PatientGroup.values)
-    found, projects, money = _counted(classified, conditions)
+    found, all_projects, _money = grants.tally(None)["coverage"]
+    projects, money = found["counted"]
     categories = list(PatientGroup.choices) + [(NONE, NO_PATIENT_GROUP_LABEL)]
     result = _breakdown(categories, found, projects, money, None)
-    all_projects = grants.total[0]
     return Coverage(result.rows, result.projects, result.amount, result.year, unclassified=all_projects - projects, all_projects=all_projects)
-
-
-def _owners(through_field: str):
-    through = getattr(Grant, through_field).through
-    return through.objects.filter(grant=OuterRef("grant_id"))
 
 
 def cooperation(grants: Portfolio) -> Breakdown:
     """How many municipalities own each project; two or more is inter-municipal cooperation."""
     categories = [("none", _("Ingen kommune")), ("one", _("Én kommune")), ("two_or_more", _("To eller flere kommuner"))]
-    owners = _owners("municipalities")
-    count = Subquery(owners.order_by().values("grant").annotate(n=Count("pk")).values("n"))
-    municipalities = Case(
-        When(~Exists(owners), then=Value("none")),
-        When(GreaterThan(count, 1), then=Value("two_or_more")),
-        default=Value("one"),
-        output_field=CharField(),
-    )
-    return _grouped(grants, None, categories, municipalities)
+    return _figures(grants, "cooperation", categories)
 
 
 def initiative(grants: Portfolio) -> Breakdown:
-    breakdown = _grouped(grants, None, INITIATIVE, F("grant__initiated_by"))
+    breakdown = _figures(grants, "initiative", INITIATIVE)
     for row in breakdown.rows:
         row.code = row.code or "unknown"
     return breakdown
@@ -643,15 +665,7 @@ def initiative(grants: Portfolio) -> Breakdown:
 
 def ownership(grants: Portfolio) -> Breakdown:
     """Who owns the projects, and the money on each side of that split."""
-    municipality, trust = Exists(_owners("municipalities")), Exists(_owners("trusts"))
-    side = Case(
-        When(municipality & trust, then=Value("both")),
-        When(municipality, then=Value("municipality")),
-        When(trust, then=Value("trust")),
-        default=Value("none"),
-        output_field=CharField(),
-    )
-    return _grouped(grants, None, OWNERSHIP, side)
+    return _figures(grants, "ownership", OWNERSHIP)
 
 
 @dataclass
