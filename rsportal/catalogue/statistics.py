@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import reduce
 
-from django.db import models
-from django.db.models import BooleanField, Case, CharField, Count, Exists, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, TextField, Value, When
+from django.db import connection, models
+from django.db.models import Case, CharField, Count, Exists, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, TextField, Value, When
 from django.db.models.functions import Cast, Coalesce, StrIndex
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
@@ -462,127 +462,141 @@ def _breakdown(categories, found: dict[str, tuple[int, int]], projects: int, mon
 # filtered aggregates (COUNT(...) FILTER (WHERE ...)), one result row per year asked for.
 
 
-def _holds(alias: str, code: str):
-    """Whether the JSON list whose text is `alias` holds `code`: the text holds the quoted
-    code. The codes are plain ASCII words, so "teams" matches the element teams and nothing
-    else; JSONField's contains lookup would say the same but is not available on SQLite."""
-    return GreaterThan(StrIndex(F(alias), Value(f'"{code}"')), 0)
+def _holds(text, code: str):
+    """Whether the JSON list whose text is `text` (an alias or expression) holds `code`: the
+    text holds the quoted code. The codes are plain ASCII words, so "teams" matches the
+    element teams and nothing else; JSONField's contains lookup would say the same but is not
+    available on SQLite."""
+    return GreaterThan(StrIndex(F(text) if isinstance(text, str) else text, Value(f'"{code}"')), 0)
 
 
-def _holds_any(alias: str, codes) -> Q:
-    return reduce(operator.or_, [Q(_holds(alias, code)) for code in codes])
+def _holds_any(text, codes) -> Q:
+    return reduce(operator.or_, [Q(_holds(text, code)) for code in codes])
+
+
+def _state(text, known, classified: Q):
+    """For a list classification: "coded" when it holds a known code; else "none" when the
+    grant is classified, "unclassified" when it is not (unknown codes do not count)."""
+    return Case(When(_holds_any(text, known), then=Value("coded")), When(classified, then=Value(NONE)), default=Value(UNCLASSIFIED), output_field=CharField())
+
+
+def _target_group(groups, classified: Q):
+    """A grant's table-11 target group: the one group its patient groups map to, "other or
+    several" for two or more, else none or not classified."""
+    targets: dict[str, list[str]] = {}
+    for group, target in PATIENT_GROUP_TO_TARGET.items():
+        targets.setdefault(target.value, []).append(group.value)
+    has = {target: _holds_any(groups, codes) for target, codes in targets.items()}
+    count = reduce(operator.add, [Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField()) for condition in has.values()])
+    return Case(
+        When(GreaterThan(count, 1), then=Value(TargetGroup.OTHER_SEVERAL.value)),
+        *[When(condition, then=Value(target)) for target, condition in has.items()],
+        When(classified, then=Value(NONE)),
+        default=Value(UNCLASSIFIED),
+        output_field=CharField(),
+    )
 
 
 def _grant_attributes() -> dict:
-    """What the breakdowns need of each grant, as expressions on a commitment's grant."""
+    """What the breakdowns need of each grant, as expressions on a commitment's grant; the
+    categories are then plain comparisons on these columns (see _all_conditions)."""
+    themes = Cast("grant__themes", output_field=TextField())
+    groups = Cast("grant__patient_groups", output_field=TextField())
+    classified = Q(grant__classified_at__isnull=False)
+    # Coverage counts the projects with patient groups filled in, or classified (as none).
+    counted = Q(GreaterThan(StrIndex(groups, Value('"')), 0)) | classified
     municipalities = Grant.municipalities.through.objects.filter(grant=OuterRef("grant_id")).order_by().values("grant").annotate(n=Count("pk")).values("n")
     return {
-        "themes": Cast("grant__themes", output_field=TextField()),
-        "groups": Cast("grant__patient_groups", output_field=TextField()),
-        "classified": Case(When(grant__classified_at__isnull=False, then=Value(True)), default=Value(False), output_field=BooleanField()),
-        "home": F("grant__digital_home_follow_up"),
-        "shifting": F("grant__task_shifting"),
+        "themes": themes,
+        "groups": groups,
+        "theme_state": _state(themes, Theme.values, classified),
+        "target": _target_group(groups, classified),
+        "group_state": Case(
+            When(~counted, then=Value("uncounted")),
+            When(_holds_any(groups, PatientGroup.values), then=Value("coded")),
+            default=Value(NONE),
+            output_field=CharField(),
+        ),
+        "home": Case(When(classified, then=F("grant__digital_home_follow_up")), default=Value(UNCLASSIFIED), output_field=CharField()),
+        "shifting": Case(When(classified, then=F("grant__task_shifting")), default=Value(UNCLASSIFIED), output_field=CharField()),
         "initiated": F("grant__initiated_by"),
         "municipalities": Coalesce(Subquery(municipalities), 0),
         "trust": Exists(Grant.trusts.through.objects.filter(grant=OuterRef("grant_id"))),
     }
 
 
-CLASSIFIED = Q(classified=True)
+# The categories are counted around the per-grant table in SQL written here, conditions on
+# its columns: the ORM can express them (filtered aggregates over an annotated, grouped
+# queryset), but resolves every reference to an annotation anew, which for a hundred
+# aggregates costs more time in Python than the query in the database.
 
 
-def _codes(alias: str, known) -> dict[str, Q]:
-    """The conditions of a list classification: each known code it holds; else "none" when
-    the grant is classified, "unclassified" when it is not (unknown codes do not count)."""
-    conditions = {code: Q(_holds(alias, code)) for code in known}
-    holds_none = ~_holds_any(alias, known)
-    conditions[NONE] = holds_none & CLASSIFIED
-    conditions[UNCLASSIFIED] = holds_none & ~CLASSIFIED
-    return conditions
+def _column(alias: str) -> str:
+    return connection.ops.quote_name(alias)
 
 
-def _target_groups() -> dict[str, Q]:
-    """A grant's table-11 target group: the one group its patient groups map to, "other or
-    several" for two or more, else none or not classified."""
-    targets: dict[str, list[str]] = {}
-    for group, target in PATIENT_GROUP_TO_TARGET.items():
-        targets.setdefault(target.value, []).append(group.value)
-    has = {target: _holds_any("groups", groups) for target, groups in targets.items()}
-    count = reduce(operator.add, [Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField()) for condition in has.values()])
-    several = Q(GreaterThan(count, 1))
-    # No patient group maps to "administration": the row stays empty (no condition).
-    conditions = {target: condition & ~several for target, condition in has.items()}
-    conditions[TargetGroup.OTHER_SEVERAL.value] |= several
-    no_target = ~_holds_any("groups", [group.value for group in PATIENT_GROUP_TO_TARGET])
-    conditions[NONE] = no_target & CLASSIFIED
-    conditions[UNCLASSIFIED] = no_target & ~CLASSIFIED
-    return conditions
+def _equals(alias: str, value) -> tuple[str, list]:
+    return f"{_column(alias)} = %s", [value]
 
 
-def _values(alias: str, codes) -> dict[str, Q]:
-    return {code: Q(**{alias: code}) for code in codes}
+def _holds_code(alias: str, code: str) -> tuple[str, list]:
+    """The JSON list text in column `alias` holds `code` (see _holds)."""
+    find = "INSTR" if connection.vendor == "sqlite" else "STRPOS"
+    return f"{find}({_column(alias)}, %s) > 0", [f'"{code}"']
 
 
-def _size_conditions() -> dict[str, Q]:
-    conditions = {}
+def _all_conditions() -> dict[str, dict[str, tuple[str, list]]]:
+    """Every breakdown's categories as SQL conditions (with parameters) on a row of the
+    per-grant table."""
+    answers = [code for code, _label in ANSWERS] + [UNCLASSIFIED]
+    municipalities, trust = _column("municipalities"), _column("trust")
+    covered = f"{_column('group_state')} <> 'uncounted'"
+    bands = {}
     for code, _label, low, high in SIZE_BANDS:
-        condition = Q(money__gte=low)
-        if high is not None:
-            condition &= Q(money__lt=high)
-        conditions[code] = condition
-    return conditions
-
-
-# Coverage counts the projects with patient groups filled in, or classified (as none).
-COVERAGE_COUNTED = Q(GreaterThan(StrIndex(F("groups"), Value('"')), 0)) | CLASSIFIED
-
-
-def _coverage_conditions() -> dict[str, Q]:
-    conditions = {code: COVERAGE_COUNTED & Q(_holds("groups", code)) for code in PatientGroup.values}
-    conditions[NONE] = COVERAGE_COUNTED & ~_holds_any("groups", PatientGroup.values)
-    conditions["counted"] = COVERAGE_COUNTED
-    return conditions
-
-
-def _ownership_conditions() -> dict[str, Q]:
-    municipality, trust = Q(municipalities__gt=0), Q(trust=True)
-    return {"both": municipality & trust, "municipality": municipality & ~trust, "trust": ~municipality & trust, "none": ~municipality & ~trust}
-
-
-def _all_conditions() -> dict[str, dict[str, Q]]:
-    """Every breakdown's categories as conditions on a row of the per-grant table."""
-    answers = [code for code, _label in ANSWERS]
-    answer = {code: Q(classified=True) for code in answers}
+        bands[code] = (f"{_column('money')} >= %s" + ("" if high is None else f" AND {_column('money')} < %s"), [low] + ([] if high is None else [high]))
+    coverage = {}
+    for code in PatientGroup.values:
+        sql, params = _holds_code("groups", code)
+        coverage[code] = (f"{covered} AND {sql}", params)
     return {
-        "themes": _codes("themes", Theme.values),
-        "target_groups": _target_groups(),
-        "home_follow_up": {**{code: answer[code] & Q(home=code) for code in answers}, UNCLASSIFIED: ~CLASSIFIED},
-        "task_shifting": {**{code: answer[code] & Q(shifting=code) for code in answers}, UNCLASSIFIED: ~CLASSIFIED},
-        "initiative": _values("initiated", [code for code, _label in INITIATIVE]),
-        "ownership": _ownership_conditions(),
-        "cooperation": {"none": Q(municipalities=0), "one": Q(municipalities=1), "two_or_more": Q(municipalities__gte=2)},
-        "size_bands": _size_conditions(),
-        "coverage": _coverage_conditions(),
+        "themes": {**{code: _holds_code("themes", code) for code in Theme.values}, NONE: _equals("theme_state", NONE), UNCLASSIFIED: _equals("theme_state", UNCLASSIFIED)},
+        "target_groups": {code: _equals("target", code) for code in [*TargetGroup.values, NONE, UNCLASSIFIED]},
+        "home_follow_up": {code: _equals("home", code) for code in answers},
+        "task_shifting": {code: _equals("shifting", code) for code in answers},
+        "initiative": {code: _equals("initiated", code) for code, _label in INITIATIVE},
+        "ownership": {
+            "both": (f"{municipalities} > 0 AND {trust}", []),
+            "municipality": (f"{municipalities} > 0 AND NOT {trust}", []),
+            "trust": (f"{municipalities} = 0 AND {trust}", []),
+            "none": (f"{municipalities} = 0 AND NOT {trust}", []),
+        },
+        "cooperation": {"none": (f"{municipalities} = 0", []), "one": (f"{municipalities} = 1", []), "two_or_more": (f"{municipalities} >= 2", [])},
+        "size_bands": bands,
+        "coverage": {**coverage, NONE: _equals("group_state", NONE), "counted": (covered, [])},
     }
 
 
 def _tally(grants: "Portfolio", year: int | None) -> dict:
     """{breakdown: ({code: (projects, money)}, projects, money)} for every breakdown, from one
     query over the per-grant table of `year` (or of all years: the projects' totals)."""
-    conditions = _all_conditions()
-    aggregates = {"all_projects": Count("grant"), "all_money": Sum("money")}
-    names = {}
-    for name, codes in conditions.items():
-        for code, condition in codes.items():
-            key = f"c{len(names)}"
-            names[key] = (name, code)
-            aggregates[f"{key}_projects"] = Count("grant", filter=condition)
-            aggregates[f"{key}_money"] = Sum("money", filter=condition)
-    values = grants.commitments(year).values("grant").annotate(money=Sum("amount"), **_grant_attributes()).aggregate(**aggregates)
-    projects, money = values["all_projects"], values["all_money"] or 0
-    result = {name: ({}, projects, money) for name in conditions}
-    for key, (name, code) in names.items():
-        result[name][0][code] = (values[f"{key}_projects"], values[f"{key}_money"] or 0)
+    per_grant = grants.commitments(year).values("grant").annotate(money=Sum("amount"), **_grant_attributes())
+    inner_sql, params = per_grant.query.sql_with_params()
+    money = _column("money")
+    columns, names, condition_params = [f"COUNT(*), SUM({money})"], [], []
+    for name, codes in _all_conditions().items():
+        for code, (condition, values) in codes.items():
+            names.append((name, code))
+            columns.append(f"COUNT(CASE WHEN {condition} THEN 1 END), SUM(CASE WHEN {condition} THEN {money} END)")
+            condition_params += values + values
+    sql = f"SELECT {', '.join(columns)} FROM ({inner_sql}) per_grant"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*condition_params, *params])
+        row = cursor.fetchone()
+    projects, total = row[0], row[1] or 0
+    result: dict = {}
+    for i, (name, code) in enumerate(names):
+        found, _projects, _money = result.setdefault(name, ({}, projects, total))
+        found[code] = (row[2 + 2 * i], row[3 + 2 * i] or 0)
     return result
 
 
