@@ -498,17 +498,17 @@ def _target_group(groups, classified: Q):
 
 
 def _grant_attributes() -> dict:
-    """What the breakdowns need of each grant, as expressions on a commitment's grant; the
-    categories are then plain comparisons on these columns (see _all_conditions)."""
-    themes = Cast("grant__themes", output_field=TextField())
-    groups = Cast("grant__patient_groups", output_field=TextField())
-    classified = Q(grant__classified_at__isnull=False)
+    """What the breakdowns need of each grant, as expressions on the grant; the categories
+    are then plain comparisons on these columns (see _all_conditions)."""
+    themes = Cast("themes", output_field=TextField())
+    groups = Cast("patient_groups", output_field=TextField())
+    classified = Q(classified_at__isnull=False)
     # Coverage counts the projects with patient groups filled in, or classified (as none).
     counted = Q(GreaterThan(StrIndex(groups, Value('"')), 0)) | classified
-    municipalities = Grant.municipalities.through.objects.filter(grant=OuterRef("grant_id")).order_by().values("grant").annotate(n=Count("pk")).values("n")
+    municipalities = Grant.municipalities.through.objects.filter(grant=OuterRef("pk")).order_by().values("grant").annotate(n=Count("pk")).values("n")
     return {
-        "themes": themes,
-        "groups": groups,
+        "theme_text": themes,
+        "group_text": groups,
         "theme_state": _state(themes, Theme.values, classified),
         "target": _target_group(groups, classified),
         "group_state": Case(
@@ -517,11 +517,11 @@ def _grant_attributes() -> dict:
             default=Value(NONE),
             output_field=CharField(),
         ),
-        "home": Case(When(classified, then=F("grant__digital_home_follow_up")), default=Value(UNCLASSIFIED), output_field=CharField()),
-        "shifting": Case(When(classified, then=F("grant__task_shifting")), default=Value(UNCLASSIFIED), output_field=CharField()),
-        "initiated": F("grant__initiated_by"),
-        "municipalities": Coalesce(Subquery(municipalities), 0),
-        "trust": Exists(Grant.trusts.through.objects.filter(grant=OuterRef("grant_id"))),
+        "home": Case(When(classified, then=F("digital_home_follow_up")), default=Value(UNCLASSIFIED), output_field=CharField()),
+        "shifting": Case(When(classified, then=F("task_shifting")), default=Value(UNCLASSIFIED), output_field=CharField()),
+        "initiated": F("initiated_by"),
+        "owning_municipalities": Coalesce(Subquery(municipalities), 0),
+        "trust": Exists(Grant.trusts.through.objects.filter(grant=OuterRef("pk"))),
     }
 
 
@@ -549,17 +549,17 @@ def _all_conditions() -> dict[str, dict[str, tuple[str, list]]]:
     """Every breakdown's categories as SQL conditions (with parameters) on a row of the
     per-grant table."""
     answers = [code for code, _label in ANSWERS] + [UNCLASSIFIED]
-    municipalities, trust = _column("municipalities"), _column("trust")
+    municipalities, trust = _column("owning_municipalities"), _column("trust")
     covered = f"{_column('group_state')} <> 'uncounted'"
     bands = {}
     for code, _label, low, high in SIZE_BANDS:
         bands[code] = (f"{_column('money')} >= %s" + ("" if high is None else f" AND {_column('money')} < %s"), [low] + ([] if high is None else [high]))
     coverage = {}
     for code in PatientGroup.values:
-        sql, params = _holds_code("groups", code)
+        sql, params = _holds_code("group_text", code)
         coverage[code] = (f"{covered} AND {sql}", params)
     return {
-        "themes": {**{code: _holds_code("themes", code) for code in Theme.values}, NONE: _equals("theme_state", NONE), UNCLASSIFIED: _equals("theme_state", UNCLASSIFIED)},
+        "themes": {**{code: _holds_code("theme_text", code) for code in Theme.values}, NONE: _equals("theme_state", NONE), UNCLASSIFIED: _equals("theme_state", UNCLASSIFIED)},
         "target_groups": {code: _equals("target", code) for code in [*TargetGroup.values, NONE, UNCLASSIFIED]},
         "home_follow_up": {code: _equals("home", code) for code in answers},
         "task_shifting": {code: _equals("shifting", code) for code in answers},
@@ -579,7 +579,14 @@ def _all_conditions() -> dict[str, dict[str, tuple[str, list]]]:
 def _tally(grants: "Portfolio", year: int | None) -> dict:
     """{breakdown: ({code: (projects, money)}, projects, money)} for every breakdown, from one
     query over the per-grant table of `year` (or of all years: the projects' totals)."""
-    per_grant = grants.commitments(year).values("grant").annotate(money=Sum("amount"), **_grant_attributes())
+    # A row per grant with money (in the year), its money summed by grant in a subquery: the
+    # grant's attributes are then computed once per grant, not per commitment.
+    money = Commitment.objects.filter(grant=OuterRef("pk"), kind=Commitment.Kind.GRANT, status__in=Commitment.ACTIVE)
+    if year is not None:
+        money = money.filter(pot_year__year=year)
+    money = Subquery(money.order_by().values("grant").annotate(total=Sum("amount")).values("total"))
+    attributes = _grant_attributes()
+    per_grant = Grant.objects.filter(pk__in=grants.commitments(year).values("grant")).order_by().annotate(money=money, **attributes).values("money", *attributes)
     inner_sql, params = per_grant.query.sql_with_params()
     money = _column("money")
     columns, names, condition_params = [f"COUNT(*), SUM({money})"], [], []
@@ -588,9 +595,11 @@ def _tally(grants: "Portfolio", year: int | None) -> dict:
             names.append((name, code))
             columns.append(f"COUNT(CASE WHEN {condition} THEN 1 END), SUM(CASE WHEN {condition} THEN {money} END)")
             condition_params += values + values
-    sql = f"SELECT {', '.join(columns)} FROM ({inner_sql}) per_grant"
+    # MATERIALIZED: the table is computed once. Folded into the outer query, the database
+    # would compute each grant's money again for every condition that reads it.
+    sql = f"WITH per_grant AS MATERIALIZED ({inner_sql}) SELECT {', '.join(columns)} FROM per_grant"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*condition_params, *params])
+        cursor.execute(sql, [*params, *condition_params])
         row = cursor.fetchone()
     projects, total = row[0], row[1] or 0
     result: dict = {}
