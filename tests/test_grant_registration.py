@@ -99,9 +99,11 @@ def test_registered_grant_is_in_the_catalogue_and_the_statistics(client, world, 
     page = client.get(f"/prosjekter/{grant.pk}/").content.decode()
     assert "SSU Troms og Ofoten vedtok 15. januar 2026" in page
     assert "SSU-sak 3/26" in page and "Harstad" in page  # the reason and the partner
-    facts = {g.pk: g for g in statistics.portfolio(world.rhf)}
-    assert facts[grant.pk].amounts == {2026: 1_250_000, 2027: 500_000}
-    assert facts[grant.pk].municipality_ids == {world.tromso.pk}  # statistics of ownership count owners only
+    grants = statistics.portfolio(world.rhf)  # this grant alone
+    assert [(r.year, r.projects, r.amount) for r in statistics.development(grants) if r.projects] == [(2026, 1, 1_250_000), (2027, 1, 500_000)]
+    # The statistics of ownership count owners only: Tromsø (and the trust), not the partner Harstad.
+    assert {r.code: r.projects for r in statistics.cooperation(grants).rows}["one"] == 1
+    assert {r.code: r.projects for r in statistics.ownership(grants).rows}["both"] == 1
     assert statistics.committed_years(world.rhf) == [2026, 2027]
 
 

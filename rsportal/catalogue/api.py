@@ -396,8 +396,9 @@ def get_project(request, project_id: int = Path(..., ge=1, le=MAX_ID)):
 )
 def per_inhabitant(request, filters: Query[PerInhabitantFilters]):
     region = _region(filters.rhf)
-    year = filters.year or stats.default_year(stats.committed_years(region))
-    result = stats.per_inhabitant(year, exclude=filters.exclude, rhf=region)
+    grants = stats.portfolio(region)
+    year = filters.year or stats.default_year(grants.years)
+    result = stats.per_inhabitant(year, exclude=filters.exclude, rhf=region, grants=grants)
     rows = result.communities if filters.level == "helsefellesskap" else result.regions
 
     def ref(grant):

@@ -49,9 +49,9 @@ from rsportal.applications.models import Application, BudgetLine, Participant
 from rsportal.assessment.models import Decision
 from rsportal.followup.models import Payment
 from rsportal.funding.models import Commitment
-from rsportal.registry.models import Membership, Municipality, PopulationFigure, RegionalHealthAuthority
+from rsportal.registry.models import Membership, Municipality, RegionalHealthAuthority
 
-from .statistics import MUNICIPALITY_SIZES, percent
+from .statistics import MUNICIPALITY_SIZES, latest_population, percent, size_case
 
 SIDES = [
     ("municipality", _("Bare kommune(r) eier")),
@@ -204,21 +204,6 @@ def _side_row(code: str, label, values: dict | None, days: dict[int, int]) -> Si
     )
 
 
-def _size_case(population_field: str):
-    whens = []
-    for code, _label, low, high in MUNICIPALITY_SIZES:
-        condition = Q(**{f"{population_field}__gte": low})
-        if high is not None:
-            condition &= Q(**{f"{population_field}__lt": high})
-        whens.append(When(condition, then=Value(code)))
-    return Case(*whens, default=Value(""), output_field=CharField())
-
-
-def _latest_population(municipality_ref: str, day: datetime.date):
-    figures = PopulationFigure.objects.filter(municipality=OuterRef(municipality_ref), date__lte=day).order_by("-date")
-    return Subquery(figures.values("population")[:1])
-
-
 def application_equality(rhf: RegionalHealthAuthority | None = None, day: datetime.date | None = None) -> ApplicationEquality:
     """The application figures per owner side and per municipality size, in five queries."""
     day = day or timezone.localdate()
@@ -249,12 +234,12 @@ def application_equality(rhf: RegionalHealthAuthority | None = None, day: dateti
     taking_part = (
         Participant.objects.filter(application__in=applications.values("pk"), municipality__isnull=False)
         .annotate(
-            population=_latest_population("municipality_id", day),
+            population=latest_population("municipality_id", day),
             outcome=Subquery(
                 Decision.objects.filter(application=OuterRef("application_id"), status=Decision.Status.ADOPTED).values("outcome")[:1]
             ),
         )
-        .annotate(size=_size_case("population"))
+        .annotate(size=size_case("population"))
         .order_by()
         .values("size")
         .annotate(
@@ -269,8 +254,8 @@ def application_equality(rhf: RegionalHealthAuthority | None = None, day: dateti
     all_by_size = {
         row["size"]: row["n"]
         for row in Municipality.objects.filter(pk__in=member_ids)
-        .annotate(population=_latest_population("pk", day))
-        .annotate(size=_size_case("population"))
+        .annotate(population=latest_population("pk", day))
+        .annotate(size=size_case("population"))
         .order_by()
         .values("size")
         .annotate(n=Count("pk"))

@@ -282,8 +282,10 @@ class Statistics:
         return [r.label for r in self.coverage.rows if r.code not in (stats.UNCLASSIFIED, stats.NONE) and not r.projects]
 
 
-def build(year: int, exclude: int | None = None, rhf=None) -> Statistics:
-    grants = stats.portfolio(rhf)
+def build(year: int, exclude: int | None = None, rhf=None, grants: stats.Portfolio | None = None, regions=None) -> Statistics:
+    """Every figure of the page, each computed once. grants: the portfolio of `rhf` and
+    regions: every RHF by name, when the caller has already read them."""
+    grants = stats.portfolio(rhf) if grants is None else grants
     result = stats.per_inhabitant(year, exclude=exclude, rhf=rhf, grants=grants)
     tables = per_inhabitant_tables(result)
     coop = stats.cooperation(grants)
@@ -301,14 +303,17 @@ def build(year: int, exclude: int | None = None, rhf=None) -> Statistics:
         participation_table(stats.municipality_participation(grants, rhf)),
         development_table(stats.development(grants)),
     ]
-    counted = [g for g in grants if g.total]
+    projects, amount = grants.total
     with_data = stats.regions_with_data(grants)
-    all_regions = [rhf] if rhf is not None else list(RegionalHealthAuthority.objects.order_by("name"))
+    if rhf is not None:
+        all_regions = [rhf]
+    else:
+        all_regions = list(RegionalHealthAuthority.objects.order_by("name")) if regions is None else regions
     return Statistics(
         per_inhabitant=result,
         tables={t.key: t for t in tables},
-        projects=len(counted),
-        amount=sum(g.total for g in counted),
+        projects=projects,
+        amount=amount,
         cooperation=coop,
         coverage=covered,
         regions=[r.name for r in all_regions if r.pk in with_data],

@@ -105,10 +105,11 @@ def project_detail(request, pk: int):
 def _statistics(request):
     form = StatisticsForm(request.GET)
     year, region, exclude = form.values()
-    years = stats.committed_years(region)
+    grants = stats.portfolio(region)
+    years = grants.years
     if year is None:
         year = stats.default_year(years)
-    return form, years, year, region, exclude, tables.build(year, exclude=exclude, rhf=region)
+    return form, years, year, region, exclude, tables.build(year, exclude=exclude, rhf=region, grants=grants, regions=form.regions)
 
 
 @require_safe
@@ -122,10 +123,12 @@ def statistics(request):
 
 
 def _statistics_content(request, form, year, region, exclude) -> str:
-    years = stats.committed_years(region)
+    # One portfolio for the year list and every figure: the money per year is read once.
+    grants = stats.portfolio(region)
+    years = grants.years
     if year is None:
         year = stats.default_year(years)
-    result = tables.build(year, exclude=exclude, rhf=region)
+    result = tables.build(year, exclude=exclude, rhf=region, grants=grants, regions=form.regions)
     params = {"ar": year}
     if region:
         params["rhf"] = region.code
