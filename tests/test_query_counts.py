@@ -106,6 +106,27 @@ def test_my_applications(login, personas, committee_call):
     assert_constant(login(personas.applicant), "/soknader/", lambda: add(19))
 
 
+def test_draft_page_with_more_participants(login, world, personas):
+    """The applicant's draft asks per participant whether it may be removed; the user's
+    organisations are read once for the request, not once per participant."""
+    call = Call.objects.create(pot=funding.root_pot(world.rhf), title="Runde", status=Call.Status.PUBLISHED, purpose="-", frame_amount=50 * M, frame_year=2027)
+    draft = Application.objects.create(call=call, helsefellesskap=world.hf, title="Utkast", status=Application.Status.DRAFT, created_by=personas.applicant)
+    Participant.objects.create(application=draft, municipality=world.tromso, is_owner=True, added_by=personas.applicant)
+    Participant.objects.create(application=draft, trust=world.trust, added_by=personas.applicant)
+
+    def add_participants():
+        for i in range(10):
+            municipality = f.MunicipalityFactory(county=world.tromso.county)
+            Participant.objects.create(application=draft, municipality=municipality, added_by=personas.applicant if i % 2 else None)
+
+    client = login(personas.applicant)
+    assert_constant(client, f"/soknader/{draft.pk}/", add_participants)
+    participants = client.get(f"/soknader/{draft.pk}/").context["participants"]
+    # The owner's applicant may remove every participant but the owner, also those others added.
+    assert len(participants) == 12
+    assert [p.pk for p in participants if not p.removable] == [p.pk for p in participants if p.is_owner]
+
+
 @pytest.mark.parametrize("who", ["member", "chair", "observer", "rhf_admin"])
 def test_ranking_page(login, personas, committee_call, who):
     call, add = committee_call

@@ -7,16 +7,22 @@ from django.utils import timezone
 
 from rsportal.accounts import permissions
 from rsportal.accounts.models import OrganisationRole
+from rsportal.core.request_memo import memoized
 from rsportal.registry.models import Helsefellesskap, Membership
 
 from .models import Application
 
 
-def applicant_scopes(user) -> tuple[set[int], set[int]]:
-    """Municipality ids and trust ids the user may apply for."""
+@memoized
+def applicant_scopes(user) -> tuple[frozenset[int], frozenset[int]]:
+    """Municipality ids and trust ids the user may apply for.
+
+    Kept for the rest of a read-only request: the application page asks once per participant
+    (may this one be removed?), and the answer is the same each time. Frozen because the
+    memo hands every caller the same sets."""
     roles = permissions.active_roles(user).filter(kind=OrganisationRole.Kind.APPLICANT)
-    municipalities = {r.municipality_id for r in roles if r.municipality_id}
-    trusts = {r.trust_id for r in roles if r.trust_id}
+    municipalities = frozenset(r.municipality_id for r in roles if r.municipality_id)
+    trusts = frozenset(r.trust_id for r in roles if r.trust_id)
     return municipalities, trusts
 
 
