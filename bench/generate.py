@@ -62,12 +62,12 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django.forms.models import model_to_dict  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_otp.oath import TOTP  # noqa: E402
 
 from rsportal.accounts.models import OrganisationRole  # noqa: E402
 from rsportal.applications import domain as application_domain  # noqa: E402
+from rsportal.applications.domain import snapshot_from_rows  # noqa: E402
 from rsportal.applications import variants  # noqa: E402
 from rsportal.applications.criteria import HELSE_NORD_2026  # noqa: E402
 from rsportal.applications.models import (  # noqa: E402
@@ -711,45 +711,11 @@ def generate(scale: float, seed: int) -> dict:
     log(f"done in {info['seconds']} s")
     return info
 
-FULL_FIELDS = [f for _form, names in variants.sections(variants.FULL).values() for f in names]
-
-
 def snapshot_of(application, participants, lines, benefits) -> dict:
-    """applications.domain.snapshot (what submitting freezes), computed from the rows in memory: the
-    domain function reads them back with five queries per application. `check_snapshots` compares
-    the two on a sample, so a change to the domain's snapshot fails the generator instead of
-    silently benchmarking stale data."""
-    data = model_to_dict(application, fields=FULL_FIELDS)
-    for key, value in data.items():
-        if isinstance(value, datetime.date):
-            data[key] = value.isoformat()
-    data["helsefellesskap"] = application.helsefellesskap.name
-    data["call"] = application.call.title
-    data["participants"] = [
-        {"organisation": str(p.organisation), "owner": p.is_owner, "contact": p.contact_name, "email": p.contact_email, "phone": p.contact_phone}
-        for p in participants
-    ]
-    data["budget"] = [
-        {"year": b.year, "kind": b.get_kind_display(), "party": str(b.participant.organisation) if b.participant else "", "amount": b.amount, "hours": b.hours, "description": b.description}
-        for b in lines
-    ]
-    data["benefits"] = [
-        {
-            "benefit": r.get_benefit_display(),
-            "description": r.description,
-            "beneficiaries": r.beneficiary_labels(),
-            "responsible": r.responsible,
-            "measurement": r.measurement,
-            "frequency_and_data": r.frequency_and_data,
-            "prerequisites": r.prerequisites,
-            "freed_resources": r.freed_resources,
-            "time_horizon": r.time_horizon,
-        }
-        for r in benefits
-    ]
-    data["form_variant"] = variants.FULL
-    data["attachments"] = []
-    return data
+    """applications.domain.snapshot (what submitting freezes) from the rows in memory, through the
+    domain's own snapshot_from_rows: the domain function reads them back with five queries per
+    application. `check_snapshots` still compares the two on a sample."""
+    return snapshot_from_rows(application, variants.FULL, participants=participants, budget_lines=lines, benefits=benefits, attachments=[])
 
 
 def _canonical(value):
