@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from rsportal.followup import domain
 from rsportal.followup.models import Report, ReportDue
 from rsportal.funding import domain as funding
 from rsportal.funding.models import Appropriation, Grant
@@ -62,6 +63,13 @@ def test_late_and_upcoming_reports_are_the_open_deadlines_before_today_and_the_n
     assert upcoming == [(a.pk, next_a.pk), (b.pk, next_b.pk)]
     html = response.content.decode()
     assert html.count("Alfa</a>") == 3 and html.count("Beta</a>") >= 1
+    # The rule in SQL is the rule in Python, grant by grant.
+    today = timezone.localdate()
+    for grant in (a, b, c):
+        dues = ReportDue.objects.filter(grant=grant).order_by("due_date", "pk")
+        _delivered, late_py, upcoming_py = domain.report_status(list(dues.select_related("report")), today)
+        assert list(domain.late_reports_due(dues, today)) == late_py
+        assert list(domain.next_reports_due(dues, today)) == upcoming_py[:1]
 
 
 def _report(grant, due=None, **spending):

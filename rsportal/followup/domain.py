@@ -292,9 +292,7 @@ def next_reports_due(dues, today: datetime.date):
 
 def report_status(dues, today: datetime.date):
     """Split deadlines into delivered, late and upcoming, for the secretariat's overview."""
-    done = report_done
-
-    late = [d for d in dues if not done(d) and d.due_date < today]
-    upcoming = [d for d in dues if not done(d) and d.due_date >= today]
-    delivered = [d for d in dues if done(d)]
+    late = [d for d in dues if not report_done(d) and d.due_date < today]
+    upcoming = [d for d in dues if not report_done(d) and d.due_date >= today]
+    delivered = [d for d in dues if report_done(d)]
     return delivered, late, upcoming
