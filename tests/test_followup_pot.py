@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from rsportal.followup import domain
-from rsportal.followup.models import Report, ReportDue
+from rsportal.followup.models import Payment, Report, ReportDue, Spending
 from rsportal.funding import domain as funding
 from rsportal.funding.models import Appropriation, Grant
 
@@ -73,8 +73,6 @@ def test_late_and_upcoming_reports_are_the_open_deadlines_before_today_and_the_n
 
 
 def _report(grant, due=None, **spending):
-    from rsportal.followup.models import Spending
-
     report = Report.objects.create(
         grant=grant, due=due, progress="on_track", progress_text="-", owner="-", agreements="formal", user_involvement="-", submitted_by=grant._who,
     )
@@ -92,8 +90,6 @@ def two_years(world, personas, pot):
     alfa = Grant.objects.create(pot=pot, title="Alfa", helsefellesskap=world.hf)
     funding.commit_grant(personas.sysadmin, grant=alfa, amounts={this - 1: 2 * M, this: M})
     beta = _grant(pot, world, personas, "Beta", year=this - 1, amount=500_000)
-    from rsportal.followup.models import Payment
-
     Payment.objects.create(grant=alfa, year=this - 1, amount=2 * M, paid_on=datetime.date(this - 1, 3, 1), recorded_by=personas.sysadmin)
     Payment.objects.create(grant=beta, year=this - 1, amount=250_000, paid_on=datetime.date(this - 1, 3, 1), recorded_by=personas.sysadmin)
     for g in (alfa, beta):
@@ -144,8 +140,6 @@ def test_the_page_costs_the_same_with_more_closed_history(login, world, personas
     added = []
 
     def closed_history(n):
-        from rsportal.followup.models import Payment
-
         for _ in range(n):
             year = this - 1 - len(added)
             added.append(year)
