@@ -6,7 +6,7 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -267,12 +267,32 @@ def send_reminders(now: datetime.datetime | None = None) -> dict[str, int]:
     return counts
 
 
+def report_done(due) -> bool:
+    """A deadline is met when a report was delivered for it or it was received outside the portal.
+    `open_reports_due` is the same rule in SQL; keep the two identical."""
+    return getattr(due, "report", None) is not None or bool(due.received_elsewhere)
+
+
+def open_reports_due(dues):
+    """The deadlines of a ReportDue queryset that are not met (see `report_done`)."""
+    return dues.filter(report__isnull=True, received_elsewhere="")
+
+
+def late_reports_due(dues, today: datetime.date):
+    """Open deadlines before today, as `report_status` counts them late."""
+    return open_reports_due(dues).filter(due_date__lt=today)
+
+
+def next_reports_due(dues, today: datetime.date):
+    """Each grant's first open deadline from today (the first of `report_status`'s upcoming):
+    one row per grant, whatever the number of deadlines behind or ahead of it."""
+    first = open_reports_due(ReportDue.objects.filter(grant_id=OuterRef("grant_id"), due_date__gte=today)).order_by("due_date", "pk").values("pk")[:1]
+    return dues.filter(pk=Subquery(first))
+
+
 def report_status(dues, today: datetime.date):
     """Split deadlines into delivered, late and upcoming, for the secretariat's overview."""
-    def done(due):
-        return getattr(due, "report", None) is not None or bool(due.received_elsewhere)
-
-    late = [d for d in dues if not done(d) and d.due_date < today]
-    upcoming = [d for d in dues if not done(d) and d.due_date >= today]
-    delivered = [d for d in dues if done(d)]
+    late = [d for d in dues if not report_done(d) and d.due_date < today]
+    upcoming = [d for d in dues if not report_done(d) and d.due_date >= today]
+    delivered = [d for d in dues if report_done(d)]
     return delivered, late, upcoming

@@ -3,13 +3,12 @@
 "Used" is what the projects report: the newest report that gives a figure for a
 year replaces earlier figures for that year (reports state the position so far)."""
 
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 
-from rsportal.funding.models import Commitment
+from rsportal.funding.models import Commitment, Grant
 
 from .models import Payment, Spending
 
@@ -76,19 +75,48 @@ def totals(rows) -> MoneyRow:
     return total
 
 
-def pot_table(pot):
-    """Per year: committed, paid, used and share used across the pot's projects; and per project."""
-    grants = {g.pk: g for g in pot.grants.select_related("helsefellesskap")}
-    rows = rows_for(list(grants))
-    by_year: dict[int, MoneyRow] = defaultdict(lambda: MoneyRow(year=0))
-    by_grant: dict[int, MoneyRow] = defaultdict(lambda: MoneyRow(year=0))
-    for row in rows:
-        for bucket in (by_year[row.year], by_grant[row.grant]):
-            bucket.committed += row.committed
-            bucket.paid += row.paid
-            bucket.used += row.used
-    for year, row in by_year.items():
-        row.year = year
-    projects = [(grants[pk], row) for pk, row in by_grant.items()]
-    projects.sort(key=lambda item: item[0].title)
-    return {"years": sorted(by_year.values(), key=lambda r: r.year), "projects": projects, "total": totals(by_year.values())}
+def _latest_spending(spending):
+    """The figures that count: per grant and year only the newest report's (as `_used` picks them),
+    chosen in SQL so that a pot's history is summed by the database and not fetched."""
+    newer = Spending.objects.filter(report__grant_id=OuterRef("report__grant_id"), year=OuterRef("year")).filter(
+        Q(report__submitted_at__gt=OuterRef("report__submitted_at")) | Q(report__submitted_at=OuterRef("report__submitted_at"), report_id__gt=OuterRef("report_id"))
+    )
+    return spending.filter(~Exists(newer))
+
+
+def pot_years(pot) -> list[MoneyRow]:
+    """Committed, paid and used per year across the pot's projects: one row per year, summed in SQL."""
+    by_year: dict[int, MoneyRow] = {}
+
+    def row(year):
+        return by_year.setdefault(year, MoneyRow(year=year))
+
+    committed = Commitment.objects.filter(grant__pot=pot, status__in=Commitment.ACTIVE).order_by().values("pot_year__year").annotate(total=Sum("amount"))
+    for year, total in committed.values_list("pot_year__year", "total"):
+        row(year).committed = total
+    for year, total in Payment.objects.filter(grant__pot=pot).order_by().values("year").annotate(total=Sum("amount")).values_list("year", "total"):
+        row(year).paid = total
+    used = _latest_spending(Spending.objects.filter(report__grant__pot=pot)).order_by().values("year").annotate(total=Sum("amount"))
+    for year, total in used.values_list("year", "total"):
+        row(year).used = total
+    return sorted(by_year.values(), key=lambda r: r.year)
+
+
+def pot_projects(pot, year: int) -> list[tuple]:
+    """The pot's projects with money in `year` (committed, paid or used that year) and that year's figures, by title."""
+    by_grant: dict[int, MoneyRow] = {}
+
+    def row(grant_id):
+        return by_grant.setdefault(grant_id, MoneyRow(year=year, grant=grant_id))
+
+    committed = Commitment.objects.filter(grant__pot=pot, status__in=Commitment.ACTIVE, pot_year__year=year).order_by().values("grant_id").annotate(total=Sum("amount"))
+    for grant_id, total in committed.values_list("grant_id", "total"):
+        row(grant_id).committed = total
+    for grant_id, total in Payment.objects.filter(grant__pot=pot, year=year).order_by().values("grant_id").annotate(total=Sum("amount")).values_list("grant_id", "total"):
+        row(grant_id).paid = total
+    for grant_id, amount in _latest_spending(Spending.objects.filter(report__grant__pot=pot, year=year)).values_list("report__grant_id", "amount"):
+        row(grant_id).used = amount
+    grants = Grant.objects.filter(pk__in=list(by_grant)).only("pk", "title").in_bulk()
+    projects = [(grants[pk], r) for pk, r in by_grant.items()]
+    projects.sort(key=lambda item: (item[0].title, item[0].pk))
+    return projects

@@ -3,7 +3,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,6 +13,7 @@ from rsportal.accounts import permissions as account_permissions
 from rsportal.applications import variants
 from rsportal.core import uploads
 from rsportal.core.decorators import role_required
+from rsportal.core.years import chosen_year
 from rsportal.core.formatting import kroner
 from rsportal.funding import domain as funding
 from rsportal.funding import research
@@ -280,16 +280,17 @@ def _managed_pot(request, pk):
 
 @role_required
 def pot_followup(request, pk: int):
-    """The secretariat's view: reports missing or late, and money committed, paid and used."""
+    """The secretariat's view: reports late and next due, and money committed, paid and used
+    (per year, and per project for one chosen year). Everything is chosen in SQL, so the page's
+    cost follows what it shows and not the pot's closed history."""
     pot = _managed_pot(request, pk)
     today = timezone.localdate()
-    grants = list(pot.grants.select_related("helsefellesskap").prefetch_related(Prefetch("reports_due", queryset=ReportDue.objects.select_related("report").order_by("due_date"))))
-    late, upcoming = [], []
-    for grant in grants:
-        _delivered, grant_late, grant_upcoming = domain.report_status(list(grant.reports_due.all()), today)
-        late += [(grant, d) for d in grant_late]
-        upcoming += [(grant, d) for d in grant_upcoming[:1]]
-    table = money.pot_table(pot)
+    dues = ReportDue.objects.filter(grant__pot=pot).select_related("grant").only("due_date", "grant__title").order_by("grant_id", "due_date", "pk")
+    late = [(d.grant, d) for d in domain.late_reports_due(dues, today)]
+    upcoming = [(d.grant, d) for d in domain.next_reports_due(dues, today)]
+    years_rows = money.pot_years(pot)
+    years = [r.year for r in years_rows]
+    year = chosen_year(request.GET.get("ar"), years, today.year)
     return render(
         request,
         "followup/pot.html",
@@ -297,9 +298,11 @@ def pot_followup(request, pk: int):
             "pot": pot,
             "late": late,
             "upcoming": upcoming,
-            "year_rows": [(r.year, r) for r in table["years"]],
-            "project_rows": [(g.title, r) for g, r in table["projects"]],
-            "total": table["total"],
+            "year": year,
+            "years": sorted(set(years) | {year}),
+            "year_rows": [(r.year, r) for r in years_rows],
+            "project_rows": [(g.title, r) for g, r in money.pot_projects(pot, year)],
+            "total": money.totals(years_rows),
             "today": today,
         },
     )

@@ -379,7 +379,11 @@ def test_applicant_reports_and_the_report_reaches_the_roll_ups(page, new_page, l
         f"{THIS_YEAR} 800 000 kr 0 kr 150 000 kr 18,8 %",
         "Sum 2 000 000 kr 0 kr 838 000 kr 41,9 %",
     ]
-    assert _money_rows(secretariat, "Per prosjekt") == [f"{TITLE} 2 000 000 kr 0 kr 838 000 kr 41,9 %"]
+    # The projects one year at a time: this year by default, last year through the selector.
+    assert _money_rows(secretariat, f"Per prosjekt {THIS_YEAR}") == [f"{TITLE} 800 000 kr 0 kr 150 000 kr 18,8 %"]
+    secretariat.get_by_label("År", exact=True).select_option(str(LAST_YEAR))
+    submit(secretariat, secretariat.get_by_role("button", name="Vis"))
+    assert _money_rows(secretariat, f"Per prosjekt {LAST_YEAR}") == [f"{TITLE} 1 200 000 kr 0 kr 688 000 kr 57,3 %"]
     assert_accessible(secretariat, "secretariat pot follow-up")
 
     # --- the RHF administrator's roll-up to the ministry: the annual report in Excel --------
