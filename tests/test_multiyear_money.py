@@ -175,6 +175,30 @@ def test_the_ranking_page_proposes_a_selection_that_fits_every_year(call, world,
     assert response.context["proposal_years"] == [(2027, 10 * M, 5 * M), (2028, 3 * M, 2_500_000)]
 
 
+def test_the_calls_own_grants_do_not_shrink_its_proposal(call, world, personas, login):
+    """As the call's decisions are adopted, its grants take money from the pot; its proposal still
+    weighs the money the call had, with the granted applications among the candidates, not against
+    what their own grants left."""
+    best = submitted(call, world, personas, "Best", {2027: 4 * M, 2028: 2 * M})
+    second = submitted(call, world, personas, "Nest best", {2027: 4 * M, 2028: 2 * M})
+    third = submitted(call, world, personas, "Tredje", {2027: M, 2028: 500_000})
+    for application, value in ((best, 5), (second, 4), (third, 2)):
+        for user in (personas.member, personas.chair):
+            domain.save_scores(user, application, {c.pk: (value, "") for c in call.criteria.all()})
+    client = login(personas.rhf_admin)
+    url = f"/vurdering/utlysning/{call.pk}/rangering/?balanse=0&bonus=0"
+    before = client.get(url).context
+    open_item(personas, best)
+    decision = domain.propose_decision(personas.chair, best, outcome="full", amounts={2027: 4 * M, 2028: 2 * M}, reason="Godt prosjekt")
+    domain.cast_vote(personas.chair, decision, "for")
+    domain.cast_vote(personas.member, decision, "for")
+    assert domain.conclude(personas.chair, decision).adopted
+    assert Commitment.objects.filter(grant=Decision.objects.get(pk=decision.pk).grant).count() == 2
+    after = client.get(url).context
+    assert after["proposal_years"] == before["proposal_years"] == [(2027, 10 * M, 5 * M), (2028, 3 * M, 2_500_000)]
+    assert after["proposal"].selected == before["proposal"].selected == [best.pk, third.pk]
+
+
 # --- 3. before the vote -----------------------------------------------------------------
 
 

@@ -172,11 +172,12 @@ def detailed_scores(applications: list[Application]):
 
 
 def covered_patient_groups(call: Call) -> set[str]:
-    """Prioritised patient groups that already have a granted project from the call's pot.
+    """Prioritised patient groups that already have a granted project from the call's pot, from
+    another call: the call's own grants are what its proposal decides, not what came before it.
 
     Every granted application of the pot over all its years counts, so the answer is kept until a
     decision or an application changes (core.datacache) rather than read again on every request."""
-    return datacache.get_or_build("covered-groups", (call.pot_id,), lambda: _covered_patient_groups(call))
+    return datacache.get_or_build("covered-groups", (call.pot_id, call.pk), lambda: _covered_patient_groups(call))
 
 
 def _covered_patient_groups(call: Call) -> set[str]:
@@ -184,6 +185,7 @@ def _covered_patient_groups(call: Call) -> set[str]:
     # Distinct lists of groups: a handful of rows however many projects the pot has granted.
     for groups in (
         Application.objects.filter(call__pot=call.pot, decisions__status=Decision.Status.ADOPTED, decisions__outcome__in=Decision.GRANTING)
+        .exclude(call=call)
         .order_by()
         .values_list("patient_groups", flat=True)
         .distinct()

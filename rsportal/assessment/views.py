@@ -352,8 +352,13 @@ def _proposal(request, call, rows):
     communities = Helsefellesskap.objects.filter(rhf=call.pot.rhf)
     total_population = sum(population.get(h.pk, 0) for h in communities) or 1
     shares = {h.code: population.get(h.pk, 0) / total_population for h in communities}
+    # The call's own grants (as its decisions are adopted) are part of what the proposal decides,
+    # not earlier allocations or money already gone: otherwise the proposal for a call being
+    # decided, or decided, would be measured against a pot its own grants have already used.
+    own = Commitment.objects.filter(pot_year__pot=call.pot, grant__decision__application__call=call, status__in=Commitment.ACTIVE)
     earlier = dict(
         Commitment.objects.filter(pot_year__pot=call.pot, grant__helsefellesskap__isnull=False, status__in=Commitment.ACTIVE)
+        .exclude(pk__in=own.values("pk"))
         .values("grant__helsefellesskap__code")
         .annotate(total=Sum("amount"))
         .values_list("grant__helsefellesskap__code", "total")
@@ -399,7 +404,7 @@ def _proposal(request, call, rows):
         uncovered_groups=uncovered,
         group_bonus=group_bonus,
         # From the first year any candidate applies for: earlier years of the pot hold no proposal's money.
-        year_frames=headroom.year_frames(call.pot, since=min((y for c in candidates for y, _a in c.amounts_by_year), default=None)),
+        year_frames=_frames_for_call(call, own, since=min((y for c in candidates for y, _a in c.amounts_by_year), default=None)),
         # The reasons name groups and communities as the committee knows them, never by code.
         group_names={code: str(label) for code, label in PatientGroup.choices},
         helsefellesskap_names={h.code: h.name for h in [*communities, *(r.application.helsefellesskap for r in scored)]},
@@ -424,6 +429,16 @@ def _proposal(request, call, rows):
         "balance_weight": balance_weight,
         "group_bonus": group_bonus,
     }
+
+
+def _frames_for_call(call, own, *, since):
+    """What the pot has free in each year for the call's proposal: free now, plus what the call's
+    own grants hold (see `_proposal`)."""
+    frames = headroom.year_frames(call.pot, since=since)
+    for year, amount in own.values("pot_year__year").annotate(total=Sum("amount")).values_list("pot_year__year", "total").order_by():
+        if year in frames:
+            frames[year] += amount
+    return frames
 
 
 def _number(raw, default):
